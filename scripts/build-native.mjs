@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Builds the native backends at `npm install` (and `npm run build:cpu` / `build:cuda`).
+// - cpu: native/cpu through binding.gyp and node-gyp (npm's bundled copy). A failed build does not
+//   fail the install: inkling then says so at run time and `ref` still works.
+// - cuda: native/cuda through CMakeLists.txt and cmake-js, only when nvcc is found.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const want = new Set(process.argv.slice(2).map((a) => a.replace(/^--/, '')));
+const all = want.size === 0;
+let failed = false;
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
+  return r.status === 0;
+}
+
+function findOnPath(name) {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+if ((all || want.has('cpu')) && existsSync(join(root, 'binding.gyp'))) {
+  // npm puts its bundled node-gyp on PATH inside lifecycle scripts; fall back to the npx one.
+  const ok = findOnPath('node-gyp') ? run('node-gyp', ['rebuild']) : run('npx', ['--yes', 'node-gyp', 'rebuild']);
+  if (ok) console.log('inkling: cpu backend built (build/Release/inkling_cpu.node)');
+  else {
+    console.error('inkling: the cpu backend failed to build; inkling falls back to the ref backend. ' +
+      'Fix: install a C++17 compiler, make and python3, then run `npm run build:cpu`.');
+    if (!all) failed = true;
+  }
+}
+
+if ((all || want.has('cuda')) && existsSync(join(root, 'CMakeLists.txt'))) {
+  const nvcc = findOnPath('nvcc');
+  if (!nvcc) {
+    console.log('inkling: nvcc not found, skipping the cuda backend (install the CUDA toolkit and run `npm run build:cuda`).');
+    if (!all) failed = true;
+  } else if (run('npx', ['cmake-js', 'compile', '--out', 'build-cuda'])) {
+    console.log('inkling: cuda backend built (build-cuda/Release/inkling_cuda.node)');
+  } else {
+    console.error('inkling: the cuda backend failed to build; see the compiler output above.');
+    if (!all) failed = true;
+  }
+}
+
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,244 @@
+// The whole contract between the tensor layer and a backend (ref, cpu, webgpu, cuda, metal).
+//
+// Rules every backend keeps:
+// - Buffers live on the backend. `upload` and every kernel only *enqueue* work; nothing here blocks
+//   on the device except `download` and `flush`, which are asynchronous. A training step never
+//   needs a download, so a GPU backend can run it with no host round trip.
+// - Layout is float32 NCHW (weights OIHW, linear weights [out, in] like PyTorch). Index and label
+//   buffers are int32.
+// - Kernels never allocate buffers the caller has to know about; outputs are passed in. An output
+//   never aliases an input unless a kernel says so (the optimizer steps update in place).
+// - `accumulate: true` means out += result (gradient accumulation); otherwise out = result.
+// - Semantics match PyTorch's (noted per kernel), so that weights and results carry over.
+// The math below is the specification; `ref` is its literal transcription and the oracle.
+
+export type DType = 'f32' | 'i32';
+
+/** An opaque handle to `length` elements of device memory. Only its backend can use it. */
+export interface DeviceBuffer<D extends DType = DType> {
+  readonly length: number;
+  readonly dtype: D;
+}
+
+export type HostArray<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
+
+export type Activation = 'none' | 'relu';
+
+/** C[m,n] = op(A)[m,k] · op(B)[k,n] (+ bias[n]) (then activation), op = transpose when asked.
+ *  A is stored [m,k] (or [k,m] when transA); B is stored [k,n] (or [n,k] when transB). */
+export interface MatmulParams {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  accumulate?: boolean;
+  activation?: Activation;
+}
+
+/** Cross-correlation like torch.nn.functional.conv2d, groups = 1, dilation = 1, square stride and
+ *  zero padding. hOut = floor((h + 2·pad − kh) / stride) + 1, likewise wOut. */
+export interface Conv2dParams {
+  n: number;
+  cIn: number;
+  h: number;
+  w: number;
+  cOut: number;
+  kh: number;
+  kw: number;
+  stride: number;
+  pad: number;
+}
+
+/** Pooling windows kh×kw with a stride, no padding, floor mode (PyTorch's default).
+ *  Global average pooling is kh = h, kw = w, stride = 1. */
+export interface Pool2dParams {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  stride: number;
+}
+
+/** x viewed as [n, c, spatial] (spatial = H·W for batchnorm2d, 1 for batchnorm1d). */
+export interface BatchNormParams {
+  n: number;
+  c: number;
+  spatial: number;
+  eps: number;
+  /** running = (1 − momentum)·running + momentum·batch; running_var takes the unbiased variance. */
+  momentum: number;
+  activation?: Activation;
+}
+
+/** Elements are dropped by the counter-based hash in `dropout-rng.ts`, so every backend draws the
+ *  same mask for the same (seed, step). Per-element (dropout): the hash counter is the element
+ *  index. Per-channel (dropout2d): x is [channels, spatial] and the counter is the channel index
+ *  n·C + c. Kept values are scaled by 1 / (1 − p). */
+export interface DropoutParams {
+  p: number;
+  seed: number;
+  step: number;
+  /** 1 for dropout; H·W for dropout2d. */
+  spatial: number;
+}
+
+/** Mean over rows of −Σ_j t_j·log softmax(x)_j with t = (1 − s)·onehot(label) + s / cols. */
+export interface CrossEntropyParams {
+  rows: number;
+  cols: number;
+  labelSmoothing: number;
+}
+
+/** torch.optim.SGD: g = grad + wd·p; v = μ·v + (1 − dampening)·g; g = nesterov ? g + μ·v : v;
+ *  p −= lr·g. With μ = 0, v is untouched and g is used directly. */
+export interface SgdParams {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+/** torch.optim.Adam / AdamW. Adam: g = grad + wd·p. AdamW (decoupled): p −= lr·wd·p first.
+ *  m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; p −= lr · (m / (1 − β1^t)) / (sqrt(v / (1 − β2^t)) + eps).
+ *  `step` is t, counted from 1. */
+export interface AdamParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  decoupled: boolean;
+  step: number;
+}
+
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'relu';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max';
+
+/** [outer, channels, inner]: channels are reduced or broadcast over outer and inner. */
+export interface ChannelLayout {
+  outer: number;
+  channels: number;
+  inner: number;
+}
+
+export interface BackendStats {
+  buffers: number;
+  bytes: number;
+}
+
+export interface Backend {
+  readonly name: string;
+  /** A human-readable description of where this runs (CPU model and threads, GPU adapter). */
+  readonly device: string;
+
+  // ---- memory ----
+  alloc<D extends DType = 'f32'>(length: number, dtype?: D): DeviceBuffer<D>;
+  /** Enqueues a copy of `data` into buf at element `offset`; `data` may be reused on return. */
+  upload<D extends DType>(buf: DeviceBuffer<D>, data: HostArray<D>, offset?: number): void;
+  /** Resolves with a copy of `length` elements from `offset` once all work before it is done. */
+  download<D extends DType>(buf: DeviceBuffer<D>, offset?: number, length?: number): Promise<HostArray<D>>;
+  free(buf: DeviceBuffer): void;
+  /** Resolves when all enqueued work has finished (benchmarks and shutdown, never a training step). */
+  flush(): Promise<void>;
+  stats(): BackendStats;
+  /** Frees everything; the backend is unusable afterwards. */
+  dispose(): void;
+
+  // ---- elementwise, copies, reductions (lengths from the buffers unless given) ----
+  fill(out: DeviceBuffer, value: number): void;
+  copy(src: DeviceBuffer, dst: DeviceBuffer, length: number, srcOffset?: number, dstOffset?: number): void;
+  unary(op: UnaryOp, x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>): void;
+  /** out = a op b, elementwise; a and b have out's length. */
+  binary(op: BinaryOp, a: DeviceBuffer<'f32'>, b: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>): void;
+  /** out = alpha·x + beta (out may alias x). */
+  scale(x: DeviceBuffer<'f32'>, alpha: number, beta: number, out: DeviceBuffer<'f32'>): void;
+  /** y += alpha·x. */
+  axpy(alpha: number, x: DeviceBuffer<'f32'>, y: DeviceBuffer<'f32'>): void;
+  /** dx = x > 0 ? dy : 0 (x may be the ReLU's input or its output: same mask). */
+  reluBackward(x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, accumulate?: boolean): void;
+  /** out[c] (+)= Σ over outer and inner of x[o, c, i]. Bias gradients; a full sum is channels = 1. */
+  channelSum(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, layout: ChannelLayout, accumulate?: boolean): void;
+  /** out[r] = index of the largest x[r, ·] (first one on ties). */
+  argmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'i32'>, rows: number, cols: number): void;
+  /** out[0] (+)= number of i with a[i] == b[i], as a float (accuracy without a readback). */
+  countEqual(a: DeviceBuffer<'i32'>, b: DeviceBuffer<'i32'>, out: DeviceBuffer<'f32'>, accumulate?: boolean): void;
+
+  // ---- dense layers ----
+  matmul(a: DeviceBuffer<'f32'>, b: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: MatmulParams): void;
+
+  conv2d(x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: Conv2dParams & { activation?: Activation }): void;
+  /** dx (+)= ∂out/∂x applied to dy (a transposed convolution). */
+  conv2dBackwardInput(dy: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: Conv2dParams, accumulate?: boolean): void;
+  /** dw (+)= Σ_n dy ⋆ x; db (+)= Σ_{n,h,w} dy when db is given. */
+  conv2dBackwardWeight(x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, dw: DeviceBuffer<'f32'>, db: DeviceBuffer<'f32'> | null, p: Conv2dParams, accumulate?: boolean): void;
+
+  // ---- normalisation ----
+  /** Training mode: normalise with the batch mean and biased variance, update the running
+   *  statistics, and save mean and 1/sqrt(var + eps) (per channel) for the backward pass. */
+  batchNormTrain(
+    x: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>,
+    runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>,
+    out: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>, p: BatchNormParams,
+  ): void;
+  /** Inference mode: normalise with the running statistics. */
+  batchNormInference(
+    x: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>,
+    runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, p: BatchNormParams,
+  ): void;
+  /** Backward of batchNormTrain (activation 'none'): dx = γ·invStd/N'·(N'·dy − Σdy − x̂·Σ(dy·x̂)),
+   *  N' = n·spatial; dγ (+)= Σ dy·x̂; dβ (+)= Σ dy. dx is always overwritten. */
+  batchNormBackward(
+    x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>,
+    saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormParams, accumulate?: boolean,
+  ): void;
+
+  // ---- pooling ----
+  /** out = window max; argmax = index of the max within its (n, c) plane, ih·w + iw (first on ties). */
+  maxPool2d(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, p: Pool2dParams): void;
+  /** dx = 0, then dx[plane][argmax] += dy for every output (overlapping windows add up). */
+  maxPool2dBackward(dy: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dx: DeviceBuffer<'f32'>, p: Pool2dParams): void;
+  avgPool2d(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, p: Pool2dParams): void;
+  /** dx = 0, then each window's inputs get dy / (kh·kw). */
+  avgPool2dBackward(dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: Pool2dParams): void;
+
+  // ---- regularisation ----
+  dropout(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, p: DropoutParams): void;
+  /** dx = dy · mask / (1 − p), the mask redrawn from the same (seed, step): nothing is stored. */
+  dropoutBackward(dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: DropoutParams, accumulate?: boolean): void;
+
+  // ---- softmax and loss (rows × cols, softmax along cols) ----
+  softmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, rows: number, cols: number): void;
+  logSoftmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, rows: number, cols: number): void;
+  /** Fused: probs = softmax(logits); loss[0] = mean cross-entropy (see CrossEntropyParams). */
+  softmaxCrossEntropy(
+    logits: DeviceBuffer<'f32'>, labels: DeviceBuffer<'i32'>, probs: DeviceBuffer<'f32'>, loss: DeviceBuffer<'f32'>, p: CrossEntropyParams,
+  ): void;
+  /** dlogits (+)= dloss[0] · (probs − t) / rows. */
+  softmaxCrossEntropyBackward(
+    probs: DeviceBuffer<'f32'>, labels: DeviceBuffer<'i32'>, dloss: DeviceBuffer<'f32'>, dlogits: DeviceBuffer<'f32'>, p: CrossEntropyParams,
+    accumulate?: boolean,
+  ): void;
+
+  // ---- optimizer updates, in place on param and state ----
+  sgdStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, velocity: DeviceBuffer<'f32'> | null, p: SgdParams): void;
+  adamStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, m: DeviceBuffer<'f32'>, v: DeviceBuffer<'f32'>, p: AdamParams): void;
+}
+
+export function convOutputSize(p: Conv2dParams): { hOut: number; wOut: number } {
+  return {
+    hOut: Math.floor((p.h + 2 * p.pad - p.kh) / p.stride) + 1,
+    wOut: Math.floor((p.w + 2 * p.pad - p.kw) / p.stride) + 1,
+  };
+}
+
+export function poolOutputSize(p: Pool2dParams): { hOut: number; wOut: number } {
+  return {
+    hOut: Math.floor((p.h - p.kh) / p.stride) + 1,
+    wOut: Math.floor((p.w - p.kw) / p.stride) + 1,
+  };
+}
