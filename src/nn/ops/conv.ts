@@ -1,0 +1,61 @@
+// conv2d: x [N, Cin, H, W] ⋆ w [Cout, Cin, kh, kw] (+ b [Cout]) → [N, Cout, hOut, wOut], with an
+// optional fused ReLU epilogue. Backward: dy = gy (masked by out > 0 when fused), then
+// dx = conv2dBackwardInput(dy, w), dw/db = conv2dBackwardWeight(x, dy) — each with the kernels'
+// accumulate flag, so a gradient that already holds a contribution is added to in the same pass.
+
+import { convOutputSize, type Activation, type Conv2dParams, type DeviceBuffer } from '../backend.ts';
+import { needsGrad, recordOp } from '../autograd.ts';
+import { Tensor } from '../tensor.ts';
+import { fmt, requireRank, requireSameBackend, requireShape } from './checks.ts';
+
+export interface Conv2dOptions {
+  stride?: number;
+  pad?: number;
+  activation?: Activation;
+}
+
+function f32(t: Tensor): DeviceBuffer<'f32'> {
+  return t.buffer as DeviceBuffer<'f32'>;
+}
+
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  requireRank('conv2d', 'x', x, [4]);
+  requireRank('conv2d', 'weight', w, [4]);
+  requireSameBackend('conv2d', x, w);
+  requireSameBackend('conv2d', x, b);
+  const [n, cIn, h, wd] = x.shape;
+  const [cOut, wIn, kh, kw] = w.shape;
+  if (wIn !== cIn) throw new Error(`conv2d: weight ${fmt(w.shape)} expects ${wIn} input channels but x ${fmt(x.shape)} has ${cIn}`);
+  if (b !== null) requireShape('conv2d', 'bias', b, [cOut]);
+  const stride = opts.stride ?? 1;
+  const pad = opts.pad ?? 0;
+  const activation = opts.activation ?? 'none';
+  const p: Conv2dParams = { n, cIn, h, w: wd, cOut, kh, kw, stride, pad };
+  const { hOut, wOut } = convOutputSize(p);
+  if (hOut < 1 || wOut < 1) {
+    throw new Error(`conv2d: a ${kh}x${kw} kernel with pad ${pad} does not fit the ${h}x${wd} input ${fmt(x.shape)}`);
+  }
+  const be = x.backend;
+  const out = Tensor.empty(be, [n, cOut, hOut, wOut]);
+  be.conv2d(f32(x), f32(w), b === null ? null : f32(b), f32(out), { ...p, activation });
+  if (needsGrad(x, w, b)) {
+    recordOp(
+      out,
+      'conv2d',
+      [x, w, b],
+      (gy, g) => {
+        let dy = gy;
+        if (activation === 'relu') {
+          dy = g.temp(out.size);
+          be.reluBackward(f32(out), gy, dy);
+        }
+        const tx = g.target(x);
+        if (tx !== null) be.conv2dBackwardInput(dy, f32(w), tx.buf, p, tx.accumulate);
+        const wb = g.pair(w, b, w.size, cOut, true);
+        if (wb !== null) be.conv2dBackwardWeight(f32(x), dy, wb.a, wb.b, p, wb.accumulate);
+      },
+      [x, w],
+    );
+  }
+  return out;
+}
