@@ -1,0 +1,99 @@
+// The conformance harness must catch broken backends: each deliberately wrong variant of ref below
+// has to fail the cases that exercise its bug (and only a correct backend passes everything).
+
+import t from 'tap';
+import type { Conv2dParams, DeviceBuffer, DropoutParams, MatmulParams } from '../../src/nn/backend.ts';
+import { UnsupportedOpError } from '../../src/nn/backend-errors.ts';
+import { RefBackend } from '../../src/nn/backends/ref/index.ts';
+import { kernelCases, type KernelName } from './cases.ts';
+import { checkCase, type CaseCheck } from './run-case.ts';
+
+type F32 = DeviceBuffer<'f32'>;
+
+async function checkAll(backend: RefBackend, kernels: KernelName[]): Promise<Map<string, CaseCheck>> {
+  const ref = new RefBackend();
+  const checks = new Map<string, CaseCheck>();
+  for (const c of kernelCases) if (kernels.includes(c.kernel)) checks.set(c.name, await checkCase(backend, ref, c));
+  ref.dispose();
+  return checks;
+}
+
+function failing(checks: Map<string, CaseCheck>): string[] {
+  return [...checks].filter(([, c]) => c.status !== 'pass').map(([name]) => name);
+}
+
+t.test('ref against itself passes every case (the table is deterministic)', async (t) => {
+  const checks = await checkAll(new RefBackend(), [...new Set(kernelCases.map((c) => c.kernel))]);
+  t.same(failing(checks), []);
+});
+
+t.test('a conv2d that drops the bias fails exactly the conv2d cases with a bias', async (t) => {
+  class NoBias extends RefBackend {
+    override conv2d(x: F32, w: F32, _bias: F32 | null, out: F32, p: Conv2dParams): void {
+      super.conv2d(x, w, null, out, p);
+    }
+  }
+  const checks = await checkAll(new NoBias(), ['conv2d']);
+  const withBias = [...checks.keys()].filter((n) => n.includes(' bias'));
+  t.ok(withBias.length > 0);
+  t.same(failing(checks).sort(), withBias.sort());
+});
+
+t.test('a matmul that ignores accumulate fails the accumulate cases', async (t) => {
+  class NoAccumulate extends RefBackend {
+    override matmul(a: F32, b: F32, bias: F32 | null, out: F32, p: MatmulParams): void {
+      super.matmul(a, b, bias, out, { ...p, accumulate: false });
+    }
+  }
+  const checks = await checkAll(new NoAccumulate(), ['matmul']);
+  const acc = [...checks.keys()].filter((n) => n.endsWith(' acc'));
+  t.ok(acc.length > 0);
+  t.same(failing(checks).sort(), acc.sort());
+});
+
+t.test('a dropout with another mask fails on the drop pattern', async (t) => {
+  class OtherMask extends RefBackend {
+    override dropout(x: F32, out: F32, p: DropoutParams): void {
+      super.dropout(x, out, { ...p, seed: p.seed + 1 });
+    }
+  }
+  const checks = await checkAll(new OtherMask(), ['dropout']);
+  for (const [name, check] of checks) {
+    if (name.includes(' p0 ')) continue; // p = 0 keeps everything whatever the mask
+    t.equal(check.status, 'fail', name);
+    if (check.status === 'fail') t.match(check.results[0].detail, /zero \(dropped\) pattern differs/);
+  }
+});
+
+t.test('argmax that picks the last maximum fails the ties case', async (t) => {
+  class LastOnTies extends RefBackend {
+    override argmax(x: F32, out: DeviceBuffer<'i32'>, rows: number, cols: number): void {
+      // Reverse each row, take the first max there, map back: the last max of the original row.
+      const tmp = this.alloc(rows * cols);
+      const idx = this.alloc(rows, 'i32');
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) this.copy(x, tmp, 1, r * cols + j, r * cols + cols - 1 - j);
+      super.argmax(tmp, idx, rows, cols);
+      this.scale(tmp, 0, 0, tmp);
+      // idx' = cols − 1 − idx, computed on the host side of ref (a test double may cheat).
+      const mem = (this as unknown as { mem: { resolve(k: string, n: string, b: DeviceBuffer): Int32Array } }).mem;
+      const src = mem.resolve('t', 'idx', idx);
+      const dst = mem.resolve('t', 'out', out);
+      for (let r = 0; r < rows; r++) dst[r] = cols - 1 - src[r];
+      this.free(tmp);
+      this.free(idx);
+    }
+  }
+  const checks = await checkAll(new LastOnTies(), ['argmax']);
+  t.same(failing(checks), ['argmax 9x5 ties']);
+});
+
+t.test('an UnsupportedOpError is reported as unsupported, naming the op', async (t) => {
+  class NoMaxPool extends RefBackend {
+    override maxPool2d(): void {
+      throw new UnsupportedOpError('test', 'maxPool2d');
+    }
+  }
+  const checks = await checkAll(new NoMaxPool(), ['maxPool2d']);
+  t.ok(checks.size > 0);
+  for (const check of checks.values()) t.match(check, { status: 'unsupported', op: 'maxPool2d' });
+});
