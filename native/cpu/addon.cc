@@ -1,0 +1,212 @@
+// The Node-API surface of the cpu backend: flat functions (context, typed arrays, numbers) that
+// run one kernel synchronously on the caller's buffers, no copies. src/nn/backends/cpu/ wraps
+// them into the Backend contract (and validates shapes before calling in).
+//
+// Arguments are read with raw napi calls into a stack array: node-addon-api's CallbackInfo
+// heap-allocates past six arguments, and most kernels take more.
+#include <napi.h>
+
+#include <cstdlib>
+#include <exception>
+#include <string>
+
+#include "context.h"
+#include "kernels.h"
+
+using inkling::ConvShape;
+using inkling::Context;
+using inkling::i64;
+using inkling::PoolShape;
+
+namespace {
+
+constexpr size_t kMaxArgs = 20;
+
+struct Args {
+  napi_env env;
+  napi_value argv[kMaxArgs];
+  size_t argc = kMaxArgs;
+
+  Args(napi_env e, napi_callback_info info) : env(e) { napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr); }
+
+  Context& ctx() const {
+    void* p = nullptr;
+    napi_get_value_external(env, argv[0], &p);
+    if (!p) throw std::runtime_error("cpu backend: first argument must be a context (was the backend disposed?)");
+    return *static_cast<Context*>(p);
+  }
+  void* data(size_t i) const {
+    napi_valuetype type;
+    napi_typeof(env, argv[i], &type);
+    if (type == napi_null || type == napi_undefined) return nullptr;
+    void* d = nullptr;
+    size_t length;
+    napi_typedarray_type kind;
+    if (napi_get_typedarray_info(env, argv[i], &kind, &length, &d, nullptr, nullptr) != napi_ok)
+      throw std::runtime_error("cpu backend: argument " + std::to_string(i) + " must be a typed array");
+    return d;
+  }
+  float* f32(size_t i) const { return static_cast<float*>(data(i)); }
+  int32_t* i32(size_t i) const { return static_cast<int32_t*>(data(i)); }
+  double num(size_t i) const {
+    double v = 0;
+    if (napi_get_value_double(env, argv[i], &v) == napi_ok) return v;
+    bool b = false;
+    napi_get_value_bool(env, argv[i], &b);
+    return b ? 1 : 0;
+  }
+  int integer(size_t i) const { return int(num(i)); }
+  i64 count(size_t i) const { return i64(num(i)); }
+  bool flag(size_t i) const { return num(i) != 0; }
+  uint32_t u32(size_t i) const { return uint32_t(i64(num(i))); }
+  ConvShape conv(size_t i) const {
+    return ConvShape{integer(i), integer(i + 1), integer(i + 2), integer(i + 3), integer(i + 4),
+                     integer(i + 5), integer(i + 6), integer(i + 7), integer(i + 8)};
+  }
+  PoolShape pool(size_t i) const {
+    return PoolShape{integer(i), integer(i + 1), integer(i + 2), integer(i + 3), integer(i + 4), integer(i + 5),
+                     integer(i + 6)};
+  }
+};
+
+template <class F>
+napi_value guarded(napi_env env, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    napi_throw_error(env, nullptr, e.what());
+  }
+  return nullptr;
+}
+
+#define KERNEL(NAME, BODY)                                          \
+  napi_value NAME(napi_env env, napi_callback_info info) {          \
+    return guarded(env, [&]() -> napi_value {                       \
+      Args a(env, info);                                            \
+      Context& c = a.ctx();                                         \
+      const inkling::KernelTable& k = *c.kernels;                   \
+      BODY;                                                         \
+      return nullptr;                                               \
+    });                                                             \
+  }
+
+KERNEL(Unary, k.unary(c, a.integer(1), a.f32(2), a.f32(3), a.count(4)))
+KERNEL(Binary, k.binary(c, a.integer(1), a.f32(2), a.f32(3), a.f32(4), a.count(5)))
+KERNEL(Scale, k.scale(c, a.f32(1), float(a.num(2)), float(a.num(3)), a.f32(4), a.count(5)))
+KERNEL(Axpy, k.axpy(c, float(a.num(1)), a.f32(2), a.f32(3), a.count(4)))
+KERNEL(ReluBackward, k.reluBackward(c, a.f32(1), a.f32(2), a.f32(3), a.count(4), a.flag(5)))
+KERNEL(ChannelSum, k.channelSum(c, a.f32(1), a.f32(2), a.count(3), a.count(4), a.count(5), a.flag(6)))
+KERNEL(Argmax, k.argmax(c, a.f32(1), a.i32(2), a.count(3), a.count(4)))
+KERNEL(CountEqual, k.countEqual(c, a.i32(1), a.i32(2), a.f32(3), a.count(4), a.flag(5)))
+KERNEL(Matmul, k.matmul(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.integer(5), a.integer(6), a.integer(7),
+                        a.flag(8), a.flag(9), a.flag(10), a.flag(11)))
+KERNEL(Conv2d, k.conv2d(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14)))
+KERNEL(Conv2dBackwardInput, k.conv2dBackwardInput(c, a.f32(1), a.f32(2), a.f32(3), a.conv(4), a.flag(13)))
+KERNEL(Conv2dBackwardWeight,
+       k.conv2dBackwardWeight(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14)))
+KERNEL(BatchNormTrain, k.batchNormTrain(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6), a.f32(7),
+                                        a.f32(8), a.integer(9), a.integer(10), a.count(11), float(a.num(12)),
+                                        float(a.num(13)), a.flag(14)))
+KERNEL(BatchNormInference, k.batchNormInference(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6),
+                                                a.integer(7), a.integer(8), a.count(9), float(a.num(10)), a.flag(11)))
+KERNEL(BatchNormBackward, k.batchNormBackward(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6),
+                                              a.f32(7), a.f32(8), a.integer(9), a.integer(10), a.count(11),
+                                              a.flag(12)))
+KERNEL(MaxPool2d, k.maxPool2d(c, a.f32(1), a.f32(2), a.i32(3), a.pool(4)))
+KERNEL(MaxPool2dBackward, k.maxPool2dBackward(c, a.f32(1), a.i32(2), a.f32(3), a.pool(4)))
+KERNEL(AvgPool2d, k.avgPool2d(c, a.f32(1), a.f32(2), a.pool(3)))
+KERNEL(AvgPool2dBackward, k.avgPool2dBackward(c, a.f32(1), a.f32(2), a.pool(3)))
+KERNEL(Dropout, k.dropout(c, a.f32(1), a.f32(2), a.count(3), a.num(4), a.u32(5), a.u32(6), a.count(7), a.flag(8)))
+KERNEL(Softmax, k.softmax(c, a.f32(1), a.f32(2), a.count(3), a.count(4), a.flag(5)))
+KERNEL(SoftmaxCrossEntropy,
+       k.softmaxCrossEntropy(c, a.f32(1), a.i32(2), a.f32(3), a.f32(4), a.count(5), a.count(6), a.num(7)))
+KERNEL(SoftmaxCrossEntropyBackward, k.softmaxCrossEntropyBackward(c, a.f32(1), a.i32(2), a.f32(3), a.f32(4),
+                                                                  a.count(5), a.count(6), a.num(7), a.flag(8)))
+KERNEL(SgdStep, k.sgdStep(c, a.f32(1), a.f32(2), a.f32(3), a.count(4), a.num(5), a.num(6), a.num(7), a.flag(8),
+                          a.num(9)))
+KERNEL(AdamStep, k.adamStep(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.count(5), a.num(6), a.num(7), a.num(8),
+                            a.num(9), a.num(10), a.flag(11), a.num(12)))
+
+napi_value PeakFmaGflops(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info);
+    Context& c = a.ctx();
+    napi_value out;
+    napi_create_double(env, c.kernels->peakFmaGflops(c, a.integer(1), a.num(2)), &out);
+    return out;
+  });
+}
+
+napi_value TriadGBps(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info);
+    Context& c = a.ctx();
+    napi_value out;
+    napi_create_double(env, c.kernels->triadGBps(c, a.integer(1), a.num(2)), &out);
+    return out;
+  });
+}
+
+/** createContext(threads, isa): threads 0 = one per core; isa "auto" | "avx2" | "portable". */
+Napi::Value CreateContext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int threads = info[0].As<Napi::Number>().Int32Value();
+  std::string isa = info[1].As<Napi::String>().Utf8Value();
+  if (threads <= 0) threads = int(std::thread::hardware_concurrency());
+  if (threads <= 0) threads = 1;
+  const inkling::KernelTable* table = inkling::selectKernels(isa.c_str());
+  auto* ctx = new Context(threads, table);
+  return Napi::External<Context>::New(env, ctx, [](Napi::Env, Context* p) { delete p; });
+}
+
+Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
+  Context* ctx = info[0].As<Napi::External<Context>>().Data();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("isa", ctx->kernels->isa);
+  out.Set("threads", ctx->pool.size());
+  out.Set("avx2Available", inkling::avx2Kernels() != nullptr && inkling::cpuHasAvx2Fma());
+  return out;
+}
+
+void addRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
+  napi_value fn;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
+  exports.Set(name, Napi::Value(env, fn));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("createContext", Napi::Function::New(env, CreateContext, "createContext"));
+  exports.Set("contextInfo", Napi::Function::New(env, ContextInfo, "contextInfo"));
+  addRaw(env, exports, "unary", Unary);
+  addRaw(env, exports, "binary", Binary);
+  addRaw(env, exports, "scale", Scale);
+  addRaw(env, exports, "axpy", Axpy);
+  addRaw(env, exports, "reluBackward", ReluBackward);
+  addRaw(env, exports, "channelSum", ChannelSum);
+  addRaw(env, exports, "argmax", Argmax);
+  addRaw(env, exports, "countEqual", CountEqual);
+  addRaw(env, exports, "matmul", Matmul);
+  addRaw(env, exports, "conv2d", Conv2d);
+  addRaw(env, exports, "conv2dBackwardInput", Conv2dBackwardInput);
+  addRaw(env, exports, "conv2dBackwardWeight", Conv2dBackwardWeight);
+  addRaw(env, exports, "batchNormTrain", BatchNormTrain);
+  addRaw(env, exports, "batchNormInference", BatchNormInference);
+  addRaw(env, exports, "batchNormBackward", BatchNormBackward);
+  addRaw(env, exports, "maxPool2d", MaxPool2d);
+  addRaw(env, exports, "maxPool2dBackward", MaxPool2dBackward);
+  addRaw(env, exports, "avgPool2d", AvgPool2d);
+  addRaw(env, exports, "avgPool2dBackward", AvgPool2dBackward);
+  addRaw(env, exports, "dropout", Dropout);
+  addRaw(env, exports, "softmax", Softmax);
+  addRaw(env, exports, "softmaxCrossEntropy", SoftmaxCrossEntropy);
+  addRaw(env, exports, "softmaxCrossEntropyBackward", SoftmaxCrossEntropyBackward);
+  addRaw(env, exports, "sgdStep", SgdStep);
+  addRaw(env, exports, "adamStep", AdamStep);
+  addRaw(env, exports, "peakFmaGflops", PeakFmaGflops);
+  addRaw(env, exports, "triadGBps", TriadGBps);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(inkling_cpu, Init)

@@ -1,0 +1,28 @@
+// A cpu backend instance: its thread pool, scratch memory and the kernel table (ISA path) it
+// dispatches to. Each `createCpuBackend()` makes one, so backends with different thread counts
+// or ISA paths can live side by side (the tests compare them).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "kernels.h"
+#include "scratch.h"
+#include "thread_pool.h"
+
+namespace inkling {
+
+struct Context {
+  Context(int threads, const KernelTable* table)
+      : pool(threads), perThread(static_cast<size_t>(pool.size())), kernels(table) {}
+
+  ThreadPool pool;
+  std::vector<ThreadScratch> perThread;
+  /** Shared between threads within one kernel: the packed B block, per-task partial sums. */
+  ScratchBuffer sharedPackB;
+  ScratchBuffer partials;
+  ScratchBuffer temp;
+  const KernelTable* kernels;
+};
+
+}  // namespace inkling

@@ -1,0 +1,159 @@
+// Convolution as im2col + the packed GEMM (see native/cpu/README.md for the measurements that
+// chose it). Per image n, with P = hOut·wOut pixels and K = cIn·kh·kw:
+//   forward          out_n[cOut, P]  = W[cOut, K] · col_n[K, P]          (+ bias[cOut], relu)
+//   backward input   dcol_n[K, P]    = Wᵀ[K, cOut] · dy_n[cOut, P];  dx_n (+)= col2im(dcol_n)
+//   backward weight  dWᵀ[K, cOut]   += col_n[K, P] · dy_nᵀ[P, cOut]   (summed over images)
+// col_n[(ci·kh + ky)·kw + kx, p] = x_n[ci, oy·s − pad + ky, ox·s − pad + kx] (0 outside), p = oy·wOut + ox.
+#pragma once
+
+namespace INKLING_NS {
+
+/** Columns [p0, p1) of col_n into dst ([K, p1 − p0], row-major). */
+static void im2col(const float* x, const ConvShape& s, int p0, int p1, float* __restrict dst) {
+  const int wOut = s.wOut(), np = p1 - p0;
+  for (int ci = 0; ci < s.cIn; ++ci) {
+    const float* plane = x + i64(ci) * s.h * s.w;
+    for (int ky = 0; ky < s.kh; ++ky)
+      for (int kx = 0; kx < s.kw; ++kx) {
+        float* out = dst;
+        dst += np;
+        int oy = p0 / wOut, ox = p0 % wOut;
+        for (int p = p0; p < p1;) {
+          const int seg = std::min(wOut - ox, p1 - p);
+          const int iy = oy * s.stride - s.pad + ky;
+          if (iy < 0 || iy >= s.h) {
+            for (int t = 0; t < seg; ++t) out[t] = 0.f;
+          } else {
+            const float* src = plane + i64(iy) * s.w;
+            const int off = kx - s.pad;
+            if (s.stride == 1) {
+              // ix = ox + t + off, valid for t in [lo, hi)
+              const int lo = std::max(0, std::min(seg, -off - ox));
+              const int hi = std::max(lo, std::min(seg, s.w - off - ox));
+              for (int t = 0; t < lo; ++t) out[t] = 0.f;
+              for (int t = lo; t < hi; ++t) out[t] = src[ox + t + off];
+              for (int t = hi; t < seg; ++t) out[t] = 0.f;
+            } else {
+              for (int t = 0; t < seg; ++t) {
+                const int ix = (ox + t) * s.stride + off;
+                out[t] = (ix >= 0 && ix < s.w) ? src[ix] : 0.f;
+              }
+            }
+          }
+          out += seg;
+          p += seg;
+          ox = 0;
+          ++oy;
+        }
+      }
+  }
+}
+
+/** dx_n += col2im(dcol_n), dcol_n [K, P]. The exact inverse walk of im2col. */
+static void col2imAdd(const float* __restrict dcol, const ConvShape& s, float* dx) {
+  const int hOut = s.hOut(), wOut = s.wOut();
+  for (int ci = 0; ci < s.cIn; ++ci) {
+    float* plane = dx + i64(ci) * s.h * s.w;
+    for (int ky = 0; ky < s.kh; ++ky)
+      for (int kx = 0; kx < s.kw; ++kx) {
+        const int off = kx - s.pad;
+        for (int oy = 0; oy < hOut; ++oy, dcol += wOut) {
+          const int iy = oy * s.stride - s.pad + ky;
+          if (iy < 0 || iy >= s.h) continue;
+          float* dst = plane + i64(iy) * s.w;
+          if (s.stride == 1) {
+            const int lo = std::max(0, std::min(wOut, -off));
+            const int hi = std::max(lo, std::min(wOut, s.w - off));
+            for (int ox = lo; ox < hi; ++ox) dst[ox + off] += dcol[ox];
+          } else {
+            for (int ox = 0; ox < wOut; ++ox) {
+              const int ix = ox * s.stride + off;
+              if (ix >= 0 && ix < s.w) dst[ix] += dcol[ox];
+            }
+          }
+        }
+      }
+  }
+}
+
+static void conv2d(Context& ctx, const float* x, const float* w, const float* bias, float* out, const ConvShape& s,
+                   bool relu) {
+  const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, threads = ctx.pool.size();
+  // Split images into pixel chunks (multiples of NR) when there are fewer images than threads.
+  const int panels = (P + NR - 1) / NR;
+  const int chunks = s.n >= 2 * threads ? 1 : std::min(panels, (2 * threads + s.n - 1) / s.n);
+  const i64 xImage = i64(s.cIn) * s.h * s.w, outImage = i64(s.cOut) * P;
+  ctx.pool.run(s.n * chunks, [&](int task, int thread) {
+    const int img = task / chunks, chunk = task % chunks;
+    const int p0 = std::min(P, panels * chunk / chunks * NR), p1 = std::min(P, panels * (chunk + 1) / chunks * NR);
+    if (p0 >= p1) return;
+    ThreadScratch& scratch = ctx.perThread[thread];
+    float* col = scratch.columns.floats(size_t(K) * (p1 - p0));
+    im2col(x + img * xImage, s, p0, p1, col);
+    Epilogue ep{bias, nullptr, relu};
+    gemmSingle(s.cOut, p1 - p0, K, View{w, K, 1}, View{col, p1 - p0, 1}, out + img * outImage + p0, P, false, ep,
+               scratch);
+  });
+}
+
+static void conv2dBackwardInput(Context& ctx, const float* dy, const float* w, float* dx, const ConvShape& s,
+                                bool accumulate) {
+  const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw;
+  const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(s.cOut) * P;
+  ctx.pool.run(s.n, [&](int img, int thread) {
+    ThreadScratch& scratch = ctx.perThread[thread];
+    float* dcol = scratch.columns.floats(size_t(K) * P);
+    gemmSingle(K, P, s.cOut, View{w, 1, K}, View{dy + img * yImage, P, 1}, dcol, P, false, Epilogue{}, scratch);
+    float* dxn = dx + img * xImage;
+    if (!accumulate) std::memset(dxn, 0, sizeof(float) * xImage);
+    col2imAdd(dcol, s, dxn);
+  });
+}
+
+/** Images are split into a fixed number of groups (independent of the thread count); each group
+ *  sums its images' products in order into its own partial, and the partials are added in
+ *  group order: identical results for any thread count, no atomics. */
+static void conv2dBackwardWeight(Context& ctx, const float* x, const float* dy, float* dw, float* db,
+                                 const ConvShape& s, bool accumulate) {
+  const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, C = s.cOut;
+  const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(C) * P;
+  const int groups = std::max(1, std::min(s.n, 8));
+  const size_t partialSize = size_t(K) * C + C;
+  float* partials = ctx.partials.floats(partialSize * groups);
+  ctx.pool.run(groups, [&](int g, int thread) {
+    ThreadScratch& scratch = ctx.perThread[thread];
+    float* dwT = partials + g * partialSize;  // [K, C]
+    float* dbPart = dwT + size_t(K) * C;
+    float* col = scratch.columns.floats(size_t(K) * P);
+    const int i0 = s.n * g / groups, i1 = s.n * (g + 1) / groups;
+    for (int c = 0; c < C; ++c) dbPart[c] = 0.f;
+    for (int img = i0; img < i1; ++img) {
+      const float* dyn = dy + img * yImage;
+      im2col(x + img * xImage, s, 0, P, col);
+      gemmSingle(K, C, P, View{col, P, 1}, View{dyn, 1, P}, dwT, C, img > i0, Epilogue{}, scratch);
+      if (db)
+        for (int c = 0; c < C; ++c) {
+          const float* row = dyn + i64(c) * P;
+          float sum = 0.f;
+          for (int p = 0; p < P; ++p) sum += row[p];
+          dbPart[c] += sum;
+        }
+    }
+    if (i0 == i1) std::memset(dwT, 0, sizeof(float) * K * C);
+  });
+  // dw[c, k] (+)= Σ_g partial_g[k, c], in group order.
+  ctx.pool.run(C, [&](int c, int) {
+    for (int kk = 0; kk < K; ++kk) {
+      float sum = 0.f;
+      for (int g = 0; g < groups; ++g) sum += partials[g * partialSize + size_t(kk) * C + c];
+      dw[i64(c) * K + kk] = accumulate ? dw[i64(c) * K + kk] + sum : sum;
+    }
+    if (db) {
+      float sum = 0.f;
+      for (int g = 0; g < groups; ++g) sum += partials[g * partialSize + size_t(K) * C + c];
+      db[c] = accumulate ? db[c] + sum : sum;
+    }
+  });
+}
+
+}  // namespace INKLING_NS

@@ -1,0 +1,360 @@
+// Packed, register-blocked SGEMM (the BLIS/GotoBLAS scheme), included once per ISA path.
+//
+//   C[M,N] (+)= A[M,K] · B[K,N]   with A(i,k) = a[i·rsA + k·csA], B(k,j) = b[k·rsB + j·csB]
+//
+// Strided views make every transpose a stride swap. Loops, outermost first:
+//   jc over N by NC  ->  pc over K by KC  ->  pack B block (KC x NC, NR-wide panels, L2/L3)
+//   ic over M by MC  ->  pack A block (MC x KC, MR-tall panels, L2)
+//   jr over NR panels of B (one panel, KC x NR floats, stays in L1) -> ir over MR panels of A
+//   -> micro-kernel: an MR x NR tile of C in registers, KC rank-1 updates.
+// The AVX2 micro-kernel is 6x16: 12 ymm accumulators + 2 B vectors + 1 broadcast A = 15 of 16
+// registers; per k it issues 12 FMAs for 2 loads + 6 broadcasts. Every C element is the same
+// sequence of FMAs in k order whatever the blocking of M and N, so splitting the work across
+// threads never changes a result.
+// Epilogue (last K block only): + bias per row (conv: per output channel) or per column (linear),
+// then ReLU.
+#pragma once
+
+namespace INKLING_NS {
+
+constexpr int MR = 6;
+constexpr int NR = 16;
+constexpr int MC = 96;
+constexpr int NC = 256;
+constexpr int KC_MAX = 384;
+
+struct View {
+  const float* p;
+  i64 rs;  // stride between rows (the first index)
+  i64 cs;  // stride between columns
+  float at(i64 r, i64 c) const { return p[r * rs + c * cs]; }
+};
+
+struct Epilogue {
+  const float* biasRow = nullptr;  // indexed by C's row
+  const float* biasCol = nullptr;  // indexed by C's column
+  bool relu = false;
+};
+
+#if INKLING_AVX2
+static inline void microKernel(int kc, const float* __restrict a, const float* __restrict b, float* c, i64 ldc,
+                               bool loadC, const float* biasRow, const float* biasCol, bool relu) {
+  __m256 acc[MR][2];
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_load_ps(b);
+    __m256 b1 = _mm256_load_ps(b + 8);
+    for (int i = 0; i < MR; ++i) {
+      __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += MR;
+    b += NR;
+  }
+  __m256 bc0 = biasCol ? _mm256_loadu_ps(biasCol) : _mm256_setzero_ps();
+  __m256 bc1 = biasCol ? _mm256_loadu_ps(biasCol + 8) : _mm256_setzero_ps();
+  const __m256 zero = _mm256_setzero_ps();
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    __m256 r0 = acc[i][0], r1 = acc[i][1];
+    if (loadC) {
+      r0 = _mm256_add_ps(r0, _mm256_loadu_ps(row));
+      r1 = _mm256_add_ps(r1, _mm256_loadu_ps(row + 8));
+    }
+    if (biasRow) {
+      __m256 br = _mm256_set1_ps(biasRow[i]);
+      r0 = _mm256_add_ps(r0, br);
+      r1 = _mm256_add_ps(r1, br);
+    }
+    if (biasCol) {
+      r0 = _mm256_add_ps(r0, bc0);
+      r1 = _mm256_add_ps(r1, bc1);
+    }
+    if (relu) {
+      r0 = _mm256_max_ps(r0, zero);
+      r1 = _mm256_max_ps(r1, zero);
+    }
+    _mm256_storeu_ps(row, r0);
+    _mm256_storeu_ps(row + 8, r1);
+  }
+}
+#else
+// Portable: the same tile in plain C++; the compiler vectorizes the j loops (SSE2, NEON).
+static inline void microKernel(int kc, const float* __restrict a, const float* __restrict b, float* c, i64 ldc,
+                               bool loadC, const float* biasRow, const float* biasCol, bool relu) {
+  float acc[MR][NR] = {};
+  for (int k = 0; k < kc; ++k) {
+    for (int i = 0; i < MR; ++i) {
+      const float ai = a[i];
+      for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
+    }
+    a += MR;
+    b += NR;
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    for (int j = 0; j < NR; ++j) {
+      float r = acc[i][j];
+      if (loadC) r += row[j];
+      if (biasRow) r += biasRow[i];
+      if (biasCol) r += biasCol[j];
+      if (relu) r = r > 0.f ? r : 0.f;
+      row[j] = r;
+    }
+  }
+}
+#endif
+
+/** Packs rows [0, mc) x cols [0, kc) of A into MR-tall panels: dst[panel][k][i], zero-padded. */
+static void packA(View a, int mc, int kc, float* __restrict dst) {
+  for (int i0 = 0; i0 < mc; i0 += MR) {
+    const int mr = std::min(MR, mc - i0);
+    if (a.rs == 1 && mr == MR) {  // A stored column-major here: MR contiguous floats per k
+      for (int k = 0; k < kc; ++k) {
+        const float* src = a.p + i0 + k * a.cs;
+        for (int i = 0; i < MR; ++i) dst[k * MR + i] = src[i];
+      }
+    } else {
+      for (int i = 0; i < MR; ++i) {
+        if (i < mr) {
+          const float* src = a.p + (i0 + i) * a.rs;
+          if (a.cs == 1)
+            for (int k = 0; k < kc; ++k) dst[k * MR + i] = src[k];
+          else
+            for (int k = 0; k < kc; ++k) dst[k * MR + i] = src[k * a.cs];
+        } else {
+          for (int k = 0; k < kc; ++k) dst[k * MR + i] = 0.f;
+        }
+      }
+    }
+    dst += MR * kc;
+  }
+}
+
+/** Packs rows [0, kc) x cols [j0, j1) of B into NR-wide panels: dst[panel][k][j], zero-padded.
+ *  dst points at the panel of column j0 (panels are KC·NR apart, KC = kc). */
+static void packB(View b, int kc, int j0, int j1, float* __restrict dst) {
+  for (int jb = j0; jb < j1; jb += NR) {
+    const int nr = std::min(NR, j1 - jb);
+    if (b.cs == 1 && nr == NR) {
+      for (int k = 0; k < kc; ++k) {
+        const float* src = b.p + k * b.rs + jb;
+        for (int j = 0; j < NR; ++j) dst[k * NR + j] = src[j];
+      }
+    } else {
+      for (int j = 0; j < NR; ++j) {
+        if (j < nr) {
+          const float* src = b.p + (jb + j) * b.cs;
+          if (b.rs == 1)
+            for (int k = 0; k < kc; ++k) dst[k * NR + j] = src[k];
+          else
+            for (int k = 0; k < kc; ++k) dst[k * NR + j] = src[k * b.rs];
+        } else {
+          for (int k = 0; k < kc; ++k) dst[k * NR + j] = 0.f;
+        }
+      }
+    }
+    dst += NR * kc;
+  }
+}
+
+/** C block [mc x nc] from packed A and B; applies the epilogue when `last`. */
+static void macroKernel(int mc, int nc, int kc, const float* pa, const float* pb, float* c, i64 ldc, bool loadC,
+                        const Epilogue& ep, bool last) {
+  alignas(64) float tile[MR * NR];
+  alignas(64) float padRow[MR];
+  alignas(64) float padCol[NR];
+  for (int j0 = 0; j0 < nc; j0 += NR) {
+    const int nr = std::min(NR, nc - j0);
+    const float* bPanel = pb + (j0 / NR) * NR * kc;
+    for (int i0 = 0; i0 < mc; i0 += MR) {
+      const int mr = std::min(MR, mc - i0);
+      const float* aPanel = pa + (i0 / MR) * MR * kc;
+      const float* biasRow = last && ep.biasRow ? ep.biasRow + i0 : nullptr;
+      const float* biasCol = last && ep.biasCol ? ep.biasCol + j0 : nullptr;
+      const bool relu = last && ep.relu;
+      float* cTile = c + i0 * ldc + j0;
+      if (mr == MR && nr == NR) {
+        microKernel(kc, aPanel, bPanel, cTile, ldc, loadC, biasRow, biasCol, relu);
+        continue;
+      }
+      // Edge tile: run the full kernel on a padded copy.
+      if (loadC)
+        for (int i = 0; i < mr; ++i)
+          for (int j = 0; j < nr; ++j) tile[i * NR + j] = cTile[i * ldc + j];
+      if (biasRow) {
+        for (int i = 0; i < MR; ++i) padRow[i] = i < mr ? biasRow[i] : 0.f;
+        biasRow = padRow;
+      }
+      if (biasCol) {
+        for (int j = 0; j < NR; ++j) padCol[j] = j < nr ? biasCol[j] : 0.f;
+        biasCol = padCol;
+      }
+      microKernel(kc, aPanel, bPanel, tile, NR, loadC, biasRow, biasCol, relu);
+      for (int i = 0; i < mr; ++i)
+        for (int j = 0; j < nr; ++j) cTile[i * ldc + j] = tile[i * NR + j];
+    }
+  }
+}
+
+static inline int kBlock(int k) {
+  const int blocks = (k + KC_MAX - 1) / KC_MAX;
+  return blocks <= 1 ? k : (k + blocks - 1) / blocks;
+}
+
+/** Without a K there is no product: C = (accumulate ? C : 0) + bias, then relu. */
+static void gemmNoK(int m, int n, float* c, i64 ldc, bool accumulate, const Epilogue& ep) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      float r = accumulate ? c[i * ldc + j] : 0.f;
+      if (ep.biasRow) r += ep.biasRow[i];
+      if (ep.biasCol) r += ep.biasCol[j];
+      if (ep.relu && r < 0.f) r = 0.f;
+      c[i * ldc + j] = r;
+    }
+}
+
+/** Single-threaded GEMM with this thread's scratch (used inside parallel conv tasks). */
+static void gemmSingle(int m, int n, int k, View a, View b, float* c, i64 ldc, bool accumulate, const Epilogue& ep,
+                       ThreadScratch& scratch) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return gemmNoK(m, n, c, ldc, accumulate, ep);
+  const int kcMax = kBlock(k);
+  const int ncMax = std::min(n, NC);
+  float* pb = scratch.packB.floats(size_t(kcMax) * ((ncMax + NR - 1) / NR) * NR);
+  float* pa = scratch.packA.floats(size_t(kcMax) * ((std::min(m, MC) + MR - 1) / MR) * MR);
+  for (int jc = 0; jc < n; jc += NC) {
+    const int nc = std::min(NC, n - jc);
+    for (int pc = 0; pc < k; pc += kcMax) {
+      const int kc = std::min(kcMax, k - pc);
+      const bool last = pc + kc >= k;
+      const bool loadC = pc > 0 || accumulate;
+      packB(View{b.p + pc * b.rs, b.rs, b.cs}, kc, jc, jc + nc, pb);
+      for (int ic = 0; ic < m; ic += MC) {
+        const int mc = std::min(MC, m - ic);
+        packA(View{a.p + ic * a.rs + pc * a.cs, a.rs, a.cs}, mc, kc, pa);
+        Epilogue blockEp{ep.biasRow ? ep.biasRow + ic : nullptr, ep.biasCol ? ep.biasCol + jc : nullptr, ep.relu};
+        macroKernel(mc, nc, kc, pa, pb, c + ic * ldc + jc, ldc, loadC, blockEp, last);
+      }
+    }
+  }
+}
+
+/** Multi-threaded GEMM: B blocks packed once into shared scratch (in parallel), then tasks over
+ *  (MC row block) x (a slice of NR panels) so that small M still keeps every thread busy. */
+static void gemmParallel(Context& ctx, int m, int n, int k, View a, View b, float* c, i64 ldc, bool accumulate,
+                         const Epilogue& ep) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) return gemmNoK(m, n, c, ldc, accumulate, ep);
+  const int threads = ctx.pool.size();
+  const double flops = 2.0 * m * n * k;
+  if (threads == 1 || flops < 2e5) return gemmSingle(m, n, k, a, b, c, ldc, accumulate, ep, ctx.perThread[0]);
+  const int kcMax = kBlock(k);
+  const int ncMax = std::min(n, NC);
+  const int panelsMax = (ncMax + NR - 1) / NR;
+  float* pb = ctx.sharedPackB.floats(size_t(kcMax) * panelsMax * NR);
+  const int mBlocks = (m + MC - 1) / MC;
+  for (int jc = 0; jc < n; jc += NC) {
+    const int nc = std::min(NC, n - jc);
+    const int panels = (nc + NR - 1) / NR;
+    int nSlices = std::min(panels, std::max(1, (2 * threads + mBlocks - 1) / mBlocks));
+    for (int pc = 0; pc < k; pc += kcMax) {
+      const int kc = std::min(kcMax, k - pc);
+      const bool last = pc + kc >= k;
+      const bool loadC = pc > 0 || accumulate;
+      const int packTasks = std::min(panels, 4 * threads);
+      ctx.pool.run(packTasks, [&](int task, int) {
+        const int p0 = panels * task / packTasks, p1 = panels * (task + 1) / packTasks;
+        packB(View{b.p + pc * b.rs, b.rs, b.cs}, kc, jc + p0 * NR, std::min(jc + p1 * NR, jc + nc), pb + size_t(p0) * NR * kc);
+      });
+      ctx.pool.run(mBlocks * nSlices, [&](int task, int thread) {
+        const int ic = (task / nSlices) * MC;
+        const int slice = task % nSlices;
+        const int p0 = panels * slice / nSlices, p1 = panels * (slice + 1) / nSlices;
+        if (p0 == p1) return;
+        const int mc = std::min(MC, m - ic);
+        const int j0 = p0 * NR, j1 = std::min(p1 * NR, nc);
+        float* pa = ctx.perThread[thread].packA.floats(size_t(kc) * ((MC + MR - 1) / MR) * MR);
+        packA(View{a.p + ic * a.rs + pc * a.cs, a.rs, a.cs}, mc, kc, pa);
+        Epilogue blockEp{ep.biasRow ? ep.biasRow + ic : nullptr, ep.biasCol ? ep.biasCol + jc + j0 : nullptr, ep.relu};
+        macroKernel(mc, j1 - j0, kc, pa, pb + size_t(p0) * NR * kc, c + ic * ldc + jc + j0, ldc, loadC, blockEp, last);
+      });
+    }
+  }
+}
+
+/** A few rows (batch-1 inference, small batches): no packing, dot products or row updates
+ *  straight from memory, split over columns. Same k order per element as any thread count. */
+static void gemmFewRows(Context& ctx, int m, int n, int k, View a, View b, float* c, i64 ldc, bool accumulate,
+                        const Epilogue& ep) {
+  const int threads = ctx.pool.size();
+  const int tasks = (double(n) * k < 65536) ? 1 : std::min(n, 4 * threads);
+  ctx.pool.run(tasks, [&](int task, int) {
+    const int j0 = int(i64(n) * task / tasks), j1 = int(i64(n) * (task + 1) / tasks);
+    for (int i = 0; i < m; ++i) {
+      float* crow = c + i * ldc;
+      if (b.rs == 1) {
+        // B(k, j) contiguous along k: one dot product per output (linear layers, W stored [n, k]).
+        for (int j = j0; j < j1; ++j) {
+          const float* bcol = b.p + j * b.cs;
+          float s = 0.f;
+          if (a.cs == 1) {
+            const float* arow = a.p + i * a.rs;
+            // 8 partial sums so the loop vectorizes (fixed order: deterministic).
+            float part[8] = {};
+            int kk = 0;
+            for (; kk + 8 <= k; kk += 8)
+              for (int t = 0; t < 8; ++t) part[t] += arow[kk + t] * bcol[kk + t];
+            for (; kk < k; ++kk) part[kk & 7] += arow[kk] * bcol[kk];
+            s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+          } else {
+            for (int kk = 0; kk < k; ++kk) s += a.at(i, kk) * bcol[kk];
+          }
+          crow[j] = accumulate ? crow[j] + s : s;
+        }
+      } else {
+        // Row updates: crow[j0:j1] (+)= Σ_k A(i,k) · B(k, j0:j1).
+        float* acc = crow;
+        if (!accumulate)
+          for (int j = j0; j < j1; ++j) acc[j] = 0.f;
+        for (int kk = 0; kk < k; ++kk) {
+          const float aik = a.at(i, kk);
+          const float* brow = b.p + kk * b.rs;
+          if (b.cs == 1)
+            for (int j = j0; j < j1; ++j) acc[j] += aik * brow[j];
+          else
+            for (int j = j0; j < j1; ++j) acc[j] += aik * brow[j * b.cs];
+        }
+      }
+      for (int j = j0; j < j1; ++j) {
+        float r = crow[j];
+        if (ep.biasRow) r += ep.biasRow[i];
+        if (ep.biasCol) r += ep.biasCol[j];
+        if (ep.relu && r < 0.f) r = 0.f;
+        crow[j] = r;
+      }
+    }
+  });
+}
+
+static void matmul(Context& ctx, const float* a, const float* b, const float* bias, float* c, int m, int n, int k,
+                   bool transA, bool transB, bool accumulate, bool relu) {
+  View av = transA ? View{a, 1, m} : View{a, k, 1};
+  View bv = transB ? View{b, 1, k} : View{b, n, 1};
+  if (accumulate && relu) {
+    // out += relu(A·B + bias): the activation sees the product alone, so compute it aside.
+    float* tmp = ctx.temp.floats(size_t(m) * n);
+    matmul(ctx, a, b, bias, tmp, m, n, k, transA, transB, false, true);
+    for (i64 i = 0; i < i64(m) * n; ++i) c[i] += tmp[i];
+    return;
+  }
+  Epilogue ep{nullptr, bias, relu};
+  if (m <= 4 && k > 0)
+    gemmFewRows(ctx, m, n, k, av, bv, c, n, accumulate, ep);
+  else
+    gemmParallel(ctx, m, n, k, av, bv, c, n, accumulate, ep);
+}
+
+}  // namespace INKLING_NS

@@ -1,0 +1,82 @@
+// Machine limits for bench:kernels, measured with this ISA path's instructions:
+// - peak FMA: independent FMA chains (12 vector accumulators, more than latency x throughput),
+//   run on `threads` threads at once; 2 flops per lane per FMA.
+// - triad: a[i] = b[i] + s·c[i] over arrays far larger than the caches; 12 bytes per element
+//   (two reads, one write; write-allocate traffic not counted, as in STREAM).
+#pragma once
+
+#include <chrono>
+
+namespace INKLING_NS {
+
+static double nowSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+#if INKLING_AVX2
+static double fmaChains(i64 iterations) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(0.001f * i);
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (i64 it = 0; it < iterations; ++it)
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; ++i) s = _mm256_add_ps(s, acc[i]);
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return double(out[0]);  // keeps the loop alive
+}
+constexpr int kFlopsPerIteration = 12 * 8 * 2;
+#else
+static double fmaChains(i64 iterations) {
+  float acc[12][4];
+  for (int i = 0; i < 12; ++i)
+    for (int l = 0; l < 4; ++l) acc[i][l] = 0.001f * i;
+  for (i64 it = 0; it < iterations; ++it)
+    for (int i = 0; i < 12; ++i)
+      for (int l = 0; l < 4; ++l) acc[i][l] = acc[i][l] * 0.999999f + 1e-7f;
+  double s = 0;
+  for (int i = 0; i < 12; ++i) s += acc[i][0];
+  return s;
+}
+constexpr int kFlopsPerIteration = 12 * 4 * 2;
+#endif
+
+static double peakFmaGflops(Context& ctx, int threads, double seconds) {
+  threads = std::max(1, std::min(threads, ctx.pool.size()));
+  const i64 iterations = 1 << 20;
+  volatile double sink = 0;
+  fmaChains(iterations / 8);  // warm up (clock ramps)
+  double best = 0;
+  const double end = nowSeconds() + seconds;
+  while (nowSeconds() < end) {
+    const double t0 = nowSeconds();
+    ctx.pool.run(threads, [&](int, int) { sink = sink + fmaChains(iterations); });
+    const double dt = nowSeconds() - t0;
+    best = std::max(best, double(threads) * iterations * kFlopsPerIteration / dt / 1e9);
+  }
+  return best;
+}
+
+static double triadGBps(Context& ctx, int threads, double seconds) {
+  threads = std::max(1, std::min(threads, ctx.pool.size()));
+  const i64 n = i64(16) << 20;  // 16M floats = 64 MiB per array
+  float* a = ctx.temp.floats(size_t(n) * 3);
+  float* b = a + n;
+  float* c = b + n;
+  for (i64 i = 0; i < n; ++i) { b[i] = 1.f; c[i] = 2.f; a[i] = 0.f; }
+  double best = 0;
+  const double end = nowSeconds() + seconds;
+  do {
+    const double t0 = nowSeconds();
+    ctx.pool.run(threads, [&](int t, int) {
+      const i64 i0 = n * t / threads, i1 = n * (t + 1) / threads;
+      for (i64 i = i0; i < i1; ++i) a[i] = b[i] + 3.f * c[i];
+    });
+    const double dt = nowSeconds() - t0;
+    best = std::max(best, 12.0 * double(n) / dt / 1e9);
+  } while (nowSeconds() < end);
+  return best;
+}
+
+}  // namespace INKLING_NS

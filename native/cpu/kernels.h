@@ -1,0 +1,91 @@
+// The kernel table: one entry per kernel of the Backend contract (src/nn/backend.ts), filled in
+// twice from the same source (kernels_impl/*.h): once compiled for AVX2+FMA (kernels_avx2.cc, built
+// with -mavx2 -mfma) and once portable (kernels_portable.cc). isa.cc picks a table at run time from
+// CPUID or INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
+#pragma once
+
+#include <cstdint>
+
+namespace inkling {
+
+struct Context;
+using i64 = int64_t;
+
+enum UnaryOp : int { kNeg = 0, kExp, kLog, kSqrt, kAbs, kRelu };
+enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kMax };
+
+struct ConvShape {
+  int n, cIn, h, w, cOut, kh, kw, stride, pad;
+  int hOut() const { return (h + 2 * pad - kh) / stride + 1; }
+  int wOut() const { return (w + 2 * pad - kw) / stride + 1; }
+};
+
+struct PoolShape {
+  int n, c, h, w, kh, kw, stride;
+  int hOut() const { return (h - kh) / stride + 1; }
+  int wOut() const { return (w - kw) / stride + 1; }
+};
+
+struct KernelTable {
+  const char* isa;
+
+  void (*unary)(Context&, int op, const float* x, float* out, i64 n);
+  void (*binary)(Context&, int op, const float* a, const float* b, float* out, i64 n);
+  void (*scale)(Context&, const float* x, float alpha, float beta, float* out, i64 n);
+  void (*axpy)(Context&, float alpha, const float* x, float* y, i64 n);
+  void (*reluBackward)(Context&, const float* x, const float* dy, float* dx, i64 n, bool accumulate);
+  void (*channelSum)(Context&, const float* x, float* out, i64 outer, i64 channels, i64 inner, bool accumulate);
+  void (*argmax)(Context&, const float* x, int32_t* out, i64 rows, i64 cols);
+  void (*countEqual)(Context&, const int32_t* a, const int32_t* b, float* out, i64 n, bool accumulate);
+
+  /** C[m,n] = op(A)·op(B) (+ bias[n]) (relu); accumulate adds the result to C. */
+  void (*matmul)(Context&, const float* a, const float* b, const float* bias, float* c, int m, int n, int k,
+                 bool transA, bool transB, bool accumulate, bool relu);
+
+  void (*conv2d)(Context&, const float* x, const float* w, const float* bias, float* out, const ConvShape& s, bool relu);
+  void (*conv2dBackwardInput)(Context&, const float* dy, const float* w, float* dx, const ConvShape& s, bool accumulate);
+  void (*conv2dBackwardWeight)(Context&, const float* x, const float* dy, float* dw, float* db, const ConvShape& s,
+                               bool accumulate);
+
+  void (*batchNormTrain)(Context&, const float* x, const float* gamma, const float* beta, float* runningMean,
+                         float* runningVar, float* out, float* saveMean, float* saveInvStd, int n, int c, i64 spatial,
+                         float eps, float momentum, bool relu);
+  void (*batchNormInference)(Context&, const float* x, const float* gamma, const float* beta, const float* runningMean,
+                             const float* runningVar, float* out, int n, int c, i64 spatial, float eps, bool relu);
+  void (*batchNormBackward)(Context&, const float* x, const float* dy, const float* gamma, const float* saveMean,
+                            const float* saveInvStd, float* dx, float* dgamma, float* dbeta, int n, int c, i64 spatial,
+                            bool accumulate);
+
+  void (*maxPool2d)(Context&, const float* x, float* out, int32_t* argmax, const PoolShape& s);
+  void (*maxPool2dBackward)(Context&, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s);
+  void (*avgPool2d)(Context&, const float* x, float* out, const PoolShape& s);
+  void (*avgPool2dBackward)(Context&, const float* dy, float* dx, const PoolShape& s);
+
+  void (*dropout)(Context&, const float* x, float* out, i64 n, double p, uint32_t seed, uint32_t step, i64 spatial,
+                  bool accumulate);
+
+  void (*softmax)(Context&, const float* x, float* out, i64 rows, i64 cols, bool logarithm);
+  void (*softmaxCrossEntropy)(Context&, const float* logits, const int32_t* labels, float* probs, float* loss, i64 rows,
+                              i64 cols, double labelSmoothing);
+  void (*softmaxCrossEntropyBackward)(Context&, const float* probs, const int32_t* labels, const float* dloss,
+                                      float* dlogits, i64 rows, i64 cols, double labelSmoothing, bool accumulate);
+
+  void (*sgdStep)(Context&, float* param, const float* grad, float* velocity, i64 n, double lr, double momentum,
+                  double dampening, bool nesterov, double weightDecay);
+  void (*adamStep)(Context&, float* param, const float* grad, float* m, float* v, i64 n, double lr, double beta1,
+                   double beta2, double eps, double weightDecay, bool decoupled, double step);
+
+  /** Microbenchmarks for bench:kernels: peak FMA rate (GFLOP/s) over `threads` threads, and a
+   *  streaming triad (GB/s). */
+  double (*peakFmaGflops)(Context&, int threads, double seconds);
+  double (*triadGBps)(Context&, int threads, double seconds);
+};
+
+const KernelTable* portableKernels();
+const KernelTable* avx2Kernels();  // nullptr when this build has no AVX2 path (not x86-64)
+
+/** The table for `isa` ("auto", "avx2", "portable"); throws a message when it cannot run here. */
+const KernelTable* selectKernels(const char* isa);
+bool cpuHasAvx2Fma();
+
+}  // namespace inkling

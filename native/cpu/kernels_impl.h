@@ -1,0 +1,38 @@
+// The kernel implementations, compiled once per ISA path: the including file defines
+// INKLING_NS (the namespace) and INKLING_AVX2 (1 when built with -mavx2 -mfma).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#if INKLING_AVX2
+#include <immintrin.h>
+#endif
+
+#include "context.h"
+#include "kernels.h"
+
+namespace INKLING_NS {
+using namespace inkling;
+}
+
+#include "impl/elementwise.h"
+#include "impl/gemm.h"
+#include "impl/conv.h"
+#include "impl/norm.h"
+#include "impl/pool.h"
+#include "impl/loss_optim.h"
+#include "impl/microbench.h"
+
+namespace INKLING_NS {
+
+static const KernelTable kTable = {
+    INKLING_ISA_NAME, unary, binary, scale, axpy, reluBackward, channelSum, argmax, countEqual, matmul,
+    conv2d, conv2dBackwardInput, conv2dBackwardWeight, batchNormTrain, batchNormInference, batchNormBackward,
+    maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
+    softmaxCrossEntropyBackward, sgdStep, adamStep, peakFmaGflops, triadGBps,
+};
+
+}  // namespace INKLING_NS

@@ -1,0 +1,62 @@
+// A persistent pool of worker threads for the cpu backend's kernels.
+//
+// `run(tasks, f)` calls f(task, thread) once for every task in [0, tasks) and returns when all
+// are done. The calling thread works too (it is thread 0). Tasks are handed out dynamically, so
+// which thread runs a task varies, but every kernel makes a task's result depend only on the
+// task index (never on the thread), and reductions combine per-task partials in task order: the
+// results are therefore identical for any thread count.
+//
+// Workers spin briefly after each job (kernels of a training step come back to back) and then
+// sleep on a condition variable, so an idle backend costs no CPU.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace inkling {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return size_; }
+
+  template <class F>
+  void run(int tasks, F&& f) {
+    if (tasks <= 0) return;
+    if (tasks == 1 || size_ == 1) {
+      for (int t = 0; t < tasks; ++t) f(t, 0);
+      return;
+    }
+    using Fn = std::remove_reference_t<F>;
+    dispatch(tasks, [](void* ctx, int task, int thread) { (*static_cast<Fn*>(ctx))(task, thread); }, &f);
+  }
+
+ private:
+  using TaskFn = void (*)(void*, int, int);
+  void dispatch(int tasks, TaskFn fn, void* ctx);
+  void workerLoop(int id);
+  void drain(int thread);
+
+  int size_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> nextTask_{0};
+  std::atomic<int> busyWorkers_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  int tasks_ = 0;
+  TaskFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+};
+
+}  // namespace inkling
