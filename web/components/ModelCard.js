@@ -8,7 +8,7 @@ export function ModelCard({ model }) {
     ['Version', model.version || '–'],
     ['Architecture', model.architecture || '–'],
     ['Parameters', model.parameters === null ? '–' : formatCount(model.parameters)],
-    ['Test accuracy', model.accuracy === null ? '–' : percent(model.accuracy)],
+    ['Test accuracy', model.accuracy === null ? '–' : percent(model.accuracy, 2)],
     ['Temperature', model.temperature === null ? '–' : model.temperature.toFixed(2)],
     ['Backend', model.backend || '–'],
   ];

@@ -24,10 +24,10 @@ export function StatsView() {
       ${data && html`
         <div class="tiles">
           <${StatTile} label="Predictions" value=${formatCount(data.total)} testid="stat-total" />
-          <${StatTile} label="Accuracy (from feedback)" value=${data.accuracy === null ? '–' : percent(data.accuracy)}
+          <${StatTile} label="Accuracy (from feedback)" value=${data.accuracy === null ? '–' : percent(data.accuracy, 1)}
             note=${`${formatCount(data.correct)} of ${formatCount(data.labelled)} labelled`} testid="stat-accuracy" />
           <${StatTile} label="Median latency" value=${formatMs(data.latency.p50)} note=${`p99 ${formatMs(data.latency.p99)}`} testid="stat-latency" />
-          <${StatTile} label="Model test accuracy" value=${model?.accuracy == null ? '–' : percent(model.accuracy)}
+          <${StatTile} label="Model test accuracy" value=${model?.accuracy == null ? '–' : percent(model.accuracy, 2)}
             note=${model?.backend ? `on ${model.backend}` : ''} testid="stat-model" />
         </div>
         <div class="stats__grid">

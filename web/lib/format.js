@@ -1,9 +1,14 @@
 // Small formatting helpers shared by the views. Pure functions (Node-testable).
 
-/** "97%" or, near certainty, "99.6%" so 0.996 is not shown as a flat 100%. */
-export function percent(/** @type {number} */ p) {
+/**
+ * "97%" or, near certainty, "99.6%" so 0.996 is not shown as a flat 100%. `decimals` forces a
+ * precision (accuracies: 99.31% is worth telling apart from 99%).
+ * @param {number} p @param {number} [decimals]
+ */
+export function percent(p, decimals) {
   if (!Number.isFinite(p)) return '–';
   const v = p * 100;
+  if (decimals !== undefined) return `${v.toFixed(decimals)}%`;
   if (v >= 99.5 && v < 100) return `${v.toFixed(1)}%`;
   if (v > 0 && v < 1) return '<1%';
   return `${Math.round(v)}%`;
