@@ -22,6 +22,8 @@
 // there is no ink at all (nothing above the threshold). Cost: O(width*height) with two separable
 // passes; about 10 µs for a 28x28 input.
 
+import { axisKernel } from './resample.ts';
+
 export const FRAME_SIZE = 28;
 export const BOX_SIZE = 20;
 /** Centre of mass target in pixel-index coordinates (measured on MNIST, see above). */
@@ -70,57 +72,6 @@ export function isBlank(ink: InkMap, width: number, height: number, opts: BlankO
     if (ink[i] > threshold && ++count >= needed) return false;
   }
   return true;
-}
-
-/** Per-output-pixel source spans and weights along one axis (a sparse 1-D resampling matrix). */
-interface AxisKernel {
-  start: Int32Array; // first source index for output i
-  count: Int32Array; // number of source taps for output i
-  offset: Int32Array; // where output i's weights begin in `weights`
-  weights: Float32Array; // sum to 1 per output
-}
-
-function axisKernel(srcLen: number, dstLen: number): AxisKernel {
-  const start = new Int32Array(dstLen);
-  const count = new Int32Array(dstLen);
-  const offset = new Int32Array(dstLen);
-  const taps: number[] = [];
-  if (dstLen <= srcLen) {
-    // Area averaging: output i covers source interval [i*r, (i+1)*r), r >= 1; each source pixel
-    // contributes its overlap with that interval, divided by r.
-    const r = srcLen / dstLen;
-    for (let i = 0; i < dstLen; i++) {
-      const a = i * r;
-      const b = Math.min(srcLen, (i + 1) * r);
-      const first = Math.floor(a);
-      const last = Math.min(srcLen - 1, Math.ceil(b) - 1);
-      start[i] = first;
-      count[i] = last - first + 1;
-      offset[i] = taps.length;
-      for (let s = first; s <= last; s++) {
-        const overlap = Math.min(b, s + 1) - Math.max(a, s);
-        taps.push(overlap / r);
-      }
-    }
-  } else {
-    // Bilinear: output pixel centre (i + 0.5) maps to source coordinate (i + 0.5) / scale − 0.5.
-    const scale = dstLen / srcLen;
-    for (let i = 0; i < dstLen; i++) {
-      const c = Math.min(srcLen - 1, Math.max(0, (i + 0.5) / scale - 0.5));
-      const first = Math.min(srcLen - 1, Math.floor(c));
-      const f = c - first;
-      start[i] = first;
-      offset[i] = taps.length;
-      if (first + 1 < srcLen && f > 0) {
-        count[i] = 2;
-        taps.push(1 - f, f);
-      } else {
-        count[i] = 1;
-        taps.push(1);
-      }
-    }
-  }
-  return { start, count, offset, weights: Float32Array.from(taps) };
 }
 
 /** Crop, fit in 20x20, centre by mass in 28x28. Returns null when nothing is above the threshold. */
