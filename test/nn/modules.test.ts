@@ -1,0 +1,162 @@
+// Modules: PyTorch state_dict names, the seed CNN's size and shapes, train/eval, fusion, dropout
+// steps, seeded init.
+
+import t from 'tap';
+import {
+  BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, ReLU, SEED_CNN_PARAMETERS, Sequential, Tensor,
+  createSeedCnn, noGrad, tidy,
+} from '../../src/nn/index.ts';
+import { Rng } from '../../src/nn/random.ts';
+import { randn, refBackend, toF32 } from './helpers.ts';
+
+const be = await refBackend();
+
+t.test('seed CNN: 421,834 parameters, PyTorch names, logits [N, 10]', async (t) => {
+  const m = createSeedCnn(be, { seed: 1 });
+  t.equal(m.parameterCount(), 421834);
+  t.equal(SEED_CNN_PARAMETERS, 421834);
+  t.same(
+    m.namedParameters().map(([n, p]) => `${n}:${p.shape.join('x')}`),
+    [
+      'conv1.weight:32x1x3x3', 'conv1.bias:32', 'bn1.weight:32', 'bn1.bias:32',
+      'conv2.weight:64x32x3x3', 'conv2.bias:64', 'bn2.weight:64', 'bn2.bias:64',
+      'fc1.weight:128x3136', 'fc1.bias:128', 'fc2.weight:10x128', 'fc2.bias:10',
+    ],
+  );
+  t.same(m.namedBuffers().map(([n]) => n), [
+    'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked',
+    'bn2.running_mean', 'bn2.running_var', 'bn2.num_batches_tracked',
+  ]);
+  const sd = await m.stateDict();
+  t.same(Object.keys(sd).slice(0, 7), [
+    'conv1.weight', 'conv1.bias', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked',
+  ], 'state_dict order: each module’s parameters, then its buffers');
+  t.equal(sd['bn1.num_batches_tracked'].dtype, 'i64');
+  t.same(sd['bn1.num_batches_tracked'].shape, []);
+  const x = randn(be, [2, 1, 28, 28], new Rng(2));
+  const y = tidy(() => noGrad(() => m.eval().forward(x)));
+  t.same(y.shape, [2, 10]);
+  const trainOut = tidy(() => m.train().forward(x));
+  t.same(trainOut.shape, [2, 10]);
+  t.equal((await m.stateDict())['bn2.num_batches_tracked'].data[0], 1n, 'a training forward counts a batch');
+  y.dispose();
+  trainOut.dispose();
+  m.dispose();
+});
+
+t.test('init: seeded, reproducible, PyTorch bounds', async (t) => {
+  const a = new Linear(be, 50, 20, { rng: new Rng(5) });
+  const b = new Linear(be, 50, 20, { rng: new Rng(5) });
+  const c = new Linear(be, 50, 20, { rng: new Rng(6) });
+  const wa = await toF32(a.weight);
+  t.same(Array.from(wa), Array.from(await toF32(b.weight)), 'same seed, same weights');
+  t.notSame(Array.from(wa), Array.from(await toF32(c.weight)), 'another seed, other weights');
+  const bound = 1 / Math.sqrt(50);
+  t.ok(wa.every((v) => Math.abs(v) <= bound), 'kaiming_uniform(a=√5) bound is 1/√fan_in');
+  t.ok(Math.max(...wa.map(Math.abs)) > 0.9 * bound, 'and the bound is reached');
+  const bias = await toF32(a.bias!);
+  t.ok(bias.every((v) => Math.abs(v) <= bound));
+  const conv = new Conv2d(be, 3, 4, 5, { rng: new Rng(1) });
+  const cw = await toF32(conv.weight);
+  t.ok(cw.every((v) => Math.abs(v) <= 1 / Math.sqrt(75)), 'conv fan_in = in·kh·kw');
+  const bn = new BatchNorm2d(be, 3);
+  t.same(Array.from(await toF32(bn.weight)), [1, 1, 1]);
+  t.same(Array.from(await toF32(bn.runningVar)), [1, 1, 1]);
+  for (const m of [a, b, c, conv, bn]) m.dispose();
+});
+
+t.test('Sequential fuses Conv/Linear/BatchNorm + ReLU with the same forward and gradients', async (t) => {
+  const rng = new Rng(9);
+  const net = new Sequential(be, [
+    new Conv2d(be, 2, 3, 3, { pad: 1, rng }),
+    new ReLU(be),
+    new BatchNorm2d(be, 3),
+    new ReLU(be),
+    new Flatten(be),
+    new Linear(be, 48, 5, { rng }),
+    new ReLU(be),
+  ]);
+  t.equal(net.length, 7);
+  const x = randn(be, [2, 2, 4, 4], rng);
+  const run = async (fuse: boolean): Promise<{ out: number[]; grads: number[][]; runningMean: number[] }> => {
+    net.fuse = fuse;
+    net.zeroGrad();
+    const out = tidy(() => {
+      const y = net.forward(x);
+      F.sum(F.mul(y, y)).backward();
+      return y;
+    });
+    const res = {
+      out: Array.from(await toF32(out)),
+      grads: await Promise.all(net.parameters().map(async (p) => Array.from(await toF32(p.grad!)))),
+      runningMean: Array.from(await toF32((net.at(2) as BatchNorm2d).runningMean)),
+    };
+    out.dispose();
+    return res;
+  };
+  // count the backend's separate ReLU passes while each variant runs
+  let reluPasses = 0;
+  const unary = be.unary.bind(be);
+  be.unary = (op, a, out) => {
+    if (op === 'relu') reluPasses++;
+    unary(op, a, out);
+  };
+  const fused = await run(true);
+  t.equal(reluPasses, 0, 'fused: no separate ReLU pass');
+  const plain = await run(false);
+  t.equal(reluPasses, 3, 'unfused: three ReLU passes');
+  be.unary = unary;
+  t.same(fused.out, plain.out, 'same outputs');
+  for (let i = 0; i < fused.grads.length; i++) {
+    const err = Math.max(...fused.grads[i].map((g, j) => Math.abs(g - plain.grads[i][j])));
+    t.ok(err < 1e-5, `parameter ${i} gradient differs by ${err}`);
+  }
+  net.dispose();
+});
+
+t.test('dropout: the step advances per training forward; same (seed, step) gives the same mask', async (t) => {
+  const x = Tensor.full(be, [4, 64], 1);
+  const d = new Dropout(be, 0.5, { seed: 42 });
+  const first = await toF32(tidy(() => d.forward(x)));
+  t.equal(d.step, 1);
+  const second = await toF32(tidy(() => d.forward(x)));
+  t.equal(d.step, 2);
+  t.notSame(Array.from(first), Array.from(second), 'a new step, a new mask');
+  d.step = 0;
+  t.same(Array.from(await toF32(tidy(() => d.forward(x)))), Array.from(first), 'replaying step 0 gives its mask');
+  t.ok(first.every((v) => v === 0 || v === 2), 'kept values scaled by 1/(1−p)');
+  d.eval();
+  t.same(Array.from(await toF32(tidy(() => d.forward(x)))), new Array(256).fill(1), 'eval is the identity');
+  t.equal(d.step, 1, 'eval forwards do not advance the step');
+  const d2 = new Dropout2d(be, 0.5, { seed: 3 });
+  const planes = await toF32(tidy(() => d2.forward(Tensor.full(be, [2, 8, 3, 3], 1))));
+  for (let plane = 0; plane < 16; plane++) {
+    const vals = new Set(planes.subarray(plane * 9, plane * 9 + 9));
+    t.equal(vals.size, 1, `plane ${plane} is all kept or all dropped`);
+  }
+});
+
+t.test('BatchNorm1d trains on [N, C]; bad inputs are named', async (t) => {
+  const bn = new BatchNorm1d(be, 3);
+  const x = Tensor.fromArray(be, [1, 2, 3, 3, 4, 5], [2, 3]);
+  const y = await toF32(tidy(() => bn.forward(x)));
+  t.ok(Math.abs(y[0] + 1) < 1e-3 && Math.abs(y[3] - 1) < 1e-3, 'normalised with batch statistics');
+  const rm = await toF32(bn.runningMean);
+  t.ok(Math.abs(rm[0] - 0.2) < 1e-6, 'running mean moved by momentum 0.1');
+  t.throws(() => bn.forward(Tensor.zeros(be, [2, 3, 2, 2])), /BatchNorm1d/);
+  t.throws(() => tidy(() => bn.forward(Tensor.zeros(be, [1, 3]))), /more than 1 value/);
+  t.throws(() => new BatchNorm2d(be, 3).forward(x), /BatchNorm2d/);
+  bn.dispose();
+});
+
+t.test('loadStateDict: missing, mis-shaped and unexpected keys name the key', async (t) => {
+  const m = new Sequential(be, [['fc', new Linear(be, 3, 2, { rng: new Rng(1) })], ['bn', new BatchNorm1d(be, 2)]]);
+  const sd = await m.stateDict();
+  const { ['fc.bias']: _dropped, ...missing } = sd;
+  t.throws(() => m.loadStateDict(missing), /missing key "fc.bias"/);
+  t.throws(() => m.loadStateDict({ ...sd, 'fc.weight': { dtype: 'f32', shape: [3, 2], data: new Float32Array(6) } }), /"fc.weight" has shape \[3, 2\] but the model expects \[2, 3\]/);
+  t.throws(() => m.loadStateDict({ ...sd, extra: sd['fc.bias'] }), /unexpected keys "extra"/);
+  m.loadStateDict({ ...sd, extra: sd['fc.bias'] }, { strict: false });
+  t.pass('strict: false ignores unexpected keys');
+  m.dispose();
+});
