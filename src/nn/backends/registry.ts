@@ -25,6 +25,7 @@ export type BackendFactory = (opts?: BackendOptions) => Promise<Backend>;
 const loaders: Partial<Record<BackendName, () => Promise<BackendFactory>>> = {
   ref: () => import('./ref/index.ts').then((m) => m.createRefBackend),
   cpu: () => import('./cpu/index.ts').then((m) => m.createCpuBackend),
+  webgpu: () => import('./webgpu/index.ts').then((m) => m.createWebgpuBackend),
 };
 
 export type BackendProbe = { available: true } | { available: false; reason: string };

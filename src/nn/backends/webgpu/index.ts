@@ -1,0 +1,29 @@
+// The WebGPU backend: `createWebgpuBackend()` opens (once per process) a WebGPU device through
+// Dawn and returns a Backend whose kernels are WGSL compute shaders (./kernels). See README.md.
+import type { Backend } from '../../backend.ts';
+import type { BackendOptions } from '../registry.ts';
+import { getGpuContext, NO_ADAPTER_HELP } from './device.ts';
+import { WebgpuBackend } from './webgpu-backend.ts';
+
+export interface WebgpuBackendOptions extends BackendOptions {
+  /** Dawn toggles for the first device of the process, e.g. ['backend=vulkan']. */
+  flags?: string[];
+}
+
+export async function createWebgpuBackend(opts: WebgpuBackendOptions = {}): Promise<Backend> {
+  const ctx = await getGpuContext(opts.flags ?? []);
+  return new WebgpuBackend(ctx);
+}
+
+/** True when a WebGPU adapter can be opened here (tests skip with the reason otherwise). */
+export async function webgpuAvailable(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    await getGpuContext();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export { WebgpuBackend, NO_ADAPTER_HELP };
+export type { GpuTiming, KernelTiming } from './profiler.ts';

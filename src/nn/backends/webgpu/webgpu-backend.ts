@@ -1,0 +1,440 @@
+// The WebGPU implementation of the Backend contract (src/nn/backend.ts). Memory management and
+// the small kernels live here; the GEMM family is in ops-dense.ts and the layer kernels in
+// ops-layers.ts. Every kernel only encodes work (runtime.ts batches it); `download` and
+// `flush` are the only places that wait for the GPU.
+import type {
+  Activation, AdamParams, Backend, BackendStats, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
+} from '../../backend.ts';
+import {
+  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, conv2dSizes, crossEntropySizes,
+  matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
+} from '../validate.ts';
+import type { GpuContext } from './device.ts';
+import { WebgpuBuffer } from './buffers.ts';
+import { grid1d, Runtime } from './runtime.ts';
+import { GpuProfiler, type GpuTiming } from './profiler.ts';
+import * as dense from './ops-dense.ts';
+import * as layers from './ops-layers.ts';
+
+const UNARY_OPS: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5 };
+const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4 };
+
+function checkActivation(kernel: string, activation: Activation | undefined): void {
+  if (activation !== undefined && activation !== 'none' && activation !== 'relu') {
+    throw new Error(`${kernel}: activation must be 'none' or 'relu', got ${String(activation)}`);
+  }
+}
+
+/** requireLength for a list of [name, buffer, needed, what]; the same messages as ref. */
+function lengths(kernel: string, checks: [string, DeviceBuffer | null, number, string][]): void {
+  for (const [name, buf, needed, what] of checks) if (buf) requireLength(kernel, name, buf, needed, what);
+}
+
+export class WebgpuBackend implements Backend {
+  readonly name = 'webgpu';
+  readonly device: string;
+  readonly rt: Runtime;
+  private readonly live = new Set<WebgpuBuffer>();
+  private liveBytes = 0;
+  private profiler: GpuProfiler | null = null;
+  private disposed = false;
+
+  constructor(readonly ctx: GpuContext) {
+    this.rt = new Runtime(ctx);
+    this.device = `WebGPU on ${ctx.description}`;
+  }
+
+  /** Our buffer, still alive; anything else is a caller bug worth a clear message. */
+  private b<D extends DType>(buf: DeviceBuffer<D>, what = 'buffer'): WebgpuBuffer<D> {
+    if (!(buf instanceof WebgpuBuffer) || buf.owner !== this.rt) {
+      throw new Error(`webgpu: ${what} does not belong to this backend (was it allocated by another backend?)`);
+    }
+    if (buf.freed) throw new Error(`webgpu: ${what} was used after free()`);
+    return buf as WebgpuBuffer<D>;
+  }
+
+  private ensureAlive(): void {
+    if (this.disposed) throw new Error('webgpu: backend used after dispose()');
+  }
+
+  // ---- memory ----
+
+  alloc<D extends DType = 'f32'>(length: number, dtype?: D): DeviceBuffer<D> {
+    this.ensureAlive();
+    if (!Number.isInteger(length) || length < 0) throw new Error(`webgpu alloc: length must be a non-negative integer, got ${length}`);
+    const type = (dtype ?? 'f32') as D;
+    const buf = new WebgpuBuffer<D>(length, type, this.rt.storage.acquire(Math.max(4, length * 4)), this.rt);
+    this.live.add(buf);
+    this.liveBytes += length * 4;
+    return buf;
+  }
+
+  upload<D extends DType>(buf: DeviceBuffer<D>, data: HostArray<D>, offset = 0): void {
+    const b = this.b(buf);
+    if (offset < 0 || offset + data.length > b.length) {
+      throw new Error(`webgpu upload: ${data.length} elements at offset ${offset} do not fit a buffer of ${b.length}`);
+    }
+    if (data.length === 0) return;
+    // queue.writeBuffer runs at queue time: earlier dispatches still in the encoder must be
+    // submitted first, or they would see the new contents.
+    this.rt.submit();
+    this.rt.device.queue.writeBuffer(b.gpu, offset * 4, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async download<D extends DType>(buf: DeviceBuffer<D>, offset = 0, length?: number): Promise<HostArray<D>> {
+    const b = this.b(buf);
+    const count = length ?? b.length - offset;
+    if (offset < 0 || count < 0 || offset + count > b.length) {
+      throw new Error(`webgpu download: ${count} elements at offset ${offset} exceed a buffer of ${b.length}`);
+    }
+    const make = (data: ArrayBuffer) => (b.dtype === 'i32' ? new Int32Array(data) : new Float32Array(data)) as HostArray<D>;
+    if (count === 0) {
+      this.rt.throwIfErrors();
+      return make(new ArrayBuffer(0));
+    }
+    const bytes = count * 4;
+    const staging = this.rt.staging.acquire(bytes);
+    this.rt.copyBytes(b.gpu, offset * 4, staging, 0, bytes);
+    this.rt.submit();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+      const data = staging.getMappedRange(0, bytes).slice(0);
+      staging.unmap();
+      this.rt.throwIfErrors();
+      return make(data);
+    } finally {
+      this.rt.staging.release(staging);
+    }
+  }
+
+  free(buf: DeviceBuffer): void {
+    if (!(buf instanceof WebgpuBuffer) || buf.owner !== this.rt) throw new Error('webgpu free: buffer does not belong to this backend');
+    if (buf.freed || this.disposed) return;
+    buf.freed = true;
+    this.live.delete(buf);
+    this.liveBytes -= buf.length * 4;
+    this.rt.storage.release(buf.gpu);
+  }
+
+  async flush(): Promise<void> {
+    this.ensureAlive();
+    this.rt.submit();
+    await this.rt.device.queue.onSubmittedWorkDone();
+    this.rt.throwIfErrors();
+  }
+
+  stats(): BackendStats {
+    return { buffers: this.live.size, bytes: this.liveBytes };
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.rt.submit();
+    this.profiler?.destroy();
+    for (const buf of this.live) buf.freed = true;
+    this.live.clear();
+    this.liveBytes = 0;
+    this.rt.destroy();
+    this.disposed = true;
+    // The device and pipeline cache are process-wide (device.ts) and stay for the next backend.
+  }
+
+  // ---- GPU timing (not part of the contract; used by bench/) ----
+
+  get hasGpuTimer(): boolean {
+    return this.ctx.hasTimestamps;
+  }
+
+  /** GPU time of every kernel `fn` enqueues, from timestamp queries; null without the feature. */
+  async gpuTime(fn: () => void): Promise<GpuTiming | null> {
+    this.ensureAlive();
+    if (!this.ctx.hasTimestamps) return null;
+    if (!this.profiler) this.profiler = new GpuProfiler(this.rt);
+    return this.profiler.time(fn);
+  }
+
+  // ---- elementwise, copies, reductions ----
+
+  fill(out: DeviceBuffer, value: number): void {
+    const o = this.b(out, 'out');
+    if (o.dtype === 'i32' ? !Number.isInteger(value) : typeof value !== 'number') {
+      throw new Error(`fill: ${value} is not a valid ${o.dtype} value`);
+    }
+    if (o.length === 0) return;
+    if (value === 0 && !Object.is(value, -0)) {
+      this.rt.clearBytes(o.gpu, 0, o.length * 4);
+      return;
+    }
+    const bits = o.dtype === 'i32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0];
+    this.rt.dispatch({
+      file: 'elementwise.wgsl', entry: 'fill', uniforms: [['u', o.length], ['u', bits >>> 0]],
+      bindings: [{ buf: o, write: true }], workgroups: grid1d(o.length, 256),
+    });
+  }
+
+  copy(src: DeviceBuffer, dst: DeviceBuffer, length: number, srcOffset = 0, dstOffset = 0): void {
+    const s = this.b(src, 'src');
+    const d = this.b(dst, 'dst');
+    if (s.dtype !== d.dtype) throw new Error(`copy: src is ${s.dtype} but dst is ${d.dtype}`);
+    requireRange('copy', 'src', srcOffset, length, s);
+    requireRange('copy', 'dst', dstOffset, length, d);
+    if (length === 0) return;
+    if (s.gpu === d.gpu) {
+      // copyBufferToBuffer refuses a buffer as its own source and destination: go through a temp.
+      const tmp = this.rt.temp(length);
+      this.rt.copyBytes(s.gpu, srcOffset * 4, tmp.gpu, 0, length * 4);
+      this.rt.copyBytes(tmp.gpu, 0, d.gpu, dstOffset * 4, length * 4);
+      this.rt.releaseTemp(tmp);
+      return;
+    }
+    this.rt.copyBytes(s.gpu, srcOffset * 4, d.gpu, dstOffset * 4, length * 4);
+  }
+
+  /** Elementwise dispatch over n elements, as vec4s when n is a multiple of 4. */
+  private elementwise(entry: string, n: number, defines: Record<string, boolean | number>, extra: ['f', number][], bindings: { buf: WebgpuBuffer; write?: boolean }[]): void {
+    if (n === 0) return;
+    const vec4 = n % 4 === 0;
+    const count = vec4 ? n / 4 : n;
+    this.rt.dispatch({
+      file: 'elementwise.wgsl', entry, defines: { ...defines, VEC4: vec4 },
+      uniforms: [['u', count], ...extra], bindings, workgroups: grid1d(count, 256),
+    });
+  }
+
+  unary(op: UnaryOp, x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>): void {
+    const o = this.b(out, 'out');
+    requireSameLength('unary', 'x', x, 'out', out);
+    this.elementwise('unary', o.length, { OP: UNARY_OPS[op] }, [], [{ buf: this.b(x, 'x') }, { buf: o, write: true }]);
+  }
+
+  binary(op: BinaryOp, a: DeviceBuffer<'f32'>, b: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>): void {
+    const o = this.b(out, 'out');
+    requireSameLength('binary', 'a', a, 'out', out);
+    requireSameLength('binary', 'b', b, 'out', out);
+    this.elementwise('binary', o.length, { OP: BINARY_OPS[op] }, [], [{ buf: this.b(a, 'a') }, { buf: this.b(b, 'b') }, { buf: o, write: true }]);
+  }
+
+  scale(x: DeviceBuffer<'f32'>, alpha: number, beta: number, out: DeviceBuffer<'f32'>): void {
+    const xb = this.b(x, 'x');
+    const o = this.b(out, 'out');
+    requireSameLength('scale', 'x', x, 'out', out);
+    const inPlace = xb.gpu === o.gpu;
+    const bindings = inPlace ? [{ buf: o, write: true }] : [{ buf: xb }, { buf: o, write: true }];
+    this.elementwise('scale', o.length, { IN_PLACE: inPlace }, [['f', alpha], ['f', beta]], bindings);
+  }
+
+  axpy(alpha: number, x: DeviceBuffer<'f32'>, y: DeviceBuffer<'f32'>): void {
+    const yb = this.b(y, 'y');
+    requireSameLength('axpy', 'x', x, 'y', y);
+    this.elementwise('axpy', yb.length, {}, [['f', alpha]], [{ buf: this.b(x, 'x') }, { buf: yb, write: true }]);
+  }
+
+  reluBackward(x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, accumulate = false): void {
+    const d = this.b(dx, 'dx');
+    requireSameLength('reluBackward', 'x', x, 'dx', dx);
+    requireSameLength('reluBackward', 'dy', dy, 'dx', dx);
+    this.elementwise('relu_backward', d.length, { ACCUMULATE: accumulate }, [], [{ buf: this.b(x, 'x') }, { buf: this.b(dy, 'dy') }, { buf: d, write: true }]);
+  }
+
+  channelSum(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, layout: ChannelLayout, accumulate = false): void {
+    const size = channelLayoutSize('channelSum', layout);
+    lengths('channelSum', [['x', x, size, 'the layout'], ['out', out, layout.channels, 'channels']]);
+    dense.channelSum(this.rt, this.b(x, 'x'), this.b(out, 'out'), layout, accumulate);
+  }
+
+  argmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'i32'>, rows: number, cols: number): void {
+    requirePositiveInt('argmax', 'rows', rows);
+    requirePositiveInt('argmax', 'cols', cols);
+    lengths('argmax', [['x', x, rows * cols, 'rows·cols'], ['out', out, rows, 'rows']]);
+    this.rt.dispatch({
+      file: 'reduce.wgsl', entry: 'argmax', uniforms: [['u', rows], ['u', cols]],
+      bindings: [{ buf: this.b(x, 'x') }, { buf: this.b(out, 'out'), write: true }], workgroups: grid1d(rows, 64),
+    });
+  }
+
+  countEqual(a: DeviceBuffer<'i32'>, b: DeviceBuffer<'i32'>, out: DeviceBuffer<'f32'>, accumulate = false): void {
+    const ab = this.b(a, 'a');
+    requireSameLength('countEqual', 'b', b, 'a', a);
+    lengths('countEqual', [['out', out, 1, 'the count']]);
+    if (ab.length === 0) {
+      if (!accumulate) this.fill(out, 0);
+      return;
+    }
+    this.rt.dispatch({
+      file: 'reduce.wgsl', entry: 'count_equal', defines: { ACCUMULATE: accumulate }, uniforms: [['u', ab.length]],
+      bindings: [{ buf: ab }, { buf: this.b(b, 'b') }, { buf: this.b(out, 'out'), write: true }], workgroups: [1, 1, 1],
+    });
+  }
+
+  // ---- dense layers ----
+
+  matmul(a: DeviceBuffer<'f32'>, b: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: MatmulParams): void {
+    const size = matmulSizes(p);
+    checkActivation('matmul', p.activation);
+    const js = JSON.stringify(p);
+    lengths('matmul', [['a', a, size.a, `m·k for ${js}`], ['b', b, size.b, `k·n for ${js}`], ['bias', bias, size.bias, 'n'], ['out', out, size.out, `m·n for ${js}`]]);
+    dense.matmul(this.rt, this.b(a, 'a'), this.b(b, 'b'), bias ? this.b(bias, 'bias') : null, this.b(out, 'out'), p);
+  }
+
+  conv2d(x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: Conv2dParams & { activation?: Activation }): void {
+    const k = 'conv2d';
+    const s = conv2dSizes(k, p);
+    checkActivation(k, p.activation);
+    const what = `the params ${JSON.stringify(p)}`;
+    lengths(k, [['x', x, s.x, what], ['w', w, s.w, what], ['bias', bias, s.bias, 'cOut'], ['out', out, s.out, what]]);
+    dense.conv2d(this.rt, this.b(x, 'x'), this.b(w, 'w'), bias ? this.b(bias, 'bias') : null, this.b(out, 'out'), p);
+  }
+
+  conv2dBackwardInput(dy: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: Conv2dParams, accumulate = false): void {
+    const k = 'conv2dBackwardInput';
+    const s = conv2dSizes(k, p);
+    const what = `the params ${JSON.stringify(p)}`;
+    lengths(k, [['dy', dy, s.out, what], ['w', w, s.w, what], ['dx', dx, s.x, what]]);
+    dense.conv2dBackwardInput(this.rt, this.b(dy, 'dy'), this.b(w, 'w'), this.b(dx, 'dx'), p, accumulate);
+  }
+
+  conv2dBackwardWeight(x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, dw: DeviceBuffer<'f32'>, db: DeviceBuffer<'f32'> | null, p: Conv2dParams, accumulate = false): void {
+    const k = 'conv2dBackwardWeight';
+    const s = conv2dSizes(k, p);
+    const what = `the params ${JSON.stringify(p)}`;
+    lengths(k, [['x', x, s.x, what], ['dy', dy, s.out, what], ['dw', dw, s.w, what], ['db', db, s.bias, 'cOut']]);
+    dense.conv2dBackwardWeight(this.rt, this.b(x, 'x'), this.b(dy, 'dy'), this.b(dw, 'dw'), db ? this.b(db, 'db') : null, p, accumulate);
+  }
+
+  // ---- normalisation ----
+
+  batchNormTrain(
+    x: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>,
+    out: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>, p: BatchNormParams,
+  ): void {
+    const k = 'batchNormTrain';
+    const s = batchNormSizes(k, p, true);
+    checkActivation(k, p.activation);
+    const what = `n·c·spatial for ${JSON.stringify(p)}`;
+    lengths(k, [['x', x, s.x, what], ['gamma', gamma, s.c, 'c'], ['beta', beta, s.c, 'c'], ['runningMean', runningMean, s.c, 'c'],
+      ['runningVar', runningVar, s.c, 'c'], ['out', out, s.x, what], ['saveMean', saveMean, s.c, 'c'], ['saveInvStd', saveInvStd, s.c, 'c']]);
+    layers.batchNormTrain(this.rt, this.b(x), this.b(gamma), this.b(beta), this.b(runningMean), this.b(runningVar), this.b(out), this.b(saveMean), this.b(saveInvStd), p);
+  }
+
+  batchNormInference(
+    x: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>,
+    out: DeviceBuffer<'f32'>, p: BatchNormParams,
+  ): void {
+    const k = 'batchNormInference';
+    const s = batchNormSizes(k, p, false);
+    checkActivation(k, p.activation);
+    const what = `n·c·spatial for ${JSON.stringify(p)}`;
+    lengths(k, [['x', x, s.x, what], ['gamma', gamma, s.c, 'c'], ['beta', beta, s.c, 'c'], ['runningMean', runningMean, s.c, 'c'],
+      ['runningVar', runningVar, s.c, 'c'], ['out', out, s.x, what]]);
+    layers.batchNormInference(this.rt, this.b(x), this.b(gamma), this.b(beta), this.b(runningMean), this.b(runningVar), this.b(out), p);
+  }
+
+  batchNormBackward(
+    x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormParams, accumulate = false,
+  ): void {
+    const k = 'batchNormBackward';
+    const s = batchNormSizes(k, p, false);
+    const what = `n·c·spatial for ${JSON.stringify(p)}`;
+    lengths(k, [['x', x, s.x, what], ['dy', dy, s.x, what], ['gamma', gamma, s.c, 'c'], ['saveMean', saveMean, s.c, 'c'],
+      ['saveInvStd', saveInvStd, s.c, 'c'], ['dx', dx, s.x, what], ['dgamma', dgamma, s.c, 'c'], ['dbeta', dbeta, s.c, 'c']]);
+    layers.batchNormBackward(this.rt, this.b(x), this.b(dy), this.b(gamma), this.b(saveMean), this.b(saveInvStd), this.b(dx), this.b(dgamma), this.b(dbeta), p, accumulate);
+  }
+
+  // ---- pooling ----
+
+  maxPool2d(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, p: Pool2dParams): void {
+    const s = pool2dSizes('maxPool2d', p);
+    const what = `the params ${JSON.stringify(p)}`;
+    lengths('maxPool2d', [['x', x, s.x, what], ['out', out, s.out, what], ['argmax', argmax, s.out, what]]);
+    layers.maxPool2d(this.rt, this.b(x), this.b(out), this.b(argmax), p);
+  }
+
+  maxPool2dBackward(dy: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dx: DeviceBuffer<'f32'>, p: Pool2dParams): void {
+    const s = pool2dSizes('maxPool2dBackward', p);
+    const what = `the params ${JSON.stringify(p)}`;
+    lengths('maxPool2dBackward', [['dy', dy, s.out, what], ['argmax', argmax, s.out, what], ['dx', dx, s.x, what]]);
+    layers.maxPool2dBackward(this.rt, this.b(dy), this.b(argmax), this.b(dx), p);
+  }
+
+  avgPool2d(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, p: Pool2dParams): void {
+    const s = pool2dSizes('avgPool2d', p);
+    const what = `the params ${JSON.stringify(p)}`;
+    lengths('avgPool2d', [['x', x, s.x, what], ['out', out, s.out, what]]);
+    layers.avgPool2d(this.rt, this.b(x), this.b(out), p);
+  }
+
+  avgPool2dBackward(dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: Pool2dParams): void {
+    const s = pool2dSizes('avgPool2dBackward', p);
+    const what = `the params ${JSON.stringify(p)}`;
+    lengths('avgPool2dBackward', [['dy', dy, s.out, what], ['dx', dx, s.x, what]]);
+    layers.avgPool2dBackward(this.rt, this.b(dy), this.b(dx), p);
+  }
+
+  // ---- regularisation ----
+
+  dropout(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, p: DropoutParams): void {
+    requireSameLength('dropout', 'x', x, 'out', out);
+    checkDropoutParams('dropout', p, out.length);
+    layers.dropout(this.rt, this.b(x), this.b(out), p);
+  }
+
+  dropoutBackward(dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: DropoutParams, accumulate = false): void {
+    requireSameLength('dropoutBackward', 'dy', dy, 'dx', dx);
+    checkDropoutParams('dropoutBackward', p, dx.length);
+    layers.dropoutBackward(this.rt, this.b(dy), this.b(dx), p, accumulate);
+  }
+
+  // ---- softmax and loss ----
+
+  softmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, rows: number, cols: number): void {
+    this.checkRows('softmax', x, out, rows, cols);
+    layers.softmax(this.rt, this.b(x), this.b(out), rows, cols, false);
+  }
+
+  logSoftmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, rows: number, cols: number): void {
+    this.checkRows('logSoftmax', x, out, rows, cols);
+    layers.softmax(this.rt, this.b(x), this.b(out), rows, cols, true);
+  }
+
+  private checkRows(k: string, x: DeviceBuffer, out: DeviceBuffer, rows: number, cols: number): void {
+    requirePositiveInt(k, 'rows', rows);
+    requirePositiveInt(k, 'cols', cols);
+    lengths(k, [['x', x, rows * cols, 'rows·cols'], ['out', out, rows * cols, 'rows·cols']]);
+  }
+
+  softmaxCrossEntropy(logits: DeviceBuffer<'f32'>, labels: DeviceBuffer<'i32'>, probs: DeviceBuffer<'f32'>, loss: DeviceBuffer<'f32'>, p: CrossEntropyParams): void {
+    const k = 'softmaxCrossEntropy';
+    const s = crossEntropySizes(k, p);
+    lengths(k, [['logits', logits, s.logits, 'rows·cols'], ['labels', labels, s.labels, 'rows'], ['probs', probs, s.logits, 'rows·cols'], ['loss', loss, 1, 'the loss']]);
+    layers.softmaxCrossEntropy(this.rt, this.b(logits), this.b(labels), this.b(probs), this.b(loss), p);
+  }
+
+  softmaxCrossEntropyBackward(
+    probs: DeviceBuffer<'f32'>, labels: DeviceBuffer<'i32'>, dloss: DeviceBuffer<'f32'>, dlogits: DeviceBuffer<'f32'>, p: CrossEntropyParams, accumulate = false,
+  ): void {
+    const k = 'softmaxCrossEntropyBackward';
+    const s = crossEntropySizes(k, p);
+    lengths(k, [['probs', probs, s.logits, 'rows·cols'], ['labels', labels, s.labels, 'rows'], ['dloss', dloss, 1, 'the loss gradient'],
+      ['dlogits', dlogits, s.logits, 'rows·cols']]);
+    layers.softmaxCrossEntropyBackward(this.rt, this.b(probs), this.b(labels), this.b(dloss), this.b(dlogits), p, accumulate);
+  }
+
+  // ---- optimizers ----
+
+  sgdStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, velocity: DeviceBuffer<'f32'> | null, p: SgdParams): void {
+    checkSgdParams(p, velocity !== null);
+    requireSameLength('sgdStep', 'grad', grad, 'param', param);
+    if (velocity) requireSameLength('sgdStep', 'velocity', velocity, 'param', param);
+    layers.sgdStep(this.rt, this.b(param), this.b(grad), velocity ? this.b(velocity) : null, p);
+  }
+
+  adamStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, m: DeviceBuffer<'f32'>, v: DeviceBuffer<'f32'>, p: AdamParams): void {
+    checkAdamParams(p);
+    requireSameLength('adamStep', 'grad', grad, 'param', param);
+    requireSameLength('adamStep', 'm', m, 'param', param);
+    requireSameLength('adamStep', 'v', v, 'param', param);
+    layers.adamStep(this.rt, this.b(param), this.b(grad), this.b(m), this.b(v), p);
+  }
+}
