@@ -1,0 +1,40 @@
+// `inkling eval --model DIR`: test figures, temperature scaling, plots (training/evaluate.ts).
+import { evaluate } from '../../training/evaluate.ts';
+import { backendNames, type BackendName } from '../nn/backends/registry.ts';
+import { CliError, type FlagSpec, helpText, parseFlags } from './args.ts';
+import type { Command } from './command.ts';
+
+export const EVAL_FLAGS: Record<string, FlagSpec> = {
+  model: { type: 'string', metavar: 'DIR', help: 'checkpoint folder written by `inkling train --out DIR` (required)' },
+  backend: { type: 'enum', values: backendNames, default: 'cpu', help: 'where the kernels run' },
+  threads: { type: 'int', min: 1, max: 256, help: 'CPU threads (cpu backend)' },
+  data: { type: 'string', metavar: 'DIR', help: 'folder with the four MNIST IDX files' },
+  'test-limit': { type: 'int', min: 1, help: 'evaluate only the first N test images' },
+  'val-limit': { type: 'int', min: 1, help: 'fit the temperature on only the first N validation images' },
+  'sheet-limit': { type: 'int', min: 0, default: 400, help: 'most images on the misclassified contact sheet' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export const command: Command = {
+  name: 'eval',
+  summary: 'evaluate a checkpoint: test figures, calibration, plots',
+  async run(argv) {
+    const { flags } = parseFlags('eval', argv, EVAL_FLAGS);
+    if (flags.help) {
+      process.stdout.write(helpText('usage: inkling eval --model models/NAME [--backend cpu]', EVAL_FLAGS));
+      return 0;
+    }
+    const modelDir = flags.model as string | undefined;
+    if (modelDir === undefined) throw new CliError('eval: --model DIR is required, e.g. --model models/seed-cnn');
+    await evaluate({
+      modelDir,
+      backend: flags.backend as BackendName,
+      threads: flags.threads as number | undefined,
+      dataDir: flags.data as string | undefined,
+      testLimit: flags['test-limit'] as number | undefined,
+      validationLimit: flags['val-limit'] as number | undefined,
+      sheetLimit: flags['sheet-limit'] as number,
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,52 @@
+// The architectures `inkling train --model NAME` knows. Each entry builds the network on a
+// backend and describes it for the model card (and for the PyTorch twin in interop/).
+import type { Backend } from '../src/nn/backend.ts';
+import type { Module } from '../src/nn/modules/module.ts';
+import { createSeedCnn } from '../src/nn/models/seed-cnn.ts';
+
+export interface ModelSpec {
+  name: string;
+  /** One line for the card and `--help`. */
+  description: string;
+  create(backend: Backend, seed: number): Module;
+}
+
+export const MODELS: Record<string, ModelSpec> = {
+  'seed-cnn': {
+    name: 'seed-cnn',
+    description:
+      'conv3x3(1->32,pad1)+BN+ReLU+maxpool2, conv3x3(32->64,pad1)+BN+ReLU+maxpool2, dropout2d 0.25, flatten 3136, linear 128+ReLU, dropout 0.5, linear 10',
+    create: (backend, seed) => createSeedCnn(backend, { seed }),
+  },
+};
+
+export function modelSpec(name: string): ModelSpec {
+  const spec = MODELS[name];
+  if (!spec) throw new Error(`unknown model "${name}"; known models: ${Object.keys(MODELS).join(', ')}`);
+  return spec;
+}
+
+/** Dropout layers keep a step counter that picks their masks; resume restores it. */
+export function dropoutSteps(model: Module): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (m: Module, prefix: string): void => {
+    for (const [name, child] of m.namedChildren()) {
+      const step = (child as unknown as { step?: unknown }).step; // Dropout/Dropout2d expose `step`
+      if (typeof step === 'number') out[prefix + name] = step;
+      walk(child, `${prefix}${name}.`);
+    }
+  };
+  walk(model, '');
+  return out;
+}
+
+export function setDropoutSteps(model: Module, steps: Record<string, number>): void {
+  const walk = (m: Module, prefix: string): void => {
+    for (const [name, child] of m.namedChildren()) {
+      const key = prefix + name;
+      if (key in steps) (child as unknown as { step: number }).step = steps[key];
+      walk(child, `${key}.`);
+    }
+  };
+  walk(model, '');
+}

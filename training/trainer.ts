@@ -1,0 +1,319 @@
+// One training run: data, model, optimizer, schedule, the step loop, validation after every
+// epoch, checkpoints (best + last + resume state) and the model card.
+//
+// Files in the output folder:
+//   model.safetensors            best weights so far (validation accuracy, then loss)
+//   model.json                   the model card (card.ts)
+//   last.safetensors             the latest epoch's weights  \  what --resume reads: a resumed
+//   resume.json                  step, history, RNG positions  > run continues exactly where
+//   resume-optimizer.safetensors optimizer state              /  the interrupted one stopped
+//   training-curves.svg / .png
+//
+// Determinism: weights init from --seed, batches are a seeded shuffle of (seed, epoch),
+// augmentation draws per (seed, epoch, sample), dropout masks per (layer seed, step). The same
+// seed, backend and thread count give the same weights; see README for what differs elsewhere.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend, DeviceBuffer } from '../src/nn/backend.ts';
+import { tidy } from '../src/nn/autograd.ts';
+import { createBackend, type BackendName } from '../src/nn/backends/registry.ts';
+import { RunningMetrics } from '../src/nn/metrics.ts';
+import type { Module } from '../src/nn/modules/module.ts';
+import * as F from '../src/nn/ops/index.ts';
+import { Adam, AdamW } from '../src/nn/optim/adam.ts';
+import type { Optimizer } from '../src/nn/optim/optimizer.ts';
+import { SGD } from '../src/nn/optim/sgd.ts';
+import { loadModuleWeights, readSafetensors, saveModule, writeSafetensors } from '../src/nn/safetensors.ts';
+import { Tensor } from '../src/nn/tensor.ts';
+import { MNIST_MEAN, MNIST_STD } from '../src/preprocess/frame.ts';
+import { Augmenter } from './augment/augmenter.ts';
+import { CARD_FORMAT, gitInfo, type EpochRecord, type ModelCard, type Recipe, WEIGHTS_FILE, writeCard } from './card.ts';
+import { allocBatch, Batcher } from './data/batcher.ts';
+import { CLASSES, type DigitSet, IMAGE_SIDE, loadMnist, type MnistSplits, sliceSet, SPLIT_DESCRIPTION } from './data/mnist.ts';
+import { classificationMetrics } from './metrics.ts';
+import { dropoutSteps, modelSpec, setDropoutSteps } from './models.ts';
+import { trainingCurvesChart } from './plots/charts.ts';
+import { writeChart } from './plots/render.ts';
+import { predictLogits } from './predict.ts';
+import { EpochProgress, formatDuration } from './progress.ts';
+import { lrAt, momentumAt } from './schedule.ts';
+
+export interface TrainOptions {
+  model: string;
+  backend: BackendName;
+  threads?: number;
+  seed: number;
+  recipe: Recipe;
+  out: string;
+  /** A folder (or its resume.json) written by an earlier run with the same recipe. */
+  resume?: string;
+  dataDir?: string;
+  /** Use only the first N training / validation samples (quick runs and tests). */
+  trainLimit?: number;
+  validationLimit?: number;
+  /** Steps between reads of the on-device loss/accuracy sums (the progress bar's refresh). */
+  logEvery: number;
+  /** The command line, stored in the card. */
+  command: string;
+  /** Where progress and epoch lines go (stdout by default). */
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Pre-loaded data (tests, the to99 benchmark). */
+  data?: MnistSplits;
+}
+
+export interface TrainResult {
+  card: ModelCard;
+  model: Module;
+  backend: Backend;
+  data: MnistSplits;
+  outDir: string;
+  /** Mean share of wall time spent in the data pipeline over the run's epochs. */
+  dataShare: number;
+}
+
+export interface ResumeState {
+  format: 'inkling-resume/1';
+  model: string;
+  seed: number;
+  recipe: Recipe;
+  backend: string;
+  trainLimit: number | null;
+  validationLimit: number | null;
+  epochsCompleted: number;
+  globalStep: number;
+  dropoutSteps: Record<string, number>;
+  optimizer: { type: string; hyper: Record<string, number | boolean>; steps: number[] };
+  best: { epoch: number; accuracy: number; loss: number; ece: number };
+  history: EpochRecord[];
+  elapsedSeconds: number;
+  created: string;
+}
+
+const RESUME_FILE = 'resume.json';
+const RESUME_OPTIMIZER = 'resume-optimizer.safetensors';
+const LAST_WEIGHTS = 'last.safetensors';
+const LR_SAMPLES_PER_EPOCH = 10;
+
+function makeOptimizer(model: Module, r: Recipe): Optimizer {
+  const params = model.namedParameters();
+  switch (r.optimizer) {
+    case 'adam':
+      return new Adam(params, { lr: r.lr, weightDecay: r.weightDecay });
+    case 'adamw':
+      return new AdamW(params, { lr: r.lr, weightDecay: r.weightDecay });
+    case 'sgd':
+      return new SGD(params, { lr: r.lr, momentum: r.momentum, nesterov: r.nesterov, weightDecay: r.weightDecay });
+  }
+}
+
+function setMomentum(opt: Optimizer, r: Recipe, m: number): void {
+  if (r.optimizer === 'sgd') (opt as SGD).momentum = m;
+  else (opt as Adam).beta1 = m;
+}
+
+export function readResume(path: string): { dir: string; state: ResumeState } {
+  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, RESUME_FILE) : path;
+  if (!existsSync(file)) throw new Error(`--resume ${path}: no ${RESUME_FILE} there; pass the --out folder of the run to continue`);
+  const state = JSON.parse(readFileSync(file, 'utf8')) as ResumeState;
+  if (state.format !== 'inkling-resume/1') throw new Error(`${file} is not an inkling resume file (format ${JSON.stringify(state.format)})`);
+  return { dir: join(file, '..'), state };
+}
+
+function subset(set: DigitSet, limit: number | undefined): DigitSet {
+  return limit !== undefined && limit < set.count ? sliceSet(set, 0, limit) : set;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const out = opts.stdout ?? process.stdout;
+  const log = (s: string) => out.write(`${s}\n`);
+  const wallStart = performance.now();
+
+  const resumed = opts.resume ? readResume(opts.resume) : null;
+  if (resumed) {
+    const s = resumed.state;
+    if (s.model !== opts.model || s.seed !== opts.seed || JSON.stringify(s.recipe) !== JSON.stringify(opts.recipe)) {
+      throw new Error(`--resume ${opts.resume}: the checkpoint was trained with a different model, seed or recipe; resume with the same flags (see its model.json "training.command")`);
+    }
+  }
+  const recipe = opts.recipe;
+  mkdirSync(opts.out, { recursive: true });
+
+  const data = opts.data ?? loadMnist(opts.dataDir);
+  const trainSet = subset(data.train, opts.trainLimit);
+  const valSet = subset(data.validation, opts.validationLimit);
+  const backend = await createBackend(opts.backend, opts.threads !== undefined ? { threads: opts.threads } : undefined);
+  const spec = modelSpec(opts.model);
+  const model = spec.create(backend, opts.seed);
+  const optimizer = makeOptimizer(model, recipe);
+
+  const augmenter = new Augmenter(recipe.augment, opts.seed);
+  const batcher = new Batcher(trainSet, { batchSize: recipe.batch, shuffle: true, seed: opts.seed, dropLast: true, augmenter });
+  const stepsPerEpoch = batcher.batchesPerEpoch;
+  const schedule = { ...recipe.schedule, totalSteps: recipe.epochs * stepsPerEpoch, warmupSteps: Math.round(recipe.warmupEpochs * stepsPerEpoch) };
+
+  let history: EpochRecord[] = [];
+  let startEpoch = 0;
+  let globalStep = 0;
+  let best = { epoch: 0, accuracy: -1, loss: Infinity, ece: 0 };
+  let priorSeconds = 0;
+  if (resumed) {
+    const s = resumed.state;
+    await loadModuleWeights(model, join(resumed.dir, LAST_WEIGHTS));
+    const optFile = await readSafetensors(join(resumed.dir, RESUME_OPTIMIZER));
+    const tensors = Object.fromEntries(Object.entries(optFile.tensors)) as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>;
+    optimizer.loadStateDict({ ...s.optimizer, tensors });
+    setDropoutSteps(model, s.dropoutSteps);
+    history = s.history;
+    startEpoch = s.epochsCompleted;
+    globalStep = s.globalStep;
+    best = s.best;
+    priorSeconds = s.elapsedSeconds;
+    log(`resuming ${resumed.dir} after epoch ${startEpoch} (step ${globalStep})`);
+  }
+
+  log(`training ${opts.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${backend.name}: ${backend.device}`);
+  log(`data: ${trainSet.count} train / ${valSet.count} validation, batch ${recipe.batch}, ${stepsPerEpoch} steps per epoch, augment ${recipe.augmentPreset}`);
+  log(`recipe: ${recipe.optimizer} lr ${recipe.lr} wd ${recipe.weightDecay}, ${recipe.schedule.name} schedule, label smoothing ${recipe.labelSmoothing}, ${recipe.epochs} epochs, seed ${opts.seed}`);
+
+  const host = allocBatch(recipe.batch);
+  const x = Tensor.empty(backend, [recipe.batch, 1, IMAGE_SIDE, IMAGE_SIDE]);
+  const y = Tensor.empty(backend, [recipe.batch], 'i32');
+  const metrics = new RunningMetrics(backend);
+  const git = gitInfo();
+  const created = resumed?.state.created ?? new Date().toISOString();
+  let card: ModelCard | null = null;
+  let shareSum = 0;
+
+  model.train();
+  for (let epoch = startEpoch; epoch < recipe.epochs; epoch++) {
+    batcher.startEpoch(epoch);
+    metrics.reset();
+    const progress = new EpochProgress(out, epoch + 1, recipe.epochs, stepsPerEpoch);
+    const lrTrace: number[] = [];
+    let dataMs = 0;
+    let snap = { step: 0, samples: 0, loss: NaN, accuracy: NaN };
+    for (let b = 0; b < stepsPerEpoch; b++) {
+      const t0 = performance.now();
+      batcher.fill(b, host);
+      dataMs += performance.now() - t0;
+      backend.upload(x.buffer as DeviceBuffer<'f32'>, host.images);
+      backend.upload(y.buffer as DeviceBuffer<'i32'>, host.labels);
+
+      const lr = lrAt(schedule, globalStep);
+      optimizer.lr = lr;
+      if (recipe.cycleMomentum && schedule.name === 'onecycle') setMomentum(optimizer, recipe, momentumAt(schedule, globalStep));
+      if (lrTrace.length < LR_SAMPLES_PER_EPOCH && b >= (lrTrace.length * stepsPerEpoch) / LR_SAMPLES_PER_EPOCH) lrTrace.push(lr);
+
+      tidy(() => {
+        optimizer.zeroGrad();
+        const logits = model.forward(x);
+        const loss = F.softmaxCrossEntropy(logits, y, { labelSmoothing: recipe.labelSmoothing });
+        metrics.add(loss, logits, y);
+        loss.backward();
+        optimizer.step();
+      });
+      globalStep++;
+
+      if ((b + 1) % opts.logEvery === 0 || b === stepsPerEpoch - 1) {
+        const m = await metrics.read();
+        snap = { step: b + 1, samples: m.samples, loss: m.loss, accuracy: m.accuracy };
+        if (b < stepsPerEpoch - 1) progress.update(snap);
+      }
+    }
+    const trainSeconds = progress.elapsedSeconds;
+    const dataShare = dataMs / 1000 / trainSeconds;
+    shareSum += dataShare;
+
+    // Validation (eval mode, on the held-out 5,000).
+    const valLogits = await predictLogits(model, backend, valSet);
+    const val = classificationMetrics(valLogits, valSet.labels, CLASSES);
+    const improved = val.accuracy > best.accuracy || (val.accuracy === best.accuracy && val.nll < best.loss);
+    const record: EpochRecord = {
+      epoch: epoch + 1,
+      trainLoss: snap.loss,
+      trainAccuracy: snap.accuracy,
+      valLoss: val.nll,
+      valAccuracy: val.accuracy,
+      lrTrace,
+      seconds: trainSeconds,
+      samplesPerSecond: snap.samples / trainSeconds,
+      dataShare,
+    };
+    history.push(record);
+    progress.finish(snap, `val loss ${val.nll.toFixed(4)}  val acc ${(100 * val.accuracy).toFixed(2)}%  ${formatDuration(trainSeconds)}  data ${(100 * dataShare).toFixed(1)}%${improved ? '  *best' : ''}`);
+
+    // Checkpoints: best weights, then last weights + resume state (each written atomically).
+    const metadata = { format: 'pt', architecture: opts.model, epoch: String(epoch + 1) };
+    if (improved) {
+      best = { epoch: epoch + 1, accuracy: val.accuracy, loss: val.nll, ece: val.ece };
+      await saveModule(model, join(opts.out, WEIGHTS_FILE), metadata);
+    }
+    await saveModule(model, join(opts.out, LAST_WEIGHTS), metadata);
+    const optState = await optimizer.stateDict();
+    await writeSafetensors(join(opts.out, RESUME_OPTIMIZER), optState.tensors as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>);
+    const elapsedSeconds = priorSeconds + (performance.now() - wallStart) / 1000;
+    const resume: ResumeState = {
+      format: 'inkling-resume/1',
+      model: opts.model,
+      seed: opts.seed,
+      recipe,
+      backend: backend.name,
+      trainLimit: opts.trainLimit ?? null,
+      validationLimit: opts.validationLimit ?? null,
+      epochsCompleted: epoch + 1,
+      globalStep,
+      dropoutSteps: dropoutSteps(model),
+      optimizer: { type: optState.type, hyper: optState.hyper, steps: optState.steps },
+      best,
+      history,
+      elapsedSeconds,
+      created,
+    };
+    const resumePath = join(opts.out, RESUME_FILE);
+    writeFileSync(`${resumePath}.tmp`, `${JSON.stringify(resume)}\n`);
+    renameSync(`${resumePath}.tmp`, resumePath);
+
+    card = {
+      format: CARD_FORMAT,
+      name: opts.out.split('/').filter(Boolean).pop() ?? opts.model,
+      version: `${opts.model}@${(git?.commit ?? 'nogit').slice(0, 7)}-${created.slice(0, 10)}`,
+      architecture: opts.model,
+      architectureDetail: spec.description,
+      parameters: model.parameterCount(),
+      weights: WEIGHTS_FILE,
+      input: { shape: [1, 28, 28], mean: MNIST_MEAN, std: MNIST_STD, framing: 'src/preprocess/frame.ts frameDigit: fit in 20x20 keeping aspect ratio, centre of mass at (14,14) in 28x28' },
+      classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      temperature: 1,
+      calibration: null,
+      data: {
+        ...SPLIT_DESCRIPTION,
+        train: opts.trainLimit ? `first ${trainSet.count} of ${SPLIT_DESCRIPTION.train}` : SPLIT_DESCRIPTION.train,
+        validation: opts.validationLimit ? `first ${valSet.count} of ${SPLIT_DESCRIPTION.validation}` : SPLIT_DESCRIPTION.validation,
+        trainSamples: trainSet.count,
+        validationSamples: valSet.count,
+      },
+      recipe: { ...recipe, schedule },
+      seed: opts.seed,
+      backend: backend.name,
+      device: backend.device,
+      threads: opts.threads ?? null,
+      training: { epochsCompleted: epoch + 1, bestEpoch: best.epoch, durationSeconds: elapsedSeconds, history, command: opts.command },
+      validation: { count: valSet.count, accuracy: best.accuracy, nll: best.loss, ece: best.ece },
+      test: null,
+      git,
+      created,
+      updated: new Date().toISOString(),
+    };
+    writeCard(opts.out, card);
+  }
+
+  if (card === null) throw new Error(`nothing to train: the checkpoint already completed ${startEpoch} of ${recipe.epochs} epochs`);
+  writeChart(opts.out, 'training-curves', trainingCurvesChart(history, `${opts.model} · ${recipe.optimizer} ${recipe.schedule.name} lr ${recipe.lr} · batch ${recipe.batch} · ${backend.name} · seed ${opts.seed}`));
+  x.dispose();
+  y.dispose();
+  metrics.dispose();
+  optimizer.dispose();
+  const ran = recipe.epochs - startEpoch;
+  log(`best epoch ${best.epoch}: validation accuracy ${(100 * best.accuracy).toFixed(2)}%; ${opts.out}/${WEIGHTS_FILE} (${formatDuration(card.training.durationSeconds)} total)`);
+  return { card, model, backend, data, outDir: opts.out, dataShare: ran > 0 ? shareSum / ran : 0 };
+}
