@@ -132,12 +132,17 @@ export function undoStroke() {
   const current = store.get().drawing.strokes;
   if (current.length === 0) return;
   const strokes = current.slice(0, -1);
+  // Undoing the only stroke takes the drawing back: its prediction goes too (unless labelled).
+  if (strokes.length === 0) {
+    discardPrediction(drawingPredictionId);
+    drawingPredictionId = null;
+  }
   store.setSlice('drawing', { strokes });
   drawingChanged(strokes);
 }
 
+/** Clear the canvas and the answer shown (the last prediction stays in history). */
 export function clearDrawing() {
-  if (store.get().drawing.strokes.length === 0 && store.get().prediction.source !== 'canvas') return;
   store.setSlice('drawing', { strokes: [] });
   drawingChanged([]);
 }
