@@ -90,7 +90,9 @@ export const batchNormShapes: readonly BatchNormParams[] = [
   bn(2, 7, 15), // 2d, 3x5 planes, 7 channels
   bn(1, 3, 16, 'relu'), // 2d, batch 1
   bn(5, 7, 1), // 1d
-  bn(2, 3, 1, 'relu'), // 1d, the smallest batch training allows
+  // (not n = 2 with spatial 1: two values normalise to ±1 whatever x is, so dx ≈ 0 and any
+  // float32 rounding is a large relative error: an ill-conditioned case, not a test.)
+  bn(3, 3, 1, 'relu'), // 1d, a small batch
   bn(4, 8, 49), // 2d, 7x7 planes
 ];
 
