@@ -56,7 +56,7 @@ const theme = await loadWebModule<{
 }>('lib/theme.js');
 const shapes = await loadWebModule<{
   normalizePrediction(raw: unknown): { id: string; digit: number; probabilities: number[]; timings: { totalMs: number | null }; logged: boolean };
-  normalizeHistoryPage(raw: unknown): { items: { id: string; label: number | null; thumbnail: string }[]; nextCursor: string | null; total: number };
+  normalizeHistoryPage(raw: unknown): { items: { id: string; label: number | null; thumbnail: string; createdAt: string }[]; nextCursor: string | null; total: number };
   normalizeStats(raw: unknown): { total: number; labelled: number; correct: number; accuracy: number | null; confusion: number[][] };
 }>('lib/api-shapes.js');
 const { debounce } = await loadWebModule<{
@@ -257,6 +257,8 @@ t.test('api shapes: predictions, history pages and stats from the service JSON',
   t.equal(page.items[0].label, 3);
   t.equal(page.items[1].label, null, 'no label = unlabelled');
   t.equal(shapes.normalizeHistoryPage({ items: [], nextCursor: null, total: 0 }).nextCursor, null);
+  const when = Date.UTC(2026, 10, 26, 12, 0, 0);
+  t.equal(shapes.normalizeHistoryPage({ items: [{ id: 'c', createdAt: when }] }).items[0].createdAt, '2026-11-26T12:00:00.000Z', 'epoch ms become ISO');
   const cm = Array.from({ length: 10 }, (_, i) => Array.from({ length: 10 }, (_, j) => (i === j ? 2 : i === 1 && j === 7 ? 1 : 0)));
   const s = shapes.normalizeStats({ total: 30, confusion: cm });
   t.equal(s.labelled, 21, 'labelled counted from the matrix when not given');

@@ -41,9 +41,11 @@ export function normalizePrediction(raw) {
 export function normalizeHistoryItem(raw) {
   const r = obj(raw);
   const label = num(r.label ?? r.trueLabel ?? r.true_label);
+  const created = r.createdAt ?? r.created_at;
   return {
     id: String(r.id ?? ''),
-    createdAt: String(r.createdAt ?? r.created_at ?? ''),
+    // An ISO string, or epoch milliseconds (what Slonik gives for timestamptz): always ISO here.
+    createdAt: typeof created === 'number' ? new Date(created).toISOString() : typeof created === 'string' ? created : '',
     source: String(r.source ?? ''),
     digit: num(r.digit) ?? -1,
     confidence: num(r.confidence) ?? 0,
