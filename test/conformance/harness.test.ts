@@ -65,6 +65,16 @@ t.test('a dropout with another mask fails on the drop pattern', async (t) => {
   }
 });
 
+t.test('a dropout that compares u with p rounded to float32 fails the p = 0.7 case', async (t) => {
+  class Float32Threshold extends RefBackend {
+    override dropout(x: F32, out: F32, p: DropoutParams): void {
+      super.dropout(x, out, { ...p, p: Math.fround(p.p) });
+    }
+  }
+  const checks = await checkAll(new Float32Threshold(), ['dropout']);
+  t.same(failing(checks), ['dropout dropout 1001 p0.7 seed36040 step0']);
+});
+
 t.test('argmax that picks the last maximum fails the ties case', async (t) => {
   class LastOnTies extends RefBackend {
     override argmax(x: F32, out: DeviceBuffer<'i32'>, rows: number, cols: number): void {

@@ -7,6 +7,14 @@ import type { DropoutParams } from '../../backend.ts';
 import { dropoutKey, dropoutUniform } from '../../dropout-rng.ts';
 import type { Num } from './numeric.ts';
 
+/** keep ⇔ u >= p ⇔ (bits >>> 8) >= ceil(p·2^24), exactly (u = (bits >>> 8)/2^24, and p·2^24 is exact
+ *  in double). A backend computing on the device should compare this integer threshold, computed
+ *  on the host in double: comparing u with p rounded to float32 differs for the rare p whose float32
+ *  rounding lands on the 2^-24 grid below p (e.g. p = 0.7), and the masks would not be identical. */
+export function dropoutKeepThreshold(p: number): number {
+  return Math.ceil(p * 16777216);
+}
+
 /** The keep mask (1 = kept) for `length` elements: what every backend must reproduce bit-exactly. */
 export function dropoutMask(length: number, p: DropoutParams): Uint8Array {
   const mask = new Uint8Array(length);
