@@ -106,7 +106,14 @@ export function parseFlags(command: string, argv: string[], specs: Record<string
     if (given.has(name)) throw new CliError(`${command}: --${name} is given twice; keep one`);
     if (raw === undefined) {
       if (spec.type === 'boolean') {
-        raw = 'true';
+        // `--flag`, or `--flag false` when a boolean literal follows.
+        const next = argv[i + 1];
+        if (next !== undefined && /^(true|false|yes|no|on|off|1|0)$/.test(next)) {
+          raw = next;
+          i++;
+        } else {
+          raw = 'true';
+        }
       } else {
         const next = argv[i + 1];
         if (next === undefined || (next.startsWith('--') && next.length > 2)) {
