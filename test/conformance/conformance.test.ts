@@ -13,7 +13,7 @@ import t from 'tap';
 import type { Backend } from '../../src/nn/backend.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { backendNames, createBackend, probeBackend, type BackendName } from '../../src/nn/backends/registry.ts';
-import { kernelCases, type KernelName } from './cases.ts';
+import { kernelCases, seedCnnCases, seedCnnShapes, type KernelName } from './cases.ts';
 import { checkCase, runCase } from './run-case.ts';
 
 function requiredByEnv(name: BackendName): boolean {
@@ -59,6 +59,20 @@ interface Asserts {
   same(found: unknown, wanted: unknown, message: string): boolean;
 }
 
+t.test('the seed-CNN benchmark cases are well formed (names unique, batch 1 runs on ref)', async (t) => {
+  const names = seedCnnShapes.map((c) => c.name);
+  t.equal(new Set(names).size, names.length, 'unique names');
+  t.ok(names.some((n) => n.includes('b256 conv2-as-gemm')), 'batch 256 present');
+  const ref = new RefBackend();
+  for (const c of seedCnnCases(1)) {
+    const out = await runCase(ref, c);
+    const finite = Object.values(out).every((data) => data.every((v) => Number.isFinite(v)));
+    t.ok(finite && c.flops >= 0 && c.bytes > 0, `${c.name}: runs, finite outputs, counts set`);
+  }
+  ref.dispose();
+});
+
+/** alloc, upload/download with offsets, copies on download, stats and free. */
 async function memoryConformance(t: Asserts, backend: Backend): Promise<void> {
   const before = backend.stats();
   const f = backend.alloc(10, 'f32');
