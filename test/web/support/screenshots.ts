@@ -27,10 +27,10 @@ export async function saveScreenshots(page: Page): Promise<string[]> {
   };
   page.on('response', onResponse);
   const saved: string[] = [];
-  const shot = async (name: string) => {
+  const shot = async (name: string, fullPage = true) => {
     await page.waitForTimeout(150); // let transitions settle
     const file = path.join(dir, `${name}.png`);
-    await page.screenshot({ path: file, fullPage: true });
+    await page.screenshot({ path: file, fullPage });
     saved.push(file);
   };
   const original = page.viewportSize();
@@ -57,11 +57,13 @@ export async function saveScreenshots(page: Page): Promise<string[]> {
         await page.getByRole('tab', { name: 'Link' }).click();
         await shot(`${tag}-4-link`);
         await page.locator('[data-view=history]').click();
+        const reset = page.getByRole('button', { name: 'Reset' });
+        if (await reset.isEnabled()) await reset.click();
         await page.getByTestId('history-item').first().waitFor();
         await shot(`${tag}-5-history`);
         await page.getByRole('button', { name: 'Clear all' }).click();
         await page.getByRole('dialog').waitFor();
-        await shot(`${tag}-6-clear-dialog`);
+        await shot(`${tag}-6-clear-dialog`, false); // a modal covers the viewport, not the page
         await page.getByRole('button', { name: 'Cancel' }).click();
         await page.locator('[data-view=stats]').click();
         await page.getByTestId('model-card').waitFor();
