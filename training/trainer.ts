@@ -51,6 +51,8 @@ export interface TrainOptions {
   /** Use only the first N training / validation samples (quick runs and tests). */
   trainLimit?: number;
   validationLimit?: number;
+  /** Stop after this many epochs (of recipe.epochs), leaving a checkpoint --resume continues. */
+  stopAfterEpochs?: number;
   /** Steps between reads of the on-device loss/accuracy sums (the progress bar's refresh). */
   logEvery: number;
   /** The command line, stored in the card. */
@@ -87,6 +89,8 @@ export interface ResumeState {
   history: EpochRecord[];
   elapsedSeconds: number;
   created: string;
+  /** The command lines that produced this run (the first, then each resume). */
+  commands: string[];
 }
 
 const RESUME_FILE = 'resume.json';
@@ -181,11 +185,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const metrics = new RunningMetrics(backend);
   const git = gitInfo();
   const created = resumed?.state.created ?? new Date().toISOString();
+  const commands = [...(resumed?.state.commands ?? []), opts.command];
   let card: ModelCard | null = null;
   let shareSum = 0;
 
   model.train();
-  for (let epoch = startEpoch; epoch < recipe.epochs; epoch++) {
+  const endEpoch = Math.min(recipe.epochs, opts.stopAfterEpochs ?? recipe.epochs);
+  for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
     batcher.startEpoch(epoch);
     metrics.reset();
     const progress = new EpochProgress(out, epoch + 1, recipe.epochs, stepsPerEpoch);
@@ -268,6 +274,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       history,
       elapsedSeconds,
       created,
+      commands,
     };
     const resumePath = join(opts.out, RESUME_FILE);
     writeFileSync(`${resumePath}.tmp`, `${JSON.stringify(resume)}\n`);
@@ -297,7 +304,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       backend: backend.name,
       device: backend.device,
       threads: opts.threads ?? null,
-      training: { epochsCompleted: epoch + 1, bestEpoch: best.epoch, durationSeconds: elapsedSeconds, history, command: opts.command },
+      training: { epochsCompleted: epoch + 1, bestEpoch: best.epoch, durationSeconds: elapsedSeconds, history, command: commands.join(' && ') },
       validation: { count: valSet.count, accuracy: best.accuracy, nll: best.loss, ece: best.ece },
       test: null,
       git,
@@ -307,13 +314,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     writeCard(opts.out, card);
   }
 
-  if (card === null) throw new Error(`nothing to train: the checkpoint already completed ${startEpoch} of ${recipe.epochs} epochs`);
+  if (card === null) throw new Error(`nothing to train: the checkpoint already completed ${startEpoch} of ${recipe.epochs} epochs (or --stop-after is not past it)`);
   writeChart(opts.out, 'training-curves', trainingCurvesChart(history, `${opts.model} · ${recipe.optimizer} ${recipe.schedule.name} lr ${recipe.lr} · batch ${recipe.batch} · ${backend.name} · seed ${opts.seed}`));
   x.dispose();
   y.dispose();
   metrics.dispose();
   optimizer.dispose();
-  const ran = recipe.epochs - startEpoch;
+  const ran = endEpoch - startEpoch;
+  if (endEpoch < recipe.epochs) log(`stopped after epoch ${endEpoch} of ${recipe.epochs}; continue with: inkling train --resume ${opts.out}`);
   log(`best epoch ${best.epoch}: validation accuracy ${(100 * best.accuracy).toFixed(2)}%; ${opts.out}/${WEIGHTS_FILE} (${formatDuration(card.training.durationSeconds)} total)`);
   return { card, model, backend, data, outDir: opts.out, dataShare: ran > 0 ? shareSum / ran : 0 };
 }

