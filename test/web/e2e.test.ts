@@ -120,6 +120,15 @@ t.test('history shows the predictions with feedback, and the filters narrow it',
   t.equal(await items.first().getAttribute('data-digit'), '1');
 
   await page().getByRole('button', { name: 'Reset' }).click();
+  await expect(page().getByTestId('history-count')).toHaveText('3 predictions');
+  // Minimum confidence: a threshold between the cards' confidences keeps exactly those above it.
+  const confidences = (await items.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-confidence'))))).sort((a, b) => a - b);
+  const thresholdPct = Math.min(100, 5 * Math.floor((confidences[0] * 100) / 5) + 5); // the slider moves in steps of 5
+  const expected = confidences.filter((c) => c >= thresholdPct / 100).length;
+  await page().getByRole('slider', { name: /Min\. confidence/ }).fill(String(thresholdPct));
+  await expect(page().getByTestId('history-count')).toHaveText(`${expected} ${expected === 1 ? 'prediction' : 'predictions'} match`);
+  t.ok(expected < 3, `min confidence ${thresholdPct}% leaves ${expected} of 3`);
+  await page().getByRole('button', { name: 'Reset' }).click();
   await page().getByLabel('Digit').selectOption('0');
   await expect(page().getByTestId('history-count')).toHaveText('1 prediction match');
   await page().getByRole('button', { name: 'Reset' }).click();
@@ -157,6 +166,28 @@ t.test('delete one, then clear all with confirmation', async (t) => {
   await expect(page().getByTestId('empty')).toHaveText(/No predictions yet/);
   const api = await page().request.get('/api/predictions');
   t.equal((await api.json()).total, 0, 'the service agrees: nothing left for this browser');
+});
+
+t.test('pagination: twelve per page, older and newer', async (t) => {
+  // Made through the API with the page's own cookie (same client), to have more than a page.
+  const png = digitOnePng();
+  for (let i = 0; i < 13; i++) {
+    const res = await page().request.post('/api/predictions', { headers: { 'Content-Type': 'image/png' }, data: png });
+    t.equal(res.status(), 201, `prediction ${i + 1} made`);
+  }
+  await page().locator('[data-view=predict]').click();
+  await page().locator('[data-view=history]').click();
+  await expect(page().getByTestId('history-count')).toHaveText('13 predictions');
+  t.equal(await page().getByTestId('history-item').count(), 12, 'the first page holds twelve');
+  await expect(page().getByTestId('page-label')).toHaveText('Page 1 of 2');
+  await page().getByRole('button', { name: 'Older' }).click();
+  await expect(page().getByTestId('page-label')).toHaveText('Page 2 of 2');
+  t.equal(await page().getByTestId('history-item').count(), 1, 'the last one on page two');
+  t.ok(await page().getByRole('button', { name: 'Older' }).isDisabled(), 'no page after the last');
+  await page().getByRole('button', { name: 'Newer' }).click();
+  await expect(page().getByTestId('page-label')).toHaveText('Page 1 of 2');
+  const cleared = await page().request.delete('/api/predictions');
+  t.ok(cleared.ok(), 'cleaned up');
 });
 
 t.test('theme: dark is applied and remembered across a reload; system follows the OS', async (t) => {

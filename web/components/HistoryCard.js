@@ -12,7 +12,8 @@ export function HistoryCard({ item }) {
   const verdict = item.label === null ? 'unlabelled' : item.label === item.digit ? 'correct' : 'incorrect';
   const thumb = item.thumbnail || item.input;
   return html`
-    <li class=${`hcard hcard--${verdict}`} data-testid="history-item" data-id=${item.id} data-digit=${item.digit}>
+    <li class=${`hcard hcard--${verdict}`} data-testid="history-item" data-id=${item.id} data-digit=${item.digit}
+      data-confidence=${item.confidence}>
       <div class="hcard__thumb">
         ${thumb ? html`<img src=${thumb} alt="" class=${item.thumbnail ? '' : 'pixelated'} />` : html`<${Icon} name="image" size=${24} />`}
       </div>
