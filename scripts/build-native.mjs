@@ -34,12 +34,24 @@ if ((all || want.has('cpu')) && existsSync(join(root, 'binding.gyp'))) {
   }
 }
 
+// cmake-js downloads the node headers unless told where they are; CI and the GPU machines have no
+// network, so point it (npm_config_nodedir) at this node's own headers when they are installed.
+// Parallel jobs: INKLING_BUILD_JOBS, default 2 (nvcc is memory- and CPU-hungry).
+function runCmakeJs() {
+  const env = { ...process.env };
+  const prefix = dirname(dirname(process.execPath));
+  if (!env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) env.npm_config_nodedir = prefix;
+  const jobs = process.env.INKLING_BUILD_JOBS ?? '2';
+  const r = spawnSync('npx', ['cmake-js', 'compile', '--out', 'build-cuda', '--parallel', jobs], { cwd: root, stdio: 'inherit', env });
+  return r.status === 0;
+}
+
 if ((all || want.has('cuda')) && existsSync(join(root, 'CMakeLists.txt'))) {
   const nvcc = findOnPath('nvcc');
   if (!nvcc) {
     console.log('inkling: nvcc not found, skipping the cuda backend (install the CUDA toolkit and run `npm run build:cuda`).');
     if (!all) failed = true;
-  } else if (run('npx', ['cmake-js', 'compile', '--out', 'build-cuda'])) {
+  } else if (runCmakeJs()) {
     console.log('inkling: cuda backend built (build-cuda/Release/inkling_cuda.node)');
   } else {
     console.error('inkling: the cuda backend failed to build; see the compiler output above.');

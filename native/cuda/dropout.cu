@@ -1,0 +1,46 @@
+// dropout / dropout2d forward and backward from the counter hash of src/nn/dropout-rng.ts:
+//   key  = lowbias32(seed ^ step·0x85EBCA6B)          (uint32 wrapping multiply, as Math.imul)
+//   bits = lowbias32(counter·0x9E3779B1 ^ key),  counter = floor(i / spatial)
+//   keep = (bits >> 8) / 2^24 >= p   ⇔   (bits >> 8) >= ceil(p·2^24)   (exact: no float compare)
+//   out  = keep ? x · 1/(1 − p) : 0;   backward: dx (+)= keep ? dy · 1/(1 − p) : 0
+// The step is `step + hyper.stepDelta`, so a captured training step draws a fresh mask on every
+// graph replay (see common.cuh). Nothing is stored between forward and backward.
+// Reference: dropoutMask in src/nn/backends/ref/dropout.ts (bit-exact mask required) and the
+// CPU hash in dev/kernels_check.cu, which checks the mask against known values of the TS hash.
+#include "kernels.h"
+
+namespace inkling {
+namespace {
+
+__device__ __forceinline__ uint32_t lowbias32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
+__global__ void dropoutKernel(const float* __restrict__ x, float* __restrict__ out, long long n, uint32_t seed, uint32_t step,
+                              const HyperBlock* __restrict__ hyper, uint32_t keepThreshold, float keepScale,
+                              long long spatial, bool accumulate) {
+  const uint32_t key = lowbias32(seed ^ ((step + hyper->stepDelta) * 0x85ebca6bu));
+  GRID_STRIDE_LOOP(i, n) {
+    const uint32_t counter = (uint32_t)(spatial == 1 ? i : i / spatial);
+    const uint32_t bits = lowbias32((counter * 0x9e3779b1u) ^ key);
+    const float v = (bits >> 8) >= keepThreshold ? x[i] * keepScale : 0.f;
+    out[i] = accumulate ? out[i] + v : v;
+  }
+}
+
+}  // namespace
+
+void launchDropout(const LaunchEnv& env, const float* x, float* out, long long n, uint32_t seed, uint32_t step,
+                   uint32_t keepThreshold, float keepScale, long long spatial, bool backward, bool accumulate) {
+  if (n <= 0) return;
+  dropoutKernel<<<elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream>>>(
+      x, out, n, seed, step, env.hyper, keepThreshold, keepScale, spatial, backward && accumulate);
+  CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace inkling

@@ -1,0 +1,124 @@
+// Pooling, NCHW, kh×kw windows, stride s, no padding, floor mode (PyTorch's default):
+//   maxPool2d           out = window max, argmax = ih·W + iw within the (n, c) plane (first on
+//                       ties; a NaN wins, as in the ref); one thread per output.
+//   maxPool2dBackward   dx[n,c,ih,iw] = Σ over the windows containing (ih, iw) whose argmax is it
+//                       of dy — a *gather*: one thread per input element visits its ≤ ⌈kh/s⌉·⌈kw/s⌉
+//                       windows in a fixed order. No scatter, no float atomics: deterministic, and
+//                       every dx element (including those no window covers) is written once.
+//   avgPool2d / Backward the same two shapes, dy / (kh·kw) spread by gather.
+// Napkin math, pool2 forward at batch 512: reads 25.7 MB, writes 6.4 + 6.4 MB (out + argmax):
+// ~13 µs at 3 TB/s. Reference: src/nn/backends/ref/pool.ts; CPU loops in dev/kernels_check.cu.
+#include "kernels.h"
+
+namespace inkling {
+namespace {
+
+__global__ void maxPoolKernel(const float* __restrict__ x, float* __restrict__ out, int32_t* __restrict__ argmax, PoolShape s,
+                              long long total) {
+  GRID_STRIDE_LOOP(o, total) {
+    const int ow = (int)(o % s.wOut);
+    const int oh = (int)((o / s.wOut) % s.hOut);
+    const long long plane = o / ((long long)s.wOut * s.hOut);
+    const float* p = x + plane * s.h * s.w;
+    float best = -INFINITY;
+    int bestIndex = -1;
+    for (int ky = 0; ky < s.kh; ky++)
+      for (int kx = 0; kx < s.kw; kx++) {
+        const int idx = (oh * s.stride + ky) * s.w + ow * s.stride + kx;
+        const float v = p[idx];
+        if (bestIndex < 0 || v > best || v != v) { best = v; bestIndex = idx; }
+      }
+    out[o] = best;
+    argmax[o] = bestIndex;
+  }
+}
+
+// Output windows that contain input row/col i: o with o·s ≤ i ≤ o·s + k − 1, 0 ≤ o < nOut.
+__device__ __forceinline__ void windowRange(int i, int k, int s, int nOut, int& lo, int& hi) {
+  lo = i - k + 1 <= 0 ? 0 : (i - k + 1 + s - 1) / s;
+  hi = min(i / s, nOut - 1);
+}
+
+__global__ void maxPoolBackwardKernel(const float* __restrict__ dy, const int32_t* __restrict__ argmax, float* __restrict__ dx,
+                                      PoolShape s, long long total) {
+  GRID_STRIDE_LOOP(i, total) {
+    const int iw = (int)(i % s.w);
+    const int ih = (int)((i / s.w) % s.h);
+    const long long plane = i / ((long long)s.w * s.h);
+    const int self = ih * s.w + iw;
+    int ohLo, ohHi, owLo, owHi;
+    windowRange(ih, s.kh, s.stride, s.hOut, ohLo, ohHi);
+    windowRange(iw, s.kw, s.stride, s.wOut, owLo, owHi);
+    float g = 0.f;
+    const long long base = plane * s.hOut * s.wOut;
+    for (int oh = ohLo; oh <= ohHi; oh++)
+      for (int ow = owLo; ow <= owHi; ow++) {
+        const long long o = base + (long long)oh * s.wOut + ow;
+        if (argmax[o] == self) g += dy[o];
+      }
+    dx[i] = g;
+  }
+}
+
+__global__ void avgPoolKernel(const float* __restrict__ x, float* __restrict__ out, PoolShape s, long long total) {
+  const float inv = 1.f / (float)(s.kh * s.kw);
+  GRID_STRIDE_LOOP(o, total) {
+    const int ow = (int)(o % s.wOut);
+    const int oh = (int)((o / s.wOut) % s.hOut);
+    const long long plane = o / ((long long)s.wOut * s.hOut);
+    const float* p = x + plane * s.h * s.w;
+    float sum = 0.f;
+    for (int ky = 0; ky < s.kh; ky++)
+      for (int kx = 0; kx < s.kw; kx++) sum += p[(oh * s.stride + ky) * s.w + ow * s.stride + kx];
+    out[o] = sum * inv;
+  }
+}
+
+__global__ void avgPoolBackwardKernel(const float* __restrict__ dy, float* __restrict__ dx, PoolShape s, long long total) {
+  const float inv = 1.f / (float)(s.kh * s.kw);
+  GRID_STRIDE_LOOP(i, total) {
+    const int iw = (int)(i % s.w);
+    const int ih = (int)((i / s.w) % s.h);
+    const long long plane = i / ((long long)s.w * s.h);
+    int ohLo, ohHi, owLo, owHi;
+    windowRange(ih, s.kh, s.stride, s.hOut, ohLo, ohHi);
+    windowRange(iw, s.kw, s.stride, s.wOut, owLo, owHi);
+    float g = 0.f;
+    const long long base = plane * s.hOut * s.wOut;
+    for (int oh = ohLo; oh <= ohHi; oh++)
+      for (int ow = owLo; ow <= owHi; ow++) g += dy[base + (long long)oh * s.wOut + ow];
+    dx[i] = g * inv;
+  }
+}
+
+}  // namespace
+
+void launchMaxPool2d(const LaunchEnv& env, const float* x, float* out, int32_t* argmax, const PoolShape& s) {
+  const long long total = (long long)s.n * s.c * s.hOut * s.wOut;
+  if (total <= 0) return;
+  maxPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, argmax, s, total);
+  CUDA_CHECK_LAUNCH();
+}
+
+void launchMaxPool2dBackward(const LaunchEnv& env, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s) {
+  const long long total = (long long)s.n * s.c * s.h * s.w;
+  if (total <= 0) return;
+  maxPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, argmax, dx, s, total);
+  CUDA_CHECK_LAUNCH();
+}
+
+void launchAvgPool2d(const LaunchEnv& env, const float* x, float* out, const PoolShape& s) {
+  const long long total = (long long)s.n * s.c * s.hOut * s.wOut;
+  if (total <= 0) return;
+  avgPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, s, total);
+  CUDA_CHECK_LAUNCH();
+}
+
+void launchAvgPool2dBackward(const LaunchEnv& env, const float* dy, float* dx, const PoolShape& s) {
+  const long long total = (long long)s.n * s.c * s.h * s.w;
+  if (total <= 0) return;
+  avgPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, dx, s, total);
+  CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace inkling
