@@ -1,0 +1,38 @@
+// The cuda backend: our own CUDA kernels (native/cuda/) behind the Backend contract.
+// createCudaBackend() rejects with the reason and the fix when it cannot run here: the addon is
+// not built, no CUDA driver or device (cudaGetDeviceCount's error text), or a GPU older than sm_80.
+
+import type { Backend } from '../../backend.ts';
+import { CudaBackend, isGraphCapable, type GraphCapableBackend } from './cuda-backend.ts';
+import { cudaAddonPath, loadCudaAddon } from './native.ts';
+import { parseGemmVariant, type GemmVariantName } from './params.ts';
+
+export { CudaBackend, cudaAddonPath, isGraphCapable, loadCudaAddon };
+export type { GemmVariantName, GraphCapableBackend };
+
+export interface CudaBackendOptions {
+  /** CUDA device index (default 0, or INKLING_CUDA_DEVICE). */
+  device?: number;
+  /** GEMM behind matmul and conv (default INKLING_CUDA_GEMM, else 'simt'). */
+  gemm?: GemmVariantName;
+}
+
+export async function createCudaBackend(opts: CudaBackendOptions = {}): Promise<Backend> {
+  const gemm = opts.gemm ?? parseGemmVariant(process.env.INKLING_CUDA_GEMM);
+  const device = opts.device ?? Number(process.env.INKLING_CUDA_DEVICE ?? 0);
+  if (!Number.isInteger(device) || device < 0) throw new Error(`cuda backend: device must be a non-negative integer, got ${device}`);
+  const addon = loadCudaAddon();
+  const { count, error } = addon.deviceCount();
+  if (error !== null || count === 0) {
+    throw new Error(
+      `cuda backend: no CUDA device available (cudaGetDeviceCount: ${error ?? '0 devices'}). ` +
+        'Fix: run on a machine with an NVIDIA GPU and driver, or choose another backend (--backend cpu).',
+    );
+  }
+  if (device >= count) throw new Error(`cuda backend: device ${device} does not exist (${count} CUDA device(s) found)`);
+  try {
+    return new CudaBackend(new addon.CudaContext(device, gemm === 'tf32' ? 1 : 0));
+  } catch (err) {
+    throw new Error(`cuda backend: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}

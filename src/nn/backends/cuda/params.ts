@@ -1,0 +1,66 @@
+// Pure argument checks and encodings of the cuda wrapper (no addon needed, so they are tested
+// without a GPU in test/cuda/). Shape and length checks are the shared ones of ../validate.ts;
+// these add what only the CUDA side needs: enum codes, 32-bit limits, and the dropout threshold.
+
+import type { Activation, BinaryOp, UnaryOp } from '../../backend.ts';
+
+export const unaryCodes: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5 };
+export const binaryCodes: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4 };
+
+export function unaryCode(op: UnaryOp): number {
+  const code = unaryCodes[op];
+  if (code === undefined) throw new Error(`unary: unknown op "${String(op)}" (known: ${Object.keys(unaryCodes).join(', ')})`);
+  return code;
+}
+
+export function binaryCode(op: BinaryOp): number {
+  const code = binaryCodes[op];
+  if (code === undefined) throw new Error(`binary: unknown op "${String(op)}" (known: ${Object.keys(binaryCodes).join(', ')})`);
+  return code;
+}
+
+export function isRelu(kernel: string, activation: Activation | undefined): boolean {
+  if (activation === undefined || activation === 'none') return false;
+  if (activation === 'relu') return true;
+  throw new Error(`${kernel}: activation must be 'none' or 'relu', got ${String(activation)}`);
+}
+
+/** The kernels index with 32-bit ints: GEMM rows, columns and depth must stay below 2^31. */
+export function requireInt32Extent(kernel: string, what: string, value: number): void {
+  if (value > 0x7fffffff) {
+    throw new Error(`${kernel}: ${what} = ${value} exceeds the cuda kernels' 32-bit index range; split the batch`);
+  }
+}
+
+/** Dropout's keep test as an integer compare: u = (bits >> 8) / 2^24 >= p ⇔ (bits >> 8) >= ceil(p·2^24).
+ *  p·2^24 is exact in float64 (a power-of-two scale), so this matches the ref's float64 compare bit for bit. */
+export function dropoutKeepThreshold(p: number): number {
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p}`);
+  return Math.ceil(p * 16777216);
+}
+
+/** Kept values are scaled by 1/(1 − p); p = 1 drops everything (scale 0, as the ref). */
+export function dropoutKeepScale(p: number): number {
+  return p >= 1 ? 0 : 1 / (1 - p);
+}
+
+/** fill() writes 32-bit patterns: the float32 bits of `value`, or the int32 for i32 buffers. */
+export function fillBits(dtype: 'f32' | 'i32', value: number): number {
+  if (dtype === 'i32') {
+    if (!Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) {
+      throw new Error(`fill: ${value} is not a valid i32 value`);
+    }
+    return value >>> 0;
+  }
+  if (typeof value !== 'number') throw new Error(`fill: ${String(value)} is not a valid f32 value`);
+  return new Uint32Array(new Float32Array([value]).buffer)[0];
+}
+
+export type GemmVariantName = 'simt' | 'tf32';
+
+/** INKLING_CUDA_GEMM / the `gemm` option: 'simt' (fp32 FMA, default) or 'tf32' (tensor cores). */
+export function parseGemmVariant(value: string | undefined): GemmVariantName {
+  if (value === undefined || value === '') return 'simt';
+  if (value === 'simt' || value === 'tf32') return value;
+  throw new Error(`cuda backend: INKLING_CUDA_GEMM must be 'simt' or 'tf32', got '${value}'`);
+}
