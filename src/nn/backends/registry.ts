@@ -26,6 +26,7 @@ const loaders: Partial<Record<BackendName, () => Promise<BackendFactory>>> = {
   ref: () => import('./ref/index.ts').then((m) => m.createRefBackend),
   cpu: () => import('./cpu/index.ts').then((m) => m.createCpuBackend),
   webgpu: () => import('./webgpu/index.ts').then((m) => m.createWebgpuBackend),
+  cuda: () => import('./cuda/index.ts').then((m) => m.createCudaBackend),
 };
 
 export type BackendProbe = { available: true } | { available: false; reason: string };

@@ -3,6 +3,7 @@
 // not built, no CUDA driver or device (cudaGetDeviceCount's error text), or a GPU older than sm_80.
 
 import type { Backend } from '../../backend.ts';
+import type { BackendOptions } from '../registry.ts';
 import { CudaBackend, isGraphCapable, type GraphCapableBackend } from './cuda-backend.ts';
 import { cudaAddonPath, loadCudaAddon } from './native.ts';
 import { parseGemmVariant, type GemmVariantName } from './params.ts';
@@ -10,7 +11,7 @@ import { parseGemmVariant, type GemmVariantName } from './params.ts';
 export { CudaBackend, cudaAddonPath, isGraphCapable, loadCudaAddon };
 export type { GemmVariantName, GraphCapableBackend };
 
-export interface CudaBackendOptions {
+export interface CudaBackendOptions extends BackendOptions {
   /** CUDA device index (default 0, or INKLING_CUDA_DEVICE). */
   device?: number;
   /** GEMM behind matmul and conv (default INKLING_CUDA_GEMM, else 'simt'). */
