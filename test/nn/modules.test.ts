@@ -160,3 +160,34 @@ t.test('loadStateDict: missing, mis-shaped and unexpected keys name the key', as
   t.pass('strict: false ignores unexpected keys');
   m.dispose();
 });
+
+t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convolution, same logits', async (t) => {
+  const m = createSeedCnn(be, { seed: 4 });
+  // give the batchnorms non-trivial running statistics
+  for (let i = 0; i < 3; i++) tidy(() => m.train().forward(randn(be, [4, 1, 28, 28], new Rng(i))));
+  m.eval();
+  const x = randn(be, [3, 1, 28, 28], new Rng(8));
+  let bnPasses = 0;
+  const bnInference = be.batchNormInference.bind(be);
+  be.batchNormInference = (...args: Parameters<typeof be.batchNormInference>) => {
+    if (args[0].length > 64 * 9 * 32) bnPasses++; // a pass over activations, not a weight fold
+    bnInference(...args);
+  };
+  const before = be.stats().buffers;
+  const folded = noGrad(() => m.forward(x));
+  t.equal(be.stats().buffers, before + 1, 'outside tidy, only the output stays allocated');
+  t.equal(bnPasses, 0, 'no batchnorm pass over activations');
+  m.fuse = false;
+  const plain = noGrad(() => m.forward(x));
+  t.equal(bnPasses, 2, 'unfused: two batchnorm passes');
+  m.fuse = true;
+  be.batchNormInference = bnInference;
+  const a = await toF32(folded);
+  const b = await toF32(plain);
+  const err = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
+  t.ok(err < 1e-4, `folded and unfused logits differ by ${err}`);
+  const recorded = tidy(() => m.forward(x));
+  t.same(recorded.shape, [3, 10], 'with recording on, the plain path runs');
+  for (const o of [folded, plain, recorded, x]) o.dispose();
+  m.dispose();
+});

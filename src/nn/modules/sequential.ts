@@ -2,10 +2,14 @@
 // nn.Sequential(OrderedDict(...)), which is how the seed CNN gets conv1, bn1, ...).
 // When a Conv2d, Linear or BatchNorm is directly followed by a ReLU, the pair runs as one fused op
 // (ReLU epilogue forward; reluBackward on the output then the layer's backward).
+// Under noGrad in eval mode, Conv2d → BatchNorm2d (→ ReLU) runs as one convolution with the
+// batchnorm folded into its weights (fold.ts).
 
 import type { Backend } from '../backend.ts';
+import { isGradEnabled } from '../autograd.ts';
 import type { Tensor } from '../tensor.ts';
-import { isReluFusable } from './layers.ts';
+import { convBatchNormInference } from './fold.ts';
+import { BatchNorm2d, Conv2d, isReluFusable } from './layers.ts';
 import { Module } from './module.ts';
 import { ReLU } from './simple.ts';
 
@@ -40,14 +44,26 @@ export class Sequential extends Module {
   forward(x: Tensor): Tensor {
     let h = x;
     const n = this.layers.length;
+    // without recording, nothing refers to an intermediate once the next layer has consumed it:
+    // free it at once (lower peak memory; inference outside tidy leaks nothing)
+    const inference = !isGradEnabled();
+    const foldBn = this.fuse && inference;
     for (let i = 0; i < n; i++) {
       const m = this.layers[i];
-      if (this.fuse && this.fuseNext[i] && isReluFusable(m)) {
-        h = m.forwardRelu(h);
+      const next = this.layers[i + 1];
+      let out: Tensor;
+      if (foldBn && m instanceof Conv2d && next instanceof BatchNorm2d && !next.training) {
+        const relu = this.fuseNext[i + 1];
+        out = convBatchNormInference(m, next, h, relu ? 'relu' : 'none');
+        i += relu ? 2 : 1;
+      } else if (this.fuse && this.fuseNext[i] && isReluFusable(m)) {
+        out = m.forwardRelu(h);
         i++; // the ReLU ran inside
       } else {
-        h = m.forward(h);
+        out = m.forward(h);
       }
+      if (inference && h !== x && h !== out) h.dispose();
+      h = out;
     }
     return h;
   }
