@@ -5,6 +5,7 @@ import { formatCount, percent } from '../lib/format.js';
 /** @param {{ model: import('../lib/api-shapes.js').ModelInfo }} props */
 export function ModelCard({ model }) {
   const rows = [
+    ['Name', model.name || '–'],
     ['Version', model.version || '–'],
     ['Architecture', model.architecture || '–'],
     ['Parameters', model.parameters === null ? '–' : formatCount(model.parameters)],
@@ -14,5 +15,6 @@ export function ModelCard({ model }) {
   ];
   return html`<dl class="model-card" data-testid="model-card">
     ${rows.map(([k, v]) => html`<div class="model-card__row"><dt>${k}</dt><dd>${v}</dd></div>`)}
+    ${model.layers && html`<div class="model-card__row model-card__row--wide"><dt>Layers</dt><dd class="model-card__layers">${model.layers}</dd></div>`}
   </dl>`;
 }

@@ -10,8 +10,8 @@ export function PredictionSummary({ result }) {
       <div class="summary__digit" data-testid="predicted-digit" aria-label=${`Predicted digit ${result.digit}`}>${result.digit}</div>
       <div class="summary__meta">
         <span class=${`badge badge--${level}`} data-testid="confidence">${percent(result.confidence)} sure</span>
-        <span class="muted small">
-          ${formatMs(result.timings.totalMs)}${result.modelVersion ? html` · model ${result.modelVersion}` : ''}
+        <span class="muted small" title=${result.modelVersion ? `model ${result.modelVersion}` : undefined}>
+          answered in ${formatMs(result.timings.totalMs)}
         </span>
         ${!result.logged && html`<span class="muted small">Not saved to history</span>`}
       </div>

@@ -26,9 +26,9 @@ export function setInputMode(mode) {
 
 /** @param {import('./theme.js').ThemePreference} pref */
 export function setTheme(pref) {
-  store.set({ theme: pref });
-  applyThemePreference(document.documentElement, pref);
+  applyThemePreference(document.documentElement, pref); // first: the canvas re-reads its colours on the store change
   saveThemePreference(globalThis.localStorage, pref);
+  store.set({ theme: pref });
 }
 
 /** @param {number} width */

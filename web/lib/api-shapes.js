@@ -99,14 +99,16 @@ export function normalizeStats(raw) {
 }
 
 /**
- * @typedef {{ version: string, architecture: string, parameters: number | null, accuracy: number | null,
- *   temperature: number | null, backend: string }} ModelInfo
+ * @typedef {{ name: string, version: string, architecture: string, layers: string, parameters: number | null,
+ *   accuracy: number | null, temperature: number | null, backend: string }} ModelInfo
  * @param {unknown} raw @returns {ModelInfo}
  */
 export function normalizeModel(raw) {
   const r = obj(raw);
   return {
+    name: String(r.name ?? ''),
     version: String(r.version ?? r.modelVersion ?? ''),
+    layers: typeof r.architectureDetail === 'string' ? r.architectureDetail : '',
     architecture: typeof r.architecture === 'string' ? r.architecture : r.architecture ? JSON.stringify(r.architecture) : '',
     parameters: num(r.parameters ?? r.parameterCount),
     accuracy: num(r.accuracy ?? r.testAccuracy),
