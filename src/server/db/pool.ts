@@ -1,0 +1,47 @@
+// Slonik pool with a result-parser interceptor: every `sql.type(schema)` query has its rows
+// validated (and transformed) by the zod schema, so a row that does not match throws
+// SchemaValidationError instead of flowing on untyped. timestamptz stays epoch milliseconds (the
+// slonik default); bytea comes back as Buffer.
+import { createPool, SchemaValidationError, type DatabasePool, type Interceptor, type QueryResultRow } from 'slonik';
+
+export function resultParserInterceptor(): Interceptor {
+  return {
+    name: 'result-parser',
+    transformRow(queryContext, query, row) {
+      const parser = queryContext.resultParser;
+      if (!parser) return row;
+      const parsed = parser.safeParse(row);
+      if (!parsed.success) throw new SchemaValidationError(query, row, parsed.error.issues);
+      return parsed.data as QueryResultRow;
+    },
+  };
+}
+
+export interface PoolOptions {
+  /** Attempts to connect before giving up (createPool does not retry by itself). */
+  attempts?: number;
+  delayMs?: number;
+  log?: (line: string) => void;
+}
+
+export async function connectPool(url: string, opts: PoolOptions = {}): Promise<DatabasePool> {
+  const attempts = opts.attempts ?? 30;
+  let lastError: unknown;
+  for (let i = 0; i < attempts; i++) {
+    try {
+      return await createPool(url, {
+        interceptors: [resultParserInterceptor()],
+        connectionTimeout: 2000,
+        statementTimeout: 5000,
+        idleTimeout: 10_000,
+        maximumPoolSize: 8,
+        connectionRetryLimit: 0,
+      });
+    } catch (err) {
+      lastError = err;
+      if (i === 0) opts.log?.(`database not reachable yet (${(err as Error).message}); retrying`);
+      await new Promise((r) => setTimeout(r, opts.delayMs ?? 500));
+    }
+  }
+  throw new Error(`cannot connect to the database after ${attempts} attempts: ${(lastError as Error)?.message ?? lastError}`);
+}

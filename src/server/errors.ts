@@ -1,0 +1,44 @@
+// One error type for the API and one middleware that shapes every failure into
+// { error: { code, message } } with the right status. Unexpected errors become 500 internal
+// (logged with the request id; the message does not leak internals).
+import type { Context, Next } from 'koa';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (code: string, message: string) => new ApiError(400, code, message);
+export const notFound = (message = 'no such prediction (unknown id, or not yours)') => new ApiError(404, 'not_found', message);
+
+export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
+  try {
+    await next();
+    if (ctx.status === 404 && ctx.body === undefined) {
+      throw new ApiError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+    }
+  } catch (err) {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else {
+      const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+      const expose = (err as { expose?: boolean }).expose;
+      if (status && status >= 400 && status < 500 && expose !== false) {
+        e = new ApiError(status, status === 413 ? 'payload_too_large' : 'bad_request', (err as Error).message);
+      } else {
+        ctx.state.log?.error({ err }, 'unhandled error');
+        e = new ApiError(500, 'internal', 'internal error (see the server log for the request id)');
+      }
+    }
+    ctx.status = e.status;
+    for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+    ctx.body = { error: { code: e.code, message: e.message } };
+  }
+}

@@ -1,0 +1,127 @@
+// Small middlewares, one job each: request ids + access log, security headers, the caller's
+// identity (anonymous client cookie or admin bearer), per-client rate limiting.
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { ApiError } from './errors.ts';
+
+declare module 'koa' {
+  interface DefaultState {
+    requestId: string;
+    log: Logger;
+    clientId: string;
+    isAdmin: boolean;
+  }
+}
+
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+export function requestContext(logger: Logger, onDone: (ctx: Context, ms: number) => void) {
+  return async (ctx: Context, next: Next) => {
+    const t0 = performance.now();
+    const incoming = ctx.get('x-request-id');
+    const id = REQUEST_ID.test(incoming) ? incoming : randomBytes(9).toString('base64url');
+    ctx.state.requestId = id;
+    ctx.state.log = logger.child({ reqId: id });
+    ctx.set('X-Request-Id', id);
+    try {
+      await next();
+    } finally {
+      const ms = performance.now() - t0;
+      onDone(ctx, ms);
+      if (logger.isLevelEnabled('info')) {
+        ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 100) / 100 }, 'request');
+      }
+    }
+  };
+}
+
+/** Content-Security-Policy allowing our own files only, plus the inline import map by hash. */
+export function contentSecurityPolicy(inlineScripts: string[]): string {
+  const hashes = inlineScripts.map((s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`);
+  return [
+    "default-src 'self'",
+    `script-src 'self' ${hashes.join(' ')}`.trim(),
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export function securityHeaders(csp: string) {
+  return async (ctx: Context, next: Next) => {
+    ctx.set({
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+    });
+    await next();
+  };
+}
+
+export const CLIENT_COOKIE = 'inkling_client';
+const CLIENT_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/** Who is calling: an admin (valid bearer), or an anonymous client identified by an httpOnly
+ *  cookie created on first use. A wrong bearer is 401 rather than a silent downgrade. */
+export function identity(adminToken: string | null, secureCookies: boolean) {
+  const expected = adminToken ? Buffer.from(adminToken) : null;
+  return async (ctx: Context, next: Next) => {
+    const auth = ctx.get('authorization');
+    ctx.state.isAdmin = false;
+    if (auth) {
+      const m = /^Bearer\s+(.+)$/i.exec(auth);
+      const given = m ? Buffer.from(m[1].trim()) : Buffer.alloc(0);
+      if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new ApiError(401, 'unauthorized', expected ? 'the bearer token is not the admin token' : 'no admin token is configured (INKLING_ADMIN_TOKEN); send no Authorization header');
+      }
+      ctx.state.isAdmin = true;
+    }
+    let id = ctx.cookies.get(CLIENT_COOKIE);
+    if (!id || !CLIENT_ID.test(id)) {
+      id = randomBytes(16).toString('base64url');
+      ctx.cookies.set(CLIENT_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: 365 * 24 * 3600 * 1000, overwrite: true });
+    }
+    ctx.state.clientId = id;
+    await next();
+  };
+}
+
+/** Token bucket per client (cookie id, falling back to the IP when the cookie is new): `perMinute`
+ *  requests a minute, bursts up to the same number. 0 turns it off. Admin calls are not limited. */
+export function rateLimit(perMinute: number) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  let lastSweep = Date.now();
+  return async (ctx: Context, next: Next) => {
+    if (perMinute <= 0 || ctx.state.isAdmin) return next();
+    const now = Date.now();
+    if (now - lastSweep > 60_000) {
+      for (const [k, b] of buckets) if (now - b.at > 120_000) buckets.delete(k);
+      lastSweep = now;
+    }
+    const cookie = ctx.cookies.get(CLIENT_COOKIE);
+    const key = cookie && cookie === ctx.state.clientId ? `c:${cookie}` : `ip:${ctx.ip}`;
+    const b = buckets.get(key) ?? { tokens: perMinute, at: now };
+    b.tokens = Math.min(perMinute, b.tokens + ((now - b.at) / 60_000) * perMinute);
+    b.at = now;
+    if (b.tokens < 1) {
+      buckets.set(key, b);
+      const retry = Math.ceil(((1 - b.tokens) / perMinute) * 60);
+      throw new ApiError(429, 'rate_limited', `more than ${perMinute} requests a minute; retry in ${retry} s`, { 'Retry-After': String(retry) });
+    }
+    b.tokens -= 1;
+    buckets.set(key, b);
+    ctx.set('RateLimit-Limit', String(perMinute));
+    ctx.set('RateLimit-Remaining', String(Math.floor(b.tokens)));
+    await next();
+  };
+}

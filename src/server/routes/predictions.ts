@@ -1,0 +1,190 @@
+// /api/predictions: create (POST), history (GET), feedback (PUT), delete one / all (DELETE).
+// Handlers are thin: input parsing (image-input.ts), preprocessing (src/preprocess), batched
+// inference (inference-batcher.ts), batched logging (prediction-log.ts), queries (db/).
+import { randomUUID } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { preprocessImage, normalizeMnist, UnsupportedImageError, ImageTooLargeError, ImageDecodeError, type PreprocessResult } from '../../preprocess/index.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
+import { readImageInput, readBody } from '../image-input.ts';
+import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor } from '../db/predictions.ts';
+import type { AppDeps } from '../app.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const scopeOf = (ctx: Context): string | null => (ctx.state.isAdmin ? null : ctx.state.clientId);
+const pngDataUrl = (b: Buffer) => `data:image/png;base64,${b.toString('base64')}`;
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+function dbUnavailable(): ApiError {
+  return new ApiError(503, 'database_unavailable', 'the database is unreachable right now; predictions still work, history and feedback will be back when it returns');
+}
+
+async function withDb<T>(deps: AppDeps, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const name = (err as Error).name ?? '';
+    if (/Connection|BackendTerminated|ECONNREFUSED|timeout/i.test(`${name} ${(err as Error).message}`)) throw dbUnavailable();
+    throw err;
+  }
+}
+
+export function historyItem(r: HistoryRow) {
+  return {
+    id: r.id,
+    createdAt: new Date(r.created_at).toISOString(),
+    source: r.source,
+    digit: r.digit,
+    confidence: round(r.confidence, 5),
+    probabilities: r.probabilities.map((p) => round(p, 5)),
+    label: r.true_label,
+    correct: r.true_label === null ? null : r.true_label === r.digit,
+    modelVersion: r.model_version,
+    totalMs: round(r.total_ms),
+    thumbnail: pngDataUrl(r.thumbnail_png),
+    input: pngDataUrl(r.input_png),
+  };
+}
+
+const historyQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+  digit: z.coerce.number().int().min(0).max(9).optional(),
+  status: z.enum(['correct', 'incorrect', 'unlabelled', 'labelled']).optional(),
+  source: z.enum(['canvas', 'upload', 'url']).optional(),
+  minConfidence: z.coerce.number().min(0).max(1).optional(),
+  from: z.string().datetime({ offset: true }).or(z.string().date()).optional(),
+  to: z.string().datetime({ offset: true }).or(z.string().date()).optional(),
+}).strict();
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(`${c.createdAtMs}:${c.id}`).toString('base64url');
+}
+
+function decodeCursor(s: string): Cursor {
+  const m = /^(\d{1,15}):([0-9a-f-]{36})$/.exec(Buffer.from(s, 'base64url').toString('utf8'));
+  if (!m || !UUID.test(m[2])) throw badRequest('invalid_query', 'cursor is not one this server returned (use nextCursor from the previous page)');
+  return { createdAtMs: Number(m[1]), id: m[2] };
+}
+
+function mapPreprocessError(err: unknown): never {
+  if (err instanceof UnsupportedImageError) throw new ApiError(415, 'unsupported_media_type', err.message);
+  if (err instanceof ImageTooLargeError) throw new ApiError(413, 'image_too_large', err.message);
+  if (err instanceof ImageDecodeError) throw new ApiError(400, 'invalid_image', err.message);
+  throw err;
+}
+
+export function predictionRoutes(router: Router, deps: AppDeps): void {
+  router.post('/api/predictions', async (ctx) => {
+    const t0 = performance.now();
+    const input = await readImageInput(ctx, deps.config.maxBodyBytes, deps.fetchPolicy);
+    let pre: PreprocessResult;
+    try {
+      pre = await preprocessImage(input.bytes, { maxPixels: deps.config.maxPixels });
+    } catch (err) {
+      mapPreprocessError(err);
+    }
+    if (!pre.frame || !pre.inputPng) {
+      deps.metrics.noDigit.inc();
+      throw new ApiError(422, 'no_digit', 'no digit found: the image looks blank (no ink that stands out from the background)');
+    }
+    const x = normalizeMnist(pre.frame);
+    const { probabilities, inferenceMs } = await deps.batcher.predict(x);
+    let digit = 0;
+    for (let i = 1; i < 10; i++) if (probabilities[i] > probabilities[digit]) digit = i;
+    const probs = Array.from(probabilities, (p) => round(p, 6));
+    const totalMs = performance.now() - t0;
+    const row = {
+      id: randomUUID(),
+      createdAt: new Date(),
+      clientId: ctx.state.clientId,
+      source: input.source,
+      digit,
+      confidence: probabilities[digit],
+      probabilities: Array.from(probabilities),
+      modelVersion: deps.model.card.version,
+      decodeMs: pre.decodeMs,
+      preprocessMs: pre.preprocessMs,
+      inferenceMs,
+      totalMs,
+      inputPng: pre.inputPng,
+      thumbnailPng: pre.thumbnailPng,
+    };
+    const logged = await deps.log.write(row);
+    deps.metrics.predictions.inc({ digit: String(digit), logged: String(logged) });
+    ctx.status = 201;
+    ctx.set('Location', `/api/predictions/${row.id}`);
+    ctx.body = {
+      id: row.id,
+      digit,
+      confidence: round(probabilities[digit], 6),
+      probabilities: probs,
+      modelVersion: row.modelVersion,
+      input: pngDataUrl(pre.inputPng),
+      timings: { decodeMs: round(pre.decodeMs), preprocessMs: round(pre.preprocessMs), inferenceMs: round(inferenceMs), totalMs: round(totalMs) },
+      logged,
+    };
+  });
+
+  router.get('/api/predictions', async (ctx) => {
+    const q = historyQuery.safeParse(ctx.query);
+    if (!q.success) {
+      const i = q.error.issues[0];
+      throw badRequest('invalid_query', `${i.path.join('.') || 'query'}: ${i.message}`);
+    }
+    const { limit, cursor, from, to, ...filters } = q.data;
+    const page = await withDb(deps, () =>
+      listPredictions(deps.pool, scopeOf(ctx), { ...filters, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined }, cursor ? decodeCursor(cursor) : null, limit),
+    );
+    const last = page.rows[page.rows.length - 1];
+    ctx.body = {
+      items: page.rows.map(historyItem),
+      nextCursor: page.hasMore && last ? encodeCursor({ createdAtMs: Math.round(last.created_at), id: last.id }) : null,
+      total: page.total,
+    };
+  });
+
+  router.get('/api/predictions/:id', async (ctx) => {
+    const id = ctx.params.id;
+    if (!UUID.test(id)) throw notFound();
+    const row = await withDb(deps, () => getPrediction(deps.pool, scopeOf(ctx), id));
+    if (!row) throw notFound();
+    ctx.body = historyItem(row);
+  });
+
+  router.put('/api/predictions/:id/feedback', async (ctx) => {
+    const type = (ctx.get('content-type') || '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') throw new ApiError(415, 'unsupported_media_type', 'send JSON: {"label": 0..9}');
+    const text = await readBody(ctx, 1024);
+    let json: unknown;
+    try {
+      json = JSON.parse(text.toString('utf8'));
+    } catch {
+      throw badRequest('invalid_json', 'the body is not valid JSON; send {"label": 0..9}');
+    }
+    const parsed = z.object({ label: z.number().int().min(0).max(9) }).strict().safeParse(json);
+    if (!parsed.success) throw badRequest('invalid_label', 'label must be an integer from 0 to 9: {"label": 7}');
+    const id = ctx.params.id;
+    if (!UUID.test(id)) throw notFound();
+    const ok = await withDb(deps, () => setLabel(deps.pool, scopeOf(ctx), id, parsed.data.label));
+    if (!ok) throw notFound();
+    const row = await withDb(deps, () => getPrediction(deps.pool, scopeOf(ctx), id));
+    if (!row) throw notFound();
+    ctx.body = historyItem(row);
+  });
+
+  router.delete('/api/predictions/:id', async (ctx) => {
+    const id = ctx.params.id;
+    if (!UUID.test(id)) throw notFound();
+    const ok = await withDb(deps, () => deletePrediction(deps.pool, scopeOf(ctx), id));
+    if (!ok) throw notFound();
+    ctx.status = 204;
+  });
+
+  router.delete('/api/predictions', async (ctx) => {
+    const deleted = await withDb(deps, () => clearPredictions(deps.pool, scopeOf(ctx)));
+    ctx.body = { deleted };
+  });
+}
