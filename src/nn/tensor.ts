@@ -151,6 +151,21 @@ export class Tensor implements Tracked {
     return new Tensor(this.backend, this.buffer, this.shape.slice(), this.storage);
   }
 
+  /** Overwrites the contents from host data of the same size and dtype (reuse an input batch
+   *  tensor instead of allocating one per step). Enqueued like every upload. */
+  write(data: Float32Array | Int32Array): this {
+    this.assertAlive('write');
+    if (data.length !== this.size) throw new Error(`write: ${data.length} values for a tensor of ${this.size} (shape [${this.shape.join(', ')}])`);
+    if (this.dtype === 'i32') {
+      if (!(data instanceof Int32Array)) throw new Error('write: an i32 tensor takes an Int32Array');
+      this.backend.upload(this.buffer as DeviceBuffer<'i32'>, data);
+    } else {
+      if (!(data instanceof Float32Array)) throw new Error('write: an f32 tensor takes a Float32Array');
+      this.backend.upload(this.buffer as DeviceBuffer<'f32'>, data);
+    }
+    return this;
+  }
+
   async toArray(): Promise<Float32Array | Int32Array> {
     this.assertAlive('toArray');
     return this.backend.download(this.buffer, 0, this.size);

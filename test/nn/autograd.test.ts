@@ -93,6 +93,9 @@ t.test('reshape is a view and gradients flow through it', async (t) => {
   tidy(() => F.sum(F.mul(F.flatten(F.reshape(v, [6, 1]), 0).reshape([3, 2]), w)).backward());
   t.same(Array.from(await toF32(x.grad!)), [1, 2, 3, 4, 5, 6]);
   t.throws(() => x.reshape([4, 2]), /cannot view/);
+  v.write(Float32Array.of(6, 5, 4, 3, 2, 1));
+  t.same(Array.from(await toF32(x)), [6, 5, 4, 3, 2, 1], 'writing through a view changes the base');
+  t.throws(() => x.write(new Float32Array(2)), /2 values for a tensor of 6/);
 });
 
 t.test('errors: non-scalar backward, second backward, disposed intermediates', async (t) => {
