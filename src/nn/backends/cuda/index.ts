@@ -18,6 +18,11 @@ export interface CudaBackendOptions extends BackendOptions {
   gemm?: GemmVariantName;
 }
 
+/** CUDART_VERSION 13000 → "13.0". */
+function runtimeVersion(v: number): string {
+  return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+}
+
 export async function createCudaBackend(opts: CudaBackendOptions = {}): Promise<Backend> {
   const gemm = opts.gemm ?? parseGemmVariant(process.env.INKLING_CUDA_GEMM);
   const device = opts.device ?? Number(process.env.INKLING_CUDA_DEVICE ?? 0);
@@ -25,9 +30,14 @@ export async function createCudaBackend(opts: CudaBackendOptions = {}): Promise<
   const addon = loadCudaAddon();
   const { count, error } = addon.deviceCount();
   if (error !== null || count === 0) {
+    // With no driver at all the runtime also says "insufficient driver": name both causes.
+    const driverHint = error?.includes('cudaErrorInsufficientDriver')
+      ? ` — no NVIDIA driver was found, or it is older than the CUDA ${runtimeVersion(addon.buildInfo().cudaRuntime)} runtime this addon was built with`
+      : '';
     throw new Error(
-      `cuda backend: no CUDA device available (cudaGetDeviceCount: ${error ?? '0 devices'}). ` +
-        'Fix: run on a machine with an NVIDIA GPU and driver, or choose another backend (--backend cpu).',
+      `cuda backend: no CUDA device available (cudaGetDeviceCount: ${error ?? '0 devices'}${driverHint}). ` +
+        'Fix: run on a machine with an NVIDIA GPU and a current driver (or rebuild with its toolkit: `npm run build:cuda`), ' +
+        'or choose another backend (--backend cpu).',
     );
   }
   if (device >= count) throw new Error(`cuda backend: device ${device} does not exist (${count} CUDA device(s) found)`);
