@@ -22,6 +22,8 @@ struct Context {
   ScratchBuffer sharedPackB;
   ScratchBuffer partials;
   ScratchBuffer temp;
+  /** A rearranged copy of conv weights (the flipped, transposed kernel of the backward pass). */
+  ScratchBuffer weights;
   const KernelTable* kernels;
 };
 

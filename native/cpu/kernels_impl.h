@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #if INKLING_AVX2
 #include <immintrin.h>
@@ -20,6 +22,7 @@ using namespace inkling;
 
 #include "impl/elementwise.h"
 #include "impl/gemm.h"
+#include "impl/conv_implicit.h"
 #include "impl/conv.h"
 #include "impl/norm.h"
 #include "impl/pool.h"

@@ -8,6 +8,17 @@
 
 namespace INKLING_NS {
 
+/** INKLING_CPU_CONV=implicit selects the implicit GEMM (conv_implicit.h) for stride-1 forward and
+ *  backward-input passes instead of im2col + GEMM: it measured slower at the seed CNN's shapes
+ *  (native/cpu/README.md) and stays for comparison; the tests run the conformance table on it. */
+static bool implicitConvSelected() {
+  static const bool implicit = [] {
+    const char* v = std::getenv("INKLING_CPU_CONV");
+    return v && std::string(v) == "implicit";
+  }();
+  return implicit;
+}
+
 /** Columns [p0, p1) of col_n into dst ([K, p1 − p0], row-major). */
 static void im2col(const float* x, const ConvShape& s, int p0, int p1, float* __restrict dst) {
   const int wOut = s.wOut(), np = p1 - p0;
@@ -76,8 +87,65 @@ static void col2imAdd(const float* __restrict dcol, const ConvShape& s, float* d
   }
 }
 
+/** Stride 1, the seed CNN's case: one zero-padded copy of each input plane, then every column row
+ *  is a run of plain copies with no bounds checks. Columns [p0, p1) of col_n, row-major
+ *  ([K, p1 − p0]). (Writing straight into the GEMM's packed-B panels instead measured no faster.) */
+static void im2colStride1(const float* x, const ConvShape& s, int p0, int p1, float* __restrict dst, float* padded) {
+  const int Hp = s.h + 2 * s.pad, Wp = s.w + 2 * s.pad, wOut = s.wOut(), np = p1 - p0;
+  const int oy0 = p0 / wOut, oy1 = (p1 - 1) / wOut;
+  for (int ci = 0; ci < s.cIn; ++ci) {
+    const float* plane = x + i64(ci) * s.h * s.w;
+    // rows oy0 .. oy1 + kh − 1 of the padded plane are all that this chunk reads
+    for (int py = oy0; py < std::min(Hp, oy1 + s.kh); ++py) {
+      float* row = padded + py * Wp;
+      const int iy = py - s.pad;
+      if (iy < 0 || iy >= s.h) {
+        std::memset(row, 0, sizeof(float) * Wp);
+        continue;
+      }
+      for (int t = 0; t < s.pad; ++t) row[t] = row[Wp - 1 - t] = 0.f;
+      std::memcpy(row + s.pad, plane + i64(iy) * s.w, sizeof(float) * s.w);
+    }
+    for (int ky = 0; ky < s.kh; ++ky)
+      for (int kx = 0; kx < s.kw; ++kx) {
+        float* out = dst + size_t((ci * s.kh + ky) * s.kw + kx) * np - p0;
+        for (int oy = oy0; oy <= oy1; ++oy) {
+          const int ox0 = std::max(0, p0 - oy * wOut), ox1 = std::min(wOut, p1 - oy * wOut);
+          const float* src = padded + (oy + ky) * Wp + kx;
+          float* o = out + oy * wOut;
+          for (int ox = ox0; ox < ox1; ++ox) o[ox] = src[ox];
+        }
+      }
+  }
+}
+
+/** dx_n (+)= col2im(dcol_n) for stride 1: adds into a zero-padded plane (no bounds checks), then
+ *  crops it into dx. */
+static void col2imStride1(const float* __restrict dcol, const ConvShape& s, float* dx, bool accumulate, float* padded) {
+  const int Hp = s.h + 2 * s.pad, Wp = s.w + 2 * s.pad, hOut = s.hOut(), wOut = s.wOut();
+  for (int ci = 0; ci < s.cIn; ++ci) {
+    std::memset(padded, 0, sizeof(float) * Hp * Wp);
+    for (int ky = 0; ky < s.kh; ++ky)
+      for (int kx = 0; kx < s.kw; ++kx)
+        for (int oy = 0; oy < hOut; ++oy, dcol += wOut) {
+          float* dst = padded + (oy + ky) * Wp + kx;
+          for (int ox = 0; ox < wOut; ++ox) dst[ox] += dcol[ox];
+        }
+    float* plane = dx + i64(ci) * s.h * s.w;
+    for (int iy = 0; iy < s.h; ++iy) {
+      const float* src = padded + (iy + s.pad) * Wp + s.pad;
+      float* out = plane + i64(iy) * s.w;
+      if (accumulate)
+        for (int ix = 0; ix < s.w; ++ix) out[ix] += src[ix];
+      else
+        std::memcpy(out, src, sizeof(float) * s.w);
+    }
+  }
+}
+
 static void conv2d(Context& ctx, const float* x, const float* w, const float* bias, float* out, const ConvShape& s,
                    bool relu) {
+  if (s.stride == 1 && implicitConvSelected()) return convImplicit(ctx, x, s, w, bias, relu, out, false);
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, threads = ctx.pool.size();
   // Split images into pixel chunks (multiples of NR) when there are fewer images than threads.
   const int panels = (P + NR - 1) / NR;
@@ -88,9 +156,12 @@ static void conv2d(Context& ctx, const float* x, const float* w, const float* bi
     const int p0 = std::min(P, panels * chunk / chunks * NR), p1 = std::min(P, panels * (chunk + 1) / chunks * NR);
     if (p0 >= p1) return;
     ThreadScratch& scratch = ctx.perThread[thread];
-    float* col = scratch.columns.floats(size_t(K) * (p1 - p0));
-    im2col(x + img * xImage, s, p0, p1, col);
     Epilogue ep{bias, nullptr, relu};
+    float* col = scratch.columns.floats(size_t(K) * (p1 - p0));
+    if (s.stride == 1)
+      im2colStride1(x + img * xImage, s, p0, p1, col, scratch.tile.floats(size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad)));
+    else
+      im2col(x + img * xImage, s, p0, p1, col);
     gemmSingle(s.cOut, p1 - p0, K, View{w, K, 1}, View{col, p1 - p0, 1}, out + img * outImage + p0, P, false, ep,
                scratch);
   });
@@ -98,6 +169,7 @@ static void conv2d(Context& ctx, const float* x, const float* w, const float* bi
 
 static void conv2dBackwardInput(Context& ctx, const float* dy, const float* w, float* dx, const ConvShape& s,
                                 bool accumulate) {
+  if (implicitBackwardInputApplies(s) && implicitConvSelected()) return convImplicitBackwardInput(ctx, dy, w, dx, s, accumulate);
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw;
   const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(s.cOut) * P;
   ctx.pool.run(s.n, [&](int img, int thread) {
@@ -105,6 +177,10 @@ static void conv2dBackwardInput(Context& ctx, const float* dy, const float* w, f
     float* dcol = scratch.columns.floats(size_t(K) * P);
     gemmSingle(K, P, s.cOut, View{w, 1, K}, View{dy + img * yImage, P, 1}, dcol, P, false, Epilogue{}, scratch);
     float* dxn = dx + img * xImage;
+    if (s.stride == 1) {
+      col2imStride1(dcol, s, dxn, accumulate, scratch.tile.floats(size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad)));
+      return;
+    }
     if (!accumulate) std::memset(dxn, 0, sizeof(float) * xImage);
     col2imAdd(dcol, s, dxn);
   });
@@ -125,11 +201,15 @@ static void conv2dBackwardWeight(Context& ctx, const float* x, const float* dy, 
     float* dwT = partials + g * partialSize;  // [K, C]
     float* dbPart = dwT + size_t(K) * C;
     float* col = scratch.columns.floats(size_t(K) * P);
+    float* padded = scratch.tile.floats(size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad));
     const int i0 = s.n * g / groups, i1 = s.n * (g + 1) / groups;
     for (int c = 0; c < C; ++c) dbPart[c] = 0.f;
     for (int img = i0; img < i1; ++img) {
       const float* dyn = dy + img * yImage;
-      im2col(x + img * xImage, s, 0, P, col);
+      if (s.stride == 1)
+        im2colStride1(x + img * xImage, s, 0, P, col, padded);
+      else
+        im2col(x + img * xImage, s, 0, P, col);
       gemmSingle(K, C, P, View{col, P, 1}, View{dyn, 1, P}, dwT, C, img > i0, Epilogue{}, scratch);
       if (db)
         for (int c = 0; c < C; ++c) {

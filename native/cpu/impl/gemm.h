@@ -37,8 +37,13 @@ struct Epilogue {
 };
 
 #if INKLING_AVX2
-static inline void microKernel(int kc, const float* __restrict a, const float* __restrict b, float* c, i64 ldc,
-                               bool loadC, const float* biasRow, const float* biasCol, bool relu) {
+// A is either packed (kDirectA = false: a[k·MR + i]) or read in place from a row-major matrix
+// (kDirectA = true: a[i·lda + k], six row streams). Reading A in place saves the packing pass,
+// which for a tall-skinny GEMM such as conv2's (M = N·196, N = 64) moves as many bytes as the
+// kernel itself reads.
+template <bool kDirectA>
+static inline void microKernel(int kc, const float* __restrict a, i64 lda, const float* __restrict b, float* c,
+                               i64 ldc, bool loadC, const float* biasRow, const float* biasCol, bool relu) {
   __m256 acc[MR][2];
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
 #pragma GCC unroll 4
@@ -46,11 +51,11 @@ static inline void microKernel(int kc, const float* __restrict a, const float* _
     __m256 b0 = _mm256_load_ps(b);
     __m256 b1 = _mm256_load_ps(b + 8);
     for (int i = 0; i < MR; ++i) {
-      __m256 ai = _mm256_broadcast_ss(a + i);
+      __m256 ai = _mm256_broadcast_ss(kDirectA ? a + i * lda + k : a + i);
       acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
       acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
     }
-    a += MR;
+    if (!kDirectA) a += MR;
     b += NR;
   }
   __m256 bc0 = biasCol ? _mm256_loadu_ps(biasCol) : _mm256_setzero_ps();
@@ -82,15 +87,16 @@ static inline void microKernel(int kc, const float* __restrict a, const float* _
 }
 #else
 // Portable: the same tile in plain C++; the compiler vectorizes the j loops (SSE2, NEON).
-static inline void microKernel(int kc, const float* __restrict a, const float* __restrict b, float* c, i64 ldc,
-                               bool loadC, const float* biasRow, const float* biasCol, bool relu) {
+template <bool kDirectA>
+static inline void microKernel(int kc, const float* __restrict a, i64 lda, const float* __restrict b, float* c,
+                               i64 ldc, bool loadC, const float* biasRow, const float* biasCol, bool relu) {
   float acc[MR][NR] = {};
   for (int k = 0; k < kc; ++k) {
     for (int i = 0; i < MR; ++i) {
-      const float ai = a[i];
+      const float ai = kDirectA ? a[i * lda + k] : a[i];
       for (int j = 0; j < NR; ++j) acc[i][j] += ai * b[j];
     }
-    a += MR;
+    if (!kDirectA) a += MR;
     b += NR;
   }
   for (int i = 0; i < MR; ++i) {
@@ -160,9 +166,11 @@ static void packB(View b, int kc, int j0, int j1, float* __restrict dst) {
   }
 }
 
-/** C block [mc x nc] from packed A and B; applies the epilogue when `last`. */
-static void macroKernel(int mc, int nc, int kc, const float* pa, const float* pb, float* c, i64 ldc, bool loadC,
-                        const Epilogue& ep, bool last) {
+/** C block [mc x nc] from A and packed B; applies the epilogue when `last`. A is packed
+ *  (`directA` null: pa holds MR-tall panels) or read in place (`directA` = row-major A at this
+ *  block, leading dimension lda; only partial MR panels are packed, into `edgePanel`). */
+static void macroKernel(int mc, int nc, int kc, const float* pa, const float* directA, i64 lda, const float* pb,
+                        float* c, i64 ldc, bool loadC, const Epilogue& ep, bool last) {
   alignas(64) float tile[MR * NR];
   alignas(64) float padRow[MR];
   alignas(64) float padCol[NR];
@@ -171,13 +179,18 @@ static void macroKernel(int mc, int nc, int kc, const float* pa, const float* pb
     const float* bPanel = pb + (j0 / NR) * NR * kc;
     for (int i0 = 0; i0 < mc; i0 += MR) {
       const int mr = std::min(MR, mc - i0);
-      const float* aPanel = pa + (i0 / MR) * MR * kc;
+      const bool direct = directA && mr == MR;
+      const float* aPanel = directA ? (direct ? directA + i0 * lda : pa) : pa + (i0 / MR) * MR * kc;
+      if (directA && !direct && j0 == 0) packA(View{directA + i0 * lda, lda, 1}, mr, kc, const_cast<float*>(pa));
       const float* biasRow = last && ep.biasRow ? ep.biasRow + i0 : nullptr;
       const float* biasCol = last && ep.biasCol ? ep.biasCol + j0 : nullptr;
       const bool relu = last && ep.relu;
       float* cTile = c + i0 * ldc + j0;
       if (mr == MR && nr == NR) {
-        microKernel(kc, aPanel, bPanel, cTile, ldc, loadC, biasRow, biasCol, relu);
+        if (direct)
+          microKernel<true>(kc, aPanel, lda, bPanel, cTile, ldc, loadC, biasRow, biasCol, relu);
+        else
+          microKernel<false>(kc, aPanel, 0, bPanel, cTile, ldc, loadC, biasRow, biasCol, relu);
         continue;
       }
       // Edge tile: run the full kernel on a padded copy.
@@ -192,7 +205,10 @@ static void macroKernel(int mc, int nc, int kc, const float* pa, const float* pb
         for (int j = 0; j < NR; ++j) padCol[j] = j < nr ? biasCol[j] : 0.f;
         biasCol = padCol;
       }
-      microKernel(kc, aPanel, bPanel, tile, NR, loadC, biasRow, biasCol, relu);
+      if (direct)
+        microKernel<true>(kc, aPanel, lda, bPanel, tile, NR, loadC, biasRow, biasCol, relu);
+      else
+        microKernel<false>(kc, aPanel, 0, bPanel, tile, NR, loadC, biasRow, biasCol, relu);
       for (int i = 0; i < mr; ++i)
         for (int j = 0; j < nr; ++j) cTile[i * ldc + j] = tile[i * NR + j];
     }
@@ -234,9 +250,11 @@ static void gemmSingle(int m, int n, int k, View a, View b, float* c, i64 ldc, b
       packB(View{b.p + pc * b.rs, b.rs, b.cs}, kc, jc, jc + nc, pb);
       for (int ic = 0; ic < m; ic += MC) {
         const int mc = std::min(MC, m - ic);
-        packA(View{a.p + ic * a.rs + pc * a.cs, a.rs, a.cs}, mc, kc, pa);
+        const float* aBlock = a.p + ic * a.rs + pc * a.cs;
+        const bool direct = a.cs == 1;
+        if (!direct) packA(View{aBlock, a.rs, a.cs}, mc, kc, pa);
         Epilogue blockEp{ep.biasRow ? ep.biasRow + ic : nullptr, ep.biasCol ? ep.biasCol + jc : nullptr, ep.relu};
-        macroKernel(mc, nc, kc, pa, pb, c + ic * ldc + jc, ldc, loadC, blockEp, last);
+        macroKernel(mc, nc, kc, pa, direct ? aBlock : nullptr, a.rs, pb, c + ic * ldc + jc, ldc, loadC, blockEp, last);
       }
     }
   }
@@ -277,9 +295,12 @@ static void gemmParallel(Context& ctx, int m, int n, int k, View a, View b, floa
         const int mc = std::min(MC, m - ic);
         const int j0 = p0 * NR, j1 = std::min(p1 * NR, nc);
         float* pa = ctx.perThread[thread].packA.floats(size_t(kc) * ((MC + MR - 1) / MR) * MR);
-        packA(View{a.p + ic * a.rs + pc * a.cs, a.rs, a.cs}, mc, kc, pa);
+        const float* aBlock = a.p + ic * a.rs + pc * a.cs;
+        const bool direct = a.cs == 1;
+        if (!direct) packA(View{aBlock, a.rs, a.cs}, mc, kc, pa);
         Epilogue blockEp{ep.biasRow ? ep.biasRow + ic : nullptr, ep.biasCol ? ep.biasCol + jc + j0 : nullptr, ep.relu};
-        macroKernel(mc, j1 - j0, kc, pa, pb + size_t(p0) * NR * kc, c + ic * ldc + jc + j0, ldc, loadC, blockEp, last);
+        macroKernel(mc, j1 - j0, kc, pa, direct ? aBlock : nullptr, a.rs, pb + size_t(p0) * NR * kc,
+                    c + ic * ldc + jc + j0, ldc, loadC, blockEp, last);
       });
     }
   }

@@ -24,16 +24,19 @@ static void maxPool2d(Context& ctx, const float* x, float* out, int32_t* argmax,
       for (int oy = 0; oy < ho; ++oy) {
         const float* r0 = in + (2 * oy) * s.w;
         const float* r1 = r0 + s.w;
+        const int32_t top = 2 * oy * s.w, bottom = top + s.w;
         for (int ox = 0; ox < wo; ++ox) {
-          // window order (0,0) (0,1) (1,0) (1,1); strict > keeps the first on ties
-          int ix = 2 * ox;
-          float best = r0[ix];
-          int32_t at = 2 * oy * s.w + ix;
-          if (r0[ix + 1] > best) { best = r0[ix + 1]; at = 2 * oy * s.w + ix + 1; }
-          if (r1[ix] > best) { best = r1[ix]; at = (2 * oy + 1) * s.w + ix; }
-          if (r1[ix + 1] > best) { best = r1[ix + 1]; at = (2 * oy + 1) * s.w + ix + 1; }
-          o[oy * wo + ox] = best;
-          am[oy * wo + ox] = at;
+          // Window order (0,0) (0,1) (1,0) (1,1), first on ties. As a tree of selects (no
+          // branches: random data mispredicts them half the time): the first of each row pair,
+          // then the top pair unless the bottom one is strictly larger. Same answer as a scan.
+          const int ix = 2 * ox;
+          const float a = r0[ix], b = r0[ix + 1], c = r1[ix], d = r1[ix + 1];
+          const bool rightTop = b > a, rightBottom = d > c;
+          const float mTop = rightTop ? b : a, mBottom = rightBottom ? d : c;
+          const int32_t iTop = top + ix + (rightTop ? 1 : 0), iBottom = bottom + ix + (rightBottom ? 1 : 0);
+          const bool useBottom = mBottom > mTop;
+          o[oy * wo + ox] = useBottom ? mBottom : mTop;
+          am[oy * wo + ox] = useBottom ? iBottom : iTop;
         }
       }
       return;

@@ -1,0 +1,174 @@
+// npm run bench:kernels [-- --backend cpu,ref] [--batch 1,64,256] [--filter conv2] [--min-ms 300]
+//
+// For each kernel case of the seed CNN (test/conformance/seed-cnn-cases.ts, the model's own
+// shapes at batch 1, 64 and 256) on each available backend: the median time of repeated runs,
+// GFLOP/s or GB/s (whichever bounds the kernel: arithmetic intensity above the machine balance
+// → compute-bound), the fraction of this machine's peak, and the max error against ref.
+// The peaks are measured in the same run by the cpu addon: independent FMA chains on one and
+// on all threads, and a streaming triad for memory bandwidth.
+// Prints a table and writes bench/results/kernels-<timestamp>.json.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Backend } from '../src/nn/backend.ts';
+import { RefBackend } from '../src/nn/backends/ref/index.ts';
+import { backendNames, createBackend, probeBackend, type BackendName } from '../src/nn/backends/registry.ts';
+import { compareOutput, type HostData, type KernelCase } from '../test/conformance/case-kit.ts';
+import { runCase } from '../test/conformance/run-case.ts';
+import { seedCnnCases } from '../test/conformance/seed-cnn-cases.ts';
+import { extraBenchCases } from './kernel-extra-cases.ts';
+import { measureMachinePeaks, type MachinePeaks } from './machine-peaks.ts';
+import { formatTable } from './table.ts';
+
+interface Options {
+  backends: BackendName[] | null;
+  batches: number[];
+  filter: string | null;
+  minMs: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { backends: null, batches: [1, 64, 256], filter: null, minMs: 300 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--backend') {
+      const names = value().split(',');
+      for (const n of names) {
+        if (!(backendNames as readonly string[]).includes(n)) throw new Error(`unknown backend ${n}; one of ${backendNames.join(', ')}`);
+      }
+      opts.backends = [...(opts.backends ?? []), ...(names as BackendName[])];
+    } else if (arg === '--batch') opts.batches = value().split(',').map(Number);
+    else if (arg === '--filter') opts.filter = value();
+    else if (arg === '--min-ms') opts.minMs = Number(value());
+    else if (arg === '--help') {
+      console.log('usage: npm run bench:kernels -- [--backend cpu,ref] [--batch 1,64,256] [--filter text] [--min-ms 300]');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  }
+  return opts;
+}
+
+export interface KernelResult {
+  backend: string;
+  case: string;
+  kernel: string;
+  batch: number;
+  medianMs: number;
+  runs: number;
+  gflops: number;
+  gbps: number;
+  bound: 'compute' | 'memory';
+  /** achieved / peak for the bound that applies (FMA peak on all threads, or triad bandwidth). */
+  fractionOfPeak: number | null;
+  maxError: number | null;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Times one case: a warm-up run, then runs until `minMs` has passed (at least 3, at most 200;
+ *  a single run when one already takes longer than minMs). Synchronous backends are timed per
+ *  run; flush() closes each run for asynchronous ones. */
+async function timeCase(backend: Backend, c: KernelCase, minMs: number): Promise<{ medianMs: number; runs: number; out: Record<string, HostData> }> {
+  const inst = c.setup(backend);
+  try {
+    const t0 = performance.now();
+    inst.run();
+    await backend.flush();
+    const first = performance.now() - t0;
+    const times: number[] = [];
+    if (first < minMs) {
+      const start = performance.now();
+      while (times.length < 200 && (times.length < 3 || performance.now() - start < minMs)) {
+        const t = performance.now();
+        inst.run();
+        await backend.flush();
+        times.push(performance.now() - t);
+      }
+    } else times.push(first);
+    // The outputs after repeated runs equal one run's for every case but in-place ones
+    // (optimizer steps, accumulate): compare a fresh single run instead.
+    return { medianMs: median(times), runs: times.length, out: {} };
+  } finally {
+    inst.dispose();
+  }
+}
+
+async function maxErrorAgainst(backend: Backend, ref: Backend, c: KernelCase, refOut: Record<string, HostData>): Promise<number> {
+  const got = await runCase(backend, c);
+  let worst = 0;
+  for (const [output, how] of Object.entries(c.outputs)) {
+    const r = compareOutput(output, how, got[output]!, refOut[output]!);
+    worst = Math.max(worst, r.error);
+  }
+  void ref;
+  return worst;
+}
+
+function batchOf(name: string): number {
+  const m = /\bb(\d+)\b/.exec(name);
+  return m ? Number(m[1]) : 0;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const wanted = opts.backends ?? [...backendNames];
+  const backends: Backend[] = [];
+  for (const name of wanted) {
+    const probe = await probeBackend(name);
+    if (!probe.available) {
+      console.log(`# ${name}: unavailable (${probe.reason})`);
+      continue;
+    }
+    backends.push(await createBackend(name));
+  }
+  const peaks: MachinePeaks | null = await measureMachinePeaks();
+  console.log(`# machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores`);
+  if (peaks) {
+    console.log(`# peak FMA ${peaks.fmaGflopsAllThreads.toFixed(1)} GFLOP/s on ${peaks.threads} threads ` +
+      `(${peaks.fmaGflopsOneThread.toFixed(1)} on one, ${peaks.isa}), triad ${peaks.triadGBps.toFixed(1)} GB/s`);
+  } else console.log('# peaks: not measured (the cpu addon is not built)');
+  for (const b of backends) console.log(`# ${b.name}: ${b.device}`);
+
+  const cases: KernelCase[] = [];
+  for (const batch of opts.batches) cases.push(...seedCnnCases(batch), ...extraBenchCases(batch));
+  const selected = cases.filter((c) => !opts.filter || c.name.includes(opts.filter));
+  const ref = new RefBackend();
+  const results: KernelResult[] = [];
+  const balance = peaks ? peaks.fmaGflopsAllThreads / peaks.triadGBps : 10;  // flops per byte
+  for (const c of selected) {
+    const refOut = await runCase(ref, c);
+    for (const backend of backends) {
+      const { medianMs, runs } = await timeCase(backend, c, opts.minMs);
+      const maxError = backend.name === 'ref' ? 0 : await maxErrorAgainst(backend, ref, c, refOut);
+      const gflops = c.flops / medianMs / 1e6;
+      const gbps = c.bytes / medianMs / 1e6;
+      const bound = c.flops / Math.max(c.bytes, 1) > balance ? 'compute' : 'memory';
+      const fractionOfPeak = peaks ? (bound === 'compute' ? gflops / peaks.fmaGflopsAllThreads : gbps / peaks.triadGBps) : null;
+      const r: KernelResult = { backend: backend.name, case: c.name, kernel: c.kernel, batch: batchOf(c.name), medianMs, runs, gflops, gbps, bound, fractionOfPeak, maxError };
+      results.push(r);
+      console.log(formatTable([r], results.length === 1));
+    }
+  }
+  ref.dispose();
+  for (const b of backends) b.dispose();
+
+  const here = dirname(fileURLToPath(import.meta.url));
+  const dir = join(here, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `kernels-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length }, peaks,
+    backends: backends.map((b) => ({ name: b.name, device: b.device })), results }, null, 2));
+  console.log(`# wrote ${file}`);
+}
+
+await main();
