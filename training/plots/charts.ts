@@ -61,9 +61,9 @@ interface Box {
   h: number;
 }
 
-type LegendPlace = 'top-right' | 'bottom-right' | 'none';
+type LegendPlace = 'auto' | 'none';
 
-function linePanel(shapes: Shape[], box: Box, title: string, xLabel: string, series: Series[], legend: LegendPlace = 'top-right'): void {
+function linePanel(shapes: Shape[], box: Box, title: string, xLabel: string, series: Series[], legend: LegendPlace = 'auto'): void {
   const all = series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y));
   const xs = all.map(([x]) => x);
   const ys = all.map(([, y]) => y);
@@ -86,17 +86,29 @@ function linePanel(shapes: Shape[], box: Box, title: string, xLabel: string, ser
   }
   shapes.push({ kind: 'text', x: box.x + box.w / 2, y: box.y + box.h + 34, text: xLabel, size: 13, fill: INK, anchor: 'middle' });
   shapes.push({ kind: 'rect', x: box.x, y: box.y, w: box.w, h: box.h, stroke: INK, strokeWidth: 1 });
+  const drawn: [number, number][] = [];
   for (const s of series) {
     const pts = s.points.filter(([, y]) => Number.isFinite(y)).map(([x, y]) => [px(x), py(y)] as [number, number]);
     if (pts.length > 1) shapes.push({ kind: 'line', points: pts, stroke: s.color, width: 2, dash: s.dash });
     if (pts.length < 30) for (const [x, y] of pts) shapes.push({ kind: 'circle', x, y, r: 3, fill: s.color });
+    // Sample the polyline densely: the legend goes where the fewest samples fall.
+    for (let i = 0; i + 1 < pts.length; i++) {
+      for (let k = 0; k < 16; k++) drawn.push([pts[i][0] + ((pts[i + 1][0] - pts[i][0]) * k) / 16, pts[i][1] + ((pts[i + 1][1] - pts[i][1]) * k) / 16]);
+    }
+    if (pts.length) drawn.push(pts[pts.length - 1]);
   }
   if (legend === 'none') return;
   // Legend on a white card inside the panel, in the corner the data leaves free.
   const legendW = 40 + Math.max(...series.map((s) => textWidth(s.name, 12)));
   const legendH = 8 + series.length * 18;
-  const lx0 = box.x + box.w - legendW - 8;
-  const ly0 = legend === 'top-right' ? box.y + 8 : box.y + box.h - legendH - 8;
+  const corners: [number, number][] = [
+    [box.x + box.w - legendW - 8, box.y + 8],
+    [box.x + box.w - legendW - 8, box.y + box.h - legendH - 8],
+    [box.x + 8, box.y + 8],
+    [box.x + 8, box.y + box.h - legendH - 8],
+  ];
+  const covered = ([cx, cy]: [number, number]) => drawn.filter(([x, y]) => x >= cx - 6 && x <= cx + legendW + 6 && y >= cy - 6 && y <= cy + legendH + 6).length;
+  const [lx0, ly0] = corners.reduce((best, c) => (covered(c) < covered(best) ? c : best));
   shapes.push({ kind: 'rect', x: lx0, y: ly0, w: legendW, h: legendH, fill: '#ffffff', stroke: '#999999', strokeWidth: 1 });
   series.forEach((s, i) => {
     const ly = ly0 + 13 + i * 18;
@@ -122,7 +134,7 @@ export function trainingCurvesChart(history: EpochPoint[], title: string): Scene
   linePanel(shapes, { x: lefts[1], y: top, w: panelW, h: panelH }, 'Accuracy (%)', 'epoch', [
     { name: 'train', color: TRAIN, points: history.map((h) => [ep(h), 100 * h.trainAccuracy]) },
     { name: 'validation', color: VAL, points: history.map((h) => [ep(h), 100 * h.valAccuracy]), dash: true },
-  ], 'bottom-right');
+  ]);
   const lrPoints: [number, number][] = history.flatMap((h) => h.lrTrace.map((lr, i) => [h.epoch - 1 + i / h.lrTrace.length, lr] as [number, number]));
   linePanel(shapes, { x: lefts[2], y: top, w: panelW, h: panelH }, 'Learning rate', 'epoch', [{ name: 'lr', color: LR, points: lrPoints }], 'none');
   return { width: lefts[2] + panelW + 30, height: top + panelH + 60, background: '#ffffff', shapes };
@@ -167,7 +179,7 @@ export function reliabilityChart(bins: ReliabilityBin[], title: string, binsAfte
     { name: 'ideal', color: '#888888', points: [[0, 0], [1, 1]], dash: true },
     { name: 'T = 1', color: TRAIN, points: bins.filter((b) => b.count > 0).map((b) => [b.confidence, b.accuracy]) },
     ...(binsAfter ? [{ name: 'fitted T', color: VAL, points: binsAfter.filter((b) => b.count > 0).map((b) => [b.confidence, b.accuracy] as [number, number]) }] : []),
-  ], 'bottom-right');
+  ]);
   shapes.push({ kind: 'text', x: 30, y: box.y + box.h / 2, text: 'accuracy', size: 13, fill: INK, anchor: 'middle', vertical: true });
   return { width: box.x + box.w + 30, height: box.y + box.h + 60, background: '#ffffff', shapes };
 }
