@@ -33,6 +33,9 @@ async function waitForReady(baseUrl: string, child: ChildProcess, output: () => 
     if (child.exitCode !== null) {
       throw new Error(`inkling serve exited with code ${child.exitCode} before it was ready:\n${output()}`);
     }
+    if (/^inkling serve: /m.test(output())) {
+      throw new Error(`inkling serve failed to start:\n${output()}`);
+    }
     try {
       const res = await fetch(`${baseUrl}/readyz`);
       if (res.ok) return;
@@ -43,6 +46,29 @@ async function waitForReady(baseUrl: string, child: ChildProcess, output: () => 
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`inkling serve was not ready after ${timeoutMs} ms (${lastError}):\n${output()}`);
+}
+
+/**
+ * If the service died without stopping its local PostgreSQL, stop that cluster (the first line
+ * of postmaster.pid is the postmaster's pid; SIGINT is PostgreSQL's "fast shutdown").
+ */
+async function stopOrphanedPostgres(clusterDir: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return; // no cluster, or it shut down cleanly (the file is removed on exit)
+  }
+  const isPostgres = () => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres');
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgres()) return;
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 50 && isPostgres(); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 export async function startService(): Promise<RunningService> {
@@ -72,6 +98,7 @@ export async function startService(): Promise<RunningService> {
       await exited;
       clearTimeout(timer);
     }
+    await stopOrphanedPostgres(path.join(dataDir, 'postgres'));
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
   try {
