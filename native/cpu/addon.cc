@@ -154,7 +154,12 @@ Napi::Value CreateContext(const Napi::CallbackInfo& info) {
   std::string isa = info[1].As<Napi::String>().Utf8Value();
   if (threads <= 0) threads = int(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
-  const inkling::KernelTable* table = inkling::selectKernels(isa.c_str());
+  const inkling::KernelTable* table = nullptr;
+  try {
+    table = inkling::selectKernels(isa.c_str());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
   auto* ctx = new Context(threads, table);
   return Napi::External<Context>::New(env, ctx, [](Napi::Env, Context* p) { delete p; });
 }

@@ -75,6 +75,10 @@ export class CpuBackend implements Backend {
   stats(): BackendStats {
     return this.mem.stats();
   }
+  /** Bytes of freed buffers kept for reuse (not part of the contract; tests and diagnostics). */
+  pooledBytes(): number {
+    return this.mem.pooled();
+  }
   dispose(): void {
     this.mem.dispose();
   }
