@@ -1,0 +1,47 @@
+// Runs every case of the conformance table once on the cuda backend against ref, without tap, and
+// prints `cuda cases: N passed, N failed`. Small and single-process so that compute-sanitizer can
+// wrap it (scripts/gpu-check.sh): `compute-sanitizer --tool memcheck node --import tsx bench/cuda/run-cases.ts`.
+// Also re-runs each case to check that cuda gives bit-identical results twice (determinism).
+//   node --import tsx bench/cuda/run-cases.ts [--gemm simt|tf32] [--filter <substring>] [--once]
+// --once skips the determinism reruns (compute-sanitizer runs are slow).
+import { parseArgs } from 'node:util';
+import { RefBackend } from '../../src/nn/backends/ref/index.ts';
+import { createCudaBackend } from '../../src/nn/backends/cuda/index.ts';
+import { kernelCases } from '../../test/conformance/cases.ts';
+import { checkCase, runCase } from '../../test/conformance/run-case.ts';
+
+const { values: args } = parseArgs({
+  options: { gemm: { type: 'string' }, filter: { type: 'string' }, once: { type: 'boolean', default: false } },
+});
+const backend = await createCudaBackend(args.gemm ? { gemm: args.gemm as 'simt' | 'tf32' } : {}).catch((err: unknown) => {
+  console.log(`cuda cases: not run — ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+});
+const ref = new RefBackend();
+console.log(`device: ${backend.device}`);
+let passed = 0;
+let failed = 0;
+let nondeterministic = 0;
+for (const c of kernelCases) {
+  if (args.filter && !c.name.includes(args.filter)) continue;
+  const check = await checkCase(backend, ref, c);
+  if (check.status === 'pass') passed++;
+  else {
+    failed++;
+    const detail = check.status === 'unsupported' ? check.message : check.results.filter((r) => !r.ok).map((r) => r.detail).join('; ');
+    console.log(`FAIL ${c.name}: ${detail}`);
+  }
+  if (args.once) continue;
+  const [a, b] = [await runCase(backend, c), await runCase(backend, c)];
+  const same = Object.keys(a).every((k) => a[k].length === b[k].length && a[k].every((v, i) => Object.is(v, b[k][i])));
+  if (!same) {
+    nondeterministic++;
+    console.log(`NONDETERMINISTIC ${c.name}: two runs differ`);
+  }
+}
+await backend.flush();
+const stats = backend.stats();
+backend.dispose();
+ref.dispose();
+console.log(`cuda cases: ${passed} passed, ${failed} failed, ${nondeterministic} nondeterministic; leaked buffers ${stats.buffers}`);
+process.exit(failed || nondeterministic || stats.buffers ? 1 : 0);
