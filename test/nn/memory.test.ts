@@ -3,6 +3,8 @@
 // backend's buffer count and bytes are the same before and after, and RSS stays bounded. Run on
 // every backend that is available here.
 
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import t from 'tap';
 import type { Backend } from '../../src/nn/backend.ts';
 import { probeBackend, registeredBackendNames, createBackend } from '../../src/nn/backends/registry.ts';
@@ -19,6 +21,17 @@ function stepsFor(name: string): number {
   const env = Number(process.env.INKLING_MEMORY_STEPS);
   if (Number.isInteger(env) && env > 0) return env;
   return name === 'ref' || name === 'cpu' ? 1000 : 200;
+}
+
+// A handle on the garbage collector, so that memory is measured after collection (without it a
+// lazily collected heap would hide or fake a leak).
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+function memory(): { rss: number; heap: number } {
+  gc();
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed + m.arrayBuffers };
 }
 
 function smallNet(be: Backend, rng: Rng): Sequential {
@@ -65,7 +78,7 @@ for (const name of registeredBackendNames()) {
     for (let i = 0; i < 5; i++) step();
     await be.flush();
     const before = be.stats();
-    const rssBefore = process.memoryUsage().rss;
+    const memBefore = memory();
     const t0 = performance.now();
     for (let i = 0; i < STEPS; i++) {
       step();
@@ -74,12 +87,22 @@ for (const name of registeredBackendNames()) {
     await be.flush();
     const ms = performance.now() - t0;
     const after = be.stats();
-    const rssGrowthMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
-    t.comment(`${name}: ${(ms / STEPS).toFixed(3)} ms/step, ${before.buffers} buffers, RSS ${rssGrowthMb.toFixed(1)} MiB growth`);
+    const memAfter = memory();
+    const rssGrowthMb = (memAfter.rss - memBefore.rss) / 2 ** 20;
+    const heapGrowthMb = (memAfter.heap - memBefore.heap) / 2 ** 20;
+    t.comment(
+      `${name}: ${(ms / STEPS).toFixed(3)} ms/step, ${before.buffers} buffers, ` +
+        `RSS ${rssGrowthMb.toFixed(1)} MiB, JS heap + array buffers ${heapGrowthMb.toFixed(2)} MiB growth`,
+    );
     t.equal(after.buffers, before.buffers, 'live buffer count unchanged');
     t.equal(after.bytes, before.bytes, 'live bytes unchanged');
     t.equal(scopeDepth(), 0, 'no scope left open');
-    t.ok(rssGrowthMb < 64, `RSS grew ${rssGrowthMb.toFixed(1)} MiB (bound 64)`);
+    // RSS is a coarse bound (V8 keeps the pages a young generation grew into, ~35 MiB on ref
+    // here; on lavapipe "device" memory is host memory and Dawn pools it). The exact checks are
+    // the buffer count and the JS heap + array buffers after GC.
+    const rssBound = name === 'ref' || name === 'cpu' ? 96 : 160;
+    t.ok(rssGrowthMb < rssBound, `RSS grew ${rssGrowthMb.toFixed(1)} MiB (bound ${rssBound})`);
+    t.ok(heapGrowthMb < 4, `JS heap + array buffers grew ${heapGrowthMb.toFixed(2)} MiB after GC (bound 4)`);
     const m = await metrics.read();
     t.equal(m.samples, (STEPS + 5) * 8);
     t.ok(Number.isFinite(m.loss) && m.accuracy >= 0 && m.accuracy <= 1, `metrics read back: ${JSON.stringify(m)}`);
