@@ -6,12 +6,31 @@ import { convOutputSize, type Activation, type ChannelLayout, type Conv2dParams,
 import { grid1d, type Runtime, type Uniform } from './runtime.ts';
 import type { WebgpuBuffer } from './buffers.ts';
 
-const TILE = 64;
 const TILE_K = 16;
+
+/** Workgroup shape for a C of M×N: WG_X×WG_Y invocations, each a 4×4 block, so the tile is
+ *  (4·WG_Y)×(4·WG_X). 16×16 (a 64×64 tile) unless a dimension is small: padding a 9-wide C to
+ *  64 columns would waste 85% of the work. */
+export function gemmTile(M: number, N: number): { WG_X: number; WG_Y: number; tileM: number; tileN: number } {
+  const side = (d: number) => (d <= 16 ? 4 : d <= 32 ? 8 : 16);
+  const WG_X = side(N);
+  const WG_Y = side(M);
+  return { WG_X, WG_Y, tileM: 4 * WG_Y, tileN: 4 * WG_X };
+}
+
+function gemmGrid(M: number, N: number, splits = 1): { defines: { WG_X: number; WG_Y: number }; workgroups: [number, number, number] } {
+  const t = gemmTile(M, N);
+  return { defines: { WG_X: t.WG_X, WG_Y: t.WG_Y }, workgroups: [Math.ceil(N / t.tileN), Math.ceil(M / t.tileM), splits] };
+}
 /** Workgroups to aim for when splitting K (enough to fill a large GPU; harmless on lavapipe). */
 const TARGET_WORKGROUPS = 256;
 /** Below this many K per split, splitting costs more than it gains. */
 const MIN_K_PER_SPLIT = 512;
+
+/** The GEMM epilogue bits of matmul.wgsl / conv2d.wgsl. */
+function epilogueFlags(accumulate: boolean, relu: boolean, bias: boolean): number {
+  return (accumulate ? 1 : 0) | (relu ? 2 : 0) | (bias ? 4 : 0);
+}
 
 function roundUp(x: number, to: number): number {
   return Math.ceil(x / to) * to;
@@ -27,9 +46,6 @@ export function matmul(
   const defines = {
     TRANS_A: transA,
     TRANS_B: transB,
-    HAS_BIAS: bias !== null,
-    RELU: (p.activation ?? 'none') === 'relu',
-    ACCUMULATE: p.accumulate ?? false,
     // vec4 global loads along whichever dimension is contiguous, when it is a multiple of 4.
     A_VEC4_K: !transA && k % 4 === 0,
     A_VEC4_M: transA && m % 4 === 0,
@@ -38,26 +54,27 @@ export function matmul(
     A_KFAST: !transA,
     B_KFAST: transB,
   };
-  const bindings = [{ buf: a }, { buf: b }, { buf: out, write: true }];
-  if (bias) bindings.push({ buf: bias });
+  const bindings = [{ buf: a }, { buf: b }, { buf: out, write: true }, { buf: bias ?? rt.dummy }];
+  const grid = gemmGrid(m, n);
+  const flags = epilogueFlags(p.accumulate ?? false, (p.activation ?? 'none') === 'relu', bias !== null);
   rt.dispatch({
     file: 'matmul.wgsl',
     entry: 'main',
-    defines,
-    uniforms: [['u', m], ['u', n], ['u', k], ['u', roundUp(Math.max(k, 1), TILE_K)]],
+    defines: { ...defines, ...grid.defines },
+    uniforms: [['u', m], ['u', n], ['u', k], ['u', roundUp(Math.max(k, 1), TILE_K)], ['u', flags]],
     bindings,
-    workgroups: [Math.ceil(n / TILE), Math.ceil(m / TILE), 1],
+    workgroups: grid.workgroups,
     label: `matmul ${m}x${n}x${k}`,
   });
 }
 
-function convUniforms(p: Conv2dParams, M: number, N: number, K: number, kChunk: number): Uniform[] {
+function convUniforms(p: Conv2dParams, M: number, N: number, K: number, kChunk: number, flags: number): Uniform[] {
   const { hOut, wOut } = convOutputSize(p);
   return [
     ['u', M], ['u', N], ['u', K], ['u', kChunk],
     ['u', p.n], ['u', p.cIn], ['u', p.h], ['u', p.w],
     ['u', p.cOut], ['u', p.kh], ['u', p.kw], ['u', p.stride],
-    ['u', p.pad], ['u', hOut], ['u', wOut],
+    ['u', p.pad], ['u', hOut], ['u', wOut], ['u', flags],
   ];
 }
 
@@ -77,15 +94,16 @@ export function conv2d(
   const M = p.n * hOut * wOut;
   const N = p.cOut;
   const K = p.cIn * p.kh * p.kw;
-  const bindings = [{ buf: x }, { buf: w }, { buf: out, write: true }];
-  if (bias) bindings.push({ buf: bias });
+  const bindings = [{ buf: x }, { buf: w }, { buf: out, write: true }, { buf: bias ?? rt.dummy }];
+  const grid = gemmGrid(M, N);
+  const flags = epilogueFlags(false, (p.activation ?? 'none') === 'relu', bias !== null);
   rt.dispatch({
     file: 'conv2d.wgsl',
     entry: 'main',
-    defines: { MODE: 0, HAS_BIAS: bias !== null, RELU: (p.activation ?? 'none') === 'relu', B_VEC4_K: K % 4 === 0, B_KFAST: true },
-    uniforms: convUniforms(p, M, N, K, roundUp(K, TILE_K)),
+    defines: { MODE: 0, B_VEC4_K: K % 4 === 0, B_KFAST: true, ...grid.defines },
+    uniforms: convUniforms(p, M, N, K, roundUp(K, TILE_K), flags),
     bindings,
-    workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), 1],
+    workgroups: grid.workgroups,
     label: `conv2d ${p.cIn}->${p.cOut} ${p.kh}x${p.kw}`,
   });
 }
@@ -97,13 +115,14 @@ export function conv2dBackwardInput(
   const M = p.n * p.h * p.w;
   const N = p.cIn;
   const K = p.cOut * p.kh * p.kw;
+  const grid = gemmGrid(M, N);
   rt.dispatch({
     file: 'conv2d.wgsl',
     entry: 'main',
-    defines: { MODE: 1, ACCUMULATE: accumulate, B_KFAST: true },
-    uniforms: convUniforms(p, M, N, K, roundUp(K, TILE_K)),
-    bindings: [{ buf: dy }, { buf: w }, { buf: dx, write: true }],
-    workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), 1],
+    defines: { MODE: 1, B_KFAST: true, ...grid.defines },
+    uniforms: convUniforms(p, M, N, K, roundUp(K, TILE_K), epilogueFlags(accumulate, false, false)),
+    bindings: [{ buf: dy }, { buf: w }, { buf: dx, write: true }, { buf: rt.dummy }],
+    workgroups: grid.workgroups,
     label: `conv2d.dx ${p.cIn}->${p.cOut} ${p.kh}x${p.kw}`,
   });
 }
@@ -117,23 +136,26 @@ export function conv2dBackwardWeight(
   const K = p.n * hOut * wOut;
   // K (batch × output pixels) is long and M×N small: split K so enough workgroups run, each
   // writing its own partial sums; sum_partials adds them in a fixed order.
-  const tiles = Math.ceil(M / TILE) * Math.ceil(N / TILE);
+  const tile = gemmTile(M, N);
+  const tiles = Math.ceil(M / tile.tileM) * Math.ceil(N / tile.tileN);
   const splits = Math.max(1, Math.min(Math.floor(TARGET_WORKGROUPS / tiles), Math.floor(K / MIN_K_PER_SPLIT)));
   const kChunk = roundUp(Math.ceil(K / splits), TILE_K);
   const parts = Math.ceil(K / kChunk);
-  const common = { MODE: 2, A_KFAST: true, B_KFAST: true };
-  const workgroups: [number, number, number] = [Math.ceil(N / TILE), Math.ceil(M / TILE), parts];
+  const grid = gemmGrid(M, N, parts);
+  const common = { MODE: 2, A_KFAST: true, B_KFAST: true, ...grid.defines };
+  const workgroups = grid.workgroups;
   const label = `conv2d.dw ${p.cIn}->${p.cOut} ${p.kh}x${p.kw}`;
   if (parts === 1) {
     rt.dispatch({
-      file: 'conv2d.wgsl', entry: 'main', defines: { ...common, ACCUMULATE: accumulate },
-      uniforms: convUniforms(p, M, N, K, kChunk), bindings: [{ buf: dy }, { buf: x }, { buf: dw, write: true }], workgroups, label,
+      file: 'conv2d.wgsl', entry: 'main', defines: common,
+      uniforms: convUniforms(p, M, N, K, kChunk, epilogueFlags(accumulate, false, false)),
+      bindings: [{ buf: dy }, { buf: x }, { buf: dw, write: true }, { buf: rt.dummy }], workgroups, label,
     });
   } else {
     const partial = rt.temp(parts * M * N);
     rt.dispatch({
       file: 'conv2d.wgsl', entry: 'main', defines: { ...common, SPLIT_K: true },
-      uniforms: convUniforms(p, M, N, K, kChunk), bindings: [{ buf: dy }, { buf: x }, { buf: partial, write: true }], workgroups, label,
+      uniforms: convUniforms(p, M, N, K, kChunk, 0), bindings: [{ buf: dy }, { buf: x }, { buf: partial, write: true }], workgroups, label,
     });
     sumPartials(rt, partial, dw, M * N, parts, accumulate);
     rt.releaseTemp(partial);

@@ -57,6 +57,8 @@ export class Runtime {
   private readonly arenaI32 = new Int32Array(this.arenaMirror);
   private readonly arenaF32 = new Float32Array(this.arenaMirror);
   private slotsUsed = 0;
+  /** A 1-element buffer bound where a variant has an optional input that this call lacks. */
+  readonly dummy: WebgpuBuffer;
   timer: PassTimer | null = null;
   /** Counters for tests and benchmarks. */
   readonly counters = { dispatches: 0, submits: 0 };
@@ -72,6 +74,7 @@ export class Runtime {
     const U = GPUBufferUsage;
     this.storage = new BufferPool(this.device, U.STORAGE | U.COPY_SRC | U.COPY_DST, 'inkling storage');
     this.staging = new BufferPool(this.device, U.MAP_READ | U.COPY_DST, 'inkling staging');
+    this.dummy = new WebgpuBuffer(1, 'f32', this.storage.acquire(4), this);
     this.arena = this.device.createBuffer({
       size: this.arenaMirror.byteLength,
       usage: U.UNIFORM | U.COPY_DST,

@@ -9,17 +9,19 @@
 // MODE 2, grad weight: dw[co,ci,ky,kx] = Σ_{n,oh,ow} dy[n,co,oh,ow]·x[n,ci,oh·s+ky−pad, ow·s+kx−pad]
 //   M = cOut, N = cIn·kh·kw, K = n·hOut·wOut: K is the long axis, so it is split (SPLIT_K) across
 //   workgroups z into partial sums that reduce.wgsl:splitk_sum adds up deterministically.
+// The epilogue (bias, ReLU, accumulate) is a uniform bit set, as in matmul.wgsl.
 #default MODE 0
-#default HAS_BIAS false
-#default RELU false
-#default ACCUMULATE false
 #default SPLIT_K false
+
+const FLAG_ACCUMULATE: u32 = 1u;
+const FLAG_RELU: u32 = 2u;
+const FLAG_BIAS: u32 = 4u;
 
 struct ConvParams {
   M: u32, N: u32, K: u32, kChunk: u32,
   batch: u32, cIn: u32, h: u32, w: u32,
   cOut: u32, kh: u32, kw: u32, stride: u32,
-  pad: u32, hOut: u32, wOut: u32,
+  pad: u32, hOut: u32, wOut: u32, flags: u32,
 }
 @group(0) @binding(0) var<uniform> P: ConvParams;
 @group(0) @binding(1) var<storage, read> srcA: array<f32>;
@@ -29,7 +31,8 @@ struct ConvParams {
 @group(0) @binding(2) var<storage, read> srcB: array<f32>;
 #endif
 @group(0) @binding(3) var<storage, read_write> Out: array<f32>;
-#if HAS_BIAS
+#if !SPLIT_K
+// Bound to a 1-element dummy when FLAG_BIAS is off.
 @group(0) @binding(4) var<storage, read> bias: array<f32>;
 #endif
 
@@ -111,10 +114,10 @@ fn storeC(r: u32, c: u32, acc: f32, z: u32) {
   var v = acc;
   var i: u32;
   if (MODE == 0u) {
-#if HAS_BIAS
-    v = v + bias[c];
+#if !SPLIT_K
+    if ((P.flags & FLAG_BIAS) != 0u) { v = v + bias[c]; }
 #endif
-    if (RELU) { v = max(v, 0.0); }
+    if ((P.flags & FLAG_RELU) != 0u) { v = max(v, 0.0); }
     let hw = P.hOut * P.wOut;
     i = ((r / hw) * P.cOut + c) * hw + r % hw;
   } else if (MODE == 1u) {
@@ -125,7 +128,7 @@ fn storeC(r: u32, c: u32, acc: f32, z: u32) {
   } else {
     i = r * P.N + c;
   }
-  if (ACCUMULATE && !SPLIT_K) { v = Out[i] + v; }
+  if (!SPLIT_K && (P.flags & FLAG_ACCUMULATE) != 0u) { v = Out[i] + v; }
   Out[i] = v;
 }
 
