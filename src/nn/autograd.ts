@@ -102,7 +102,7 @@ export class BackwardContext {
   target(t: Tensor | null): GradTarget | null {
     if (t === null || !t.requiresGrad) return null;
     if (t.isLeaf) {
-      if (t.gradTensor === null) {
+      if (t.gradTensor === null || t.gradTensor.disposed) {
         const g = Tensor.empty(t.backend, t.shape, 'f32');
         g.kept = true;
         t.gradTensor = g;
