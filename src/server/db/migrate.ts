@@ -27,6 +27,54 @@ export function readMigrations(dir = SQL_DIR): Migration[] {
   return out;
 }
 
+/** Splits SQL text on top-level semicolons, skipping those in quotes, dollar quotes and
+ *  comments. Empty statements (comments only) are dropped. */
+export function splitStatements(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    const rest = text.slice(i);
+    if (rest.startsWith('--')) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end + 1;
+      cur += '\n';
+      continue;
+    }
+    if (rest.startsWith('/*')) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      while (j < text.length && !(text[j] === c && text[j + 1] !== c)) j += text[j] === c ? 2 : 1;
+      cur += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const dollar = /^\$[A-Za-z_]*\$/.exec(rest);
+    if (dollar) {
+      const end = text.indexOf(dollar[0], i + dollar[0].length);
+      const stop = end < 0 ? text.length : end + dollar[0].length;
+      cur += text.slice(i, stop);
+      i = stop;
+      continue;
+    }
+    if (c === ';') {
+      if (cur.trim()) out.push(cur.trim());
+      cur = '';
+      i++;
+      continue;
+    }
+    cur += c;
+    i++;
+  }
+  if (cur.trim()) out.push(cur.trim());
+  return out;
+}
+
 /** Returns the versions applied by this call. */
 export async function migrate(pool: DatabasePool, dir = SQL_DIR): Promise<number[]> {
   const migrations = readMigrations(dir);
@@ -44,8 +92,13 @@ export async function migrate(pool: DatabasePool, dir = SQL_DIR): Promise<number
       for (const m of migrations) {
         if (done.has(m.version)) continue;
         await conn.transaction(async (tx) => {
-          // The file is ours (not user input): raw SQL is the point of a migration.
-          await tx.query(sql.unsafe([m.text] as unknown as TemplateStringsArray));
+          // The file is ours (not user input): raw SQL is the point of a migration. Slonik only
+          // takes template literals, so build the frozen strings array a literal would have.
+          // Slonik also refuses several statements in one query: run them one by one.
+          for (const statement of splitStatements(m.text)) {
+            const strings = Object.freeze(Object.assign([statement], { raw: Object.freeze([statement]) })) as unknown as TemplateStringsArray;
+            await tx.query(sql.unsafe(strings));
+          }
           await tx.query(sql.unsafe`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, ${m.name})`);
         });
         applied.push(m.version);

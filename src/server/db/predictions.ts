@@ -20,6 +20,9 @@ export interface PredictionRow {
   thumbnailPng: Buffer;
 }
 
+/** For statements that return no rows (INSERT/UPDATE/DELETE without RETURNING). */
+const noRows = z.object({}).strict();
+
 export const historyRowSchema = z.object({
   id: z.string().uuid(),
   created_at: z.number(),
@@ -57,7 +60,7 @@ export async function insertPredictions(db: CommonQueryMethods, rows: Prediction
     ${sql.uuid(r.id)}, ${sql.timestamp(r.createdAt)}, ${r.clientId}, ${r.source}, ${r.digit}, ${r.confidence},
     ${sql.array(r.probabilities, 'float4')}, ${r.modelVersion}, ${r.decodeMs}, ${r.preprocessMs}, ${r.inferenceMs}, ${r.totalMs},
     ${sql.binary(r.inputPng)}, ${sql.binary(r.thumbnailPng)})`);
-  await db.query(sql.typeAlias('void')`
+  await db.query(sql.type(noRows)`
     INSERT INTO predictions (id, created_at, client_id, source, digit, confidence, probabilities, model_version,
       decode_ms, preprocess_ms, inference_ms, total_ms, input_png, thumbnail_png)
     VALUES ${sql.join(values, sql.fragment`, `)}
@@ -110,21 +113,21 @@ export async function getPrediction(db: DatabasePool, scope: string | null, id: 
 }
 
 export async function setLabel(db: DatabasePool, scope: string | null, id: string, label: number): Promise<boolean> {
-  const r = await db.query(sql.typeAlias('void')`
+  const r = await db.query(sql.type(noRows)`
     UPDATE predictions SET true_label = ${label}
     WHERE id = ${sql.uuid(id)} ${scope !== null ? sql.fragment`AND client_id = ${scope}` : sql.fragment``}`);
   return r.rowCount > 0;
 }
 
 export async function deletePrediction(db: DatabasePool, scope: string | null, id: string): Promise<boolean> {
-  const r = await db.query(sql.typeAlias('void')`
+  const r = await db.query(sql.type(noRows)`
     DELETE FROM predictions
     WHERE id = ${sql.uuid(id)} ${scope !== null ? sql.fragment`AND client_id = ${scope}` : sql.fragment``}`);
   return r.rowCount > 0;
 }
 
 export async function clearPredictions(db: DatabasePool, scope: string | null): Promise<number> {
-  const r = await db.query(sql.typeAlias('void')`
+  const r = await db.query(sql.type(noRows)`
     DELETE FROM predictions ${scope !== null ? sql.fragment`WHERE client_id = ${scope}` : sql.fragment``}`);
   return r.rowCount;
 }
