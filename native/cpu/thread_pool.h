@@ -8,6 +8,11 @@
 //
 // Workers spin briefly after each job (kernels of a training step come back to back) and then
 // sleep on a condition variable, so an idle backend costs no CPU.
+//
+// The caller waits only for tasks that were actually claimed, never for workers to check in: on
+// a shared machine a worker may be descheduled for milliseconds, and the caller then simply runs
+// the remaining tasks itself. A task is claimed by a compare-and-swap on (job generation, next
+// task index), so a worker that wakes late cannot claim a task of a job it did not see start.
 #pragma once
 
 #include <atomic>
@@ -43,20 +48,22 @@ class ThreadPool {
   using TaskFn = void (*)(void*, int, int);
   void dispatch(int tasks, TaskFn fn, void* ctx);
   void workerLoop(int id);
-  void drain(int thread);
+  /** Claims and runs tasks of job `generation` until none is left; false if the job is stale. */
+  void drain(uint32_t generation, int thread);
 
   int size_;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> nextTask_{0};
-  std::atomic<int> busyWorkers_{0};
+  /** (generation << 32) | next task index of the current job. */
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> done_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
-  int tasks_ = 0;
-  TaskFn fn_ = nullptr;
-  void* ctx_ = nullptr;
+  // The current job; written before its generation is published, stable until all its tasks are done.
+  std::atomic<int> tasks_{0};
+  std::atomic<TaskFn> fn_{nullptr};
+  std::atomic<void*> ctx_{nullptr};
 };
 
 }  // namespace inkling
