@@ -28,6 +28,7 @@
 // stay 16-byte aligned.
 #pragma once
 #include "common.cuh"
+#include "fastdiv.h"
 
 namespace inkling {
 namespace gemm {
@@ -50,11 +51,10 @@ struct ColMajor {  // out[n·ldc + m]
 struct NchwRows {  // m = image·hw + pixel, n = channel: out[(image·channels + n)·hw + pixel]
   float* out;
   int channels;
-  int hw;
+  FastDiv hw;
   __device__ __forceinline__ long long index(int m, int n) const {
-    int image = m / hw;
-    int pixel = m - image * hw;
-    return ((long long)image * channels + n) * hw + pixel;
+    int image = hw.div(m);
+    return ((long long)image * channels + n) * hw.d + hw.mod(m, image);
   }
 };
 
