@@ -26,8 +26,12 @@ export const WEB_DIR = new URL('../../web/', import.meta.url).pathname;
 const VENDOR = ['preact', 'htm'];
 
 function packageRoot(name: string): string | null {
+  // Packages with an "exports" map may not expose package.json: resolve the main entry and walk
+  // up to the folder that holds the package's package.json.
   try {
-    return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+    let dir = dirname(createRequire(import.meta.url).resolve(name));
+    while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+    return dir;
   } catch {
     return null;
   }

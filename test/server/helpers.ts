@@ -151,6 +151,6 @@ export class Client {
     return this.req(method, path, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   }
   png(path: string, bytes: Uint8Array, type = 'image/png') {
-    return this.req('POST', path, { body: bytes, headers: { 'content-type': type } });
+    return this.req('POST', path, { body: new Uint8Array(bytes), headers: { 'content-type': type } });
   }
 }
