@@ -1,0 +1,100 @@
+// The database goes away under a running server: predictions are still answered (logged: false),
+// rows wait in the on-disk spool, and once the database is back every acknowledged prediction is
+// in the table, exactly once. Also across a server restart, and with a full spool.
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
+import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
+
+let db: TestDatabase;
+let png: Buffer;
+t.before(async () => {
+  db = await startTestDatabase();
+  png = await encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+});
+t.teardown(async () => {
+  await db?.destroy();
+});
+
+t.test('database stop/start under a running server: no acknowledged prediction is lost', async (t) => {
+  const srv = await startTestServer(db);
+  try {
+    const c = new Client(srv.url);
+    const before = await c.png('/api/predictions', png);
+    t.equal(before.json.logged, true);
+
+    await db.stop();
+    const during: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await c.png('/api/predictions', png);
+      t.equal(r.status, 201, 'still answered while the database is down');
+      t.equal(r.json.logged, false, 'and says it is not logged yet');
+      during.push(r.json.id);
+    }
+    t.equal(srv.deps.log.spool.size, 5, 'five rows in the spool');
+    const ready = await c.req('GET', '/readyz');
+    t.equal(ready.status, 503);
+    t.equal(ready.json.checks.database, false);
+    const history = await c.req('GET', '/api/predictions');
+    t.equal(history.status, 503);
+    t.equal(history.json.error.code, 'database_unavailable');
+    t.equal((await c.req('GET', '/healthz')).status, 200, 'alive');
+
+    await db.restart();
+    await srv.deps.log.waitUntilUp();
+    const after = await c.req('GET', '/api/predictions?limit=100');
+    t.equal(after.status, 200);
+    t.equal(after.json.total, 6, 'one row per acknowledged prediction');
+    const ids = new Set(after.json.items.map((i: { id: string }) => i.id));
+    for (const id of [before.json.id, ...during]) t.ok(ids.has(id), `row ${id} present`);
+    t.equal((await c.png('/api/predictions', png)).json.logged, true, 'writes go to the database again');
+    t.equal((await c.req('GET', '/readyz')).status, 200);
+    await c.req('DELETE', '/api/predictions');
+  } finally {
+    await srv.close();
+  }
+});
+
+t.test('the spool survives a server restart while the database is down', async (t) => {
+  const spoolDir = mkdtempSync(join(tmpdir(), 'inkling-spool-restart-'));
+  const srv1 = await startTestServer(db, { spoolDir });
+  const c = new Client(srv1.url);
+  await db.stop();
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) ids.push((await c.png('/api/predictions', png)).json.id);
+  await srv1.close(); // graceful: flushes to the spool
+  await db.restart();
+  const srv2 = await startTestServer(db, { spoolDir });
+  try {
+    await srv2.deps.log.waitUntilUp();
+    const c2 = new Client(srv2.url);
+    c2.cookie = c.cookie; // same client
+    const h = await c2.req('GET', '/api/predictions');
+    t.equal(h.json.total, 3);
+    t.same(new Set(h.json.items.map((i: { id: string }) => i.id)), new Set(ids));
+    await c2.req('DELETE', '/api/predictions');
+  } finally {
+    await srv2.close();
+  }
+});
+
+t.test('a full spool refuses more rows (bounded) and says so', async (t) => {
+  const srv = await startTestServer(db, { spoolMaxRows: 2 });
+  try {
+    const c = new Client(srv.url);
+    await db.stop();
+    for (let i = 0; i < 4; i++) t.equal((await c.png('/api/predictions', png)).json.logged, false);
+    t.equal(srv.deps.log.spool.size, 2, 'at most spoolMaxRows kept');
+    t.equal(srv.deps.log.spool.dropped, 2);
+    const metrics = await c.req('GET', '/metrics');
+    t.match(metrics.text, /inkling_spool_dropped_total 2/);
+    t.match(metrics.text, /inkling_database_up 0/);
+    await db.restart();
+    await srv.deps.log.waitUntilUp();
+    t.equal((await c.req('GET', '/api/predictions')).json.total, 2);
+  } finally {
+    await srv.close();
+  }
+});
