@@ -1,0 +1,68 @@
+// `inkling serve` as a process: config errors name the variable; it starts, answers, and shuts
+// down gracefully on SIGTERM (exit 0, log flushed, "inkling stopped").
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { loadConfig, ConfigError } from '../../src/server/config.ts';
+import { startTestDatabase, makeTestModelDir, type TestDatabase } from './helpers.ts';
+
+const BIN = new URL('../../bin/inkling.js', import.meta.url).pathname;
+
+t.test('config: defaults, and a bad value stops with the variable named', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.port, 3000);
+  t.equal(c.backend, 'cpu');
+  t.equal(c.rateLimit, 120);
+  t.equal(c.maxBodyBytes, 5 * 1024 * 1024);
+  t.equal(c.allowLoopbackUrlsForTests, false, 'the test-only URL allowance cannot be set from the environment');
+  t.equal(loadConfig({ INKLING_RATE_LIMIT: '0' }).rateLimit, 0);
+  t.throws(() => loadConfig({ PORT: 'eighty' }), ConfigError);
+  t.throws(() => loadConfig({ PORT: 'eighty' }), /PORT="eighty"/);
+  t.throws(() => loadConfig({ INKLING_BACKEND: 'tpu' }), /INKLING_BACKEND="tpu".*cpu/);
+  t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
+  t.throws(() => loadConfig({ INKLING_ADMIN_TOKEN: 'short' }), /INKLING_ADMIN_TOKEN.*16/);
+  t.throws(() => loadConfig({ INKLING_RATE_LIMIT: '-5' }), /INKLING_RATE_LIMIT/);
+});
+
+function run(env: Record<string, string>) {
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  return { child, exited, output: () => out };
+}
+
+t.test('a bad variable: exit 2, message names it', async (t) => {
+  const p = run({ INKLING_BATCH_MAX: 'lots' });
+  t.equal(await p.exited, 2);
+  t.match(p.output(), /INKLING_BATCH_MAX="lots"/);
+});
+
+let db: TestDatabase;
+t.test('starts, serves, shuts down gracefully on SIGTERM', async (t) => {
+  db = await startTestDatabase();
+  t.teardown(() => db.destroy());
+  const modelDir = await makeTestModelDir();
+  const p = run({ DATABASE_URL: db.url, INKLING_MODEL_DIR: modelDir, PORT: '0', INKLING_LOG_LEVEL: 'info', INKLING_SPOOL_DIR: `${modelDir}/spool` });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /inkling listening on (http:\/\/[\d.:]+)/.exec(p.output());
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 50);
+    void p.exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`exited ${code}: ${p.output()}`));
+    });
+  });
+  const health = await fetch(`${url}/healthz`);
+  t.equal(health.status, 200);
+  const ready = await fetch(`${url}/readyz`);
+  t.equal(ready.status, 200);
+  t.match(p.output(), /"reqId":"[\w-]+"/, 'structured logs carry request ids');
+  p.child.kill('SIGTERM');
+  t.equal(await p.exited, 0, 'exit 0');
+  t.match(p.output(), /inkling stopped/);
+});
