@@ -6,12 +6,18 @@ import { getGpuContext, NO_ADAPTER_HELP } from './device.ts';
 import { WebgpuBackend } from './webgpu-backend.ts';
 
 export interface WebgpuBackendOptions extends BackendOptions {
-  /** Dawn toggles for the first device of the process, e.g. ['backend=vulkan']. */
+  /** Dawn options for the first device of the process, e.g. ['backend=vulkan']. Defaults to
+   *  INKLING_WEBGPU_FLAGS (comma-separated), so `--backend webgpu` in the CLI can pick one too. */
   flags?: string[];
 }
 
+function flagsFromEnv(): string[] {
+  const raw = process.env.INKLING_WEBGPU_FLAGS;
+  return raw ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
 export async function createWebgpuBackend(opts: WebgpuBackendOptions = {}): Promise<Backend> {
-  const ctx = await getGpuContext(opts.flags ?? []);
+  const ctx = await getGpuContext(opts.flags ?? flagsFromEnv());
   return new WebgpuBackend(ctx);
 }
 
@@ -27,3 +33,4 @@ export async function webgpuAvailable(): Promise<{ ok: true } | { ok: false; rea
 
 export { WebgpuBackend, NO_ADAPTER_HELP };
 export type { GpuTiming, KernelTiming } from './profiler.ts';
+export { gpuKernelTimer, type GpuKernelTimer } from './timing.ts';
