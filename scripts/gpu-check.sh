@@ -12,8 +12,12 @@
 #   5. sanitizer  compute-sanitizer memcheck on run-cases, racecheck on both harnesses, synccheck on gemm
 #   6. webgpu     scripts/gpu-check-webgpu.sh when present (the WebGPU helper's own check)
 #   7. summary    a table (stdout, last) — also $OUT/gpu-check-summary.md with all logs in $OUT/gpu-check/
-# Needs: nvidia driver, nvcc (+ cmake for the cmake-js route), node 20 with this repo's
-# node_modules (npm ci done) for stages 3 and 5, python3 with torch for the baseline.
+# Needs: nvidia driver, nvcc (+ cmake and node_modules/cmake-js for the cmake-js route), node 20
+# with tsx and node-addon-api in node_modules for stages 3-5 (a full `npm ci` adds tap for the
+# conformance run; without tap the table runs through bench/cuda/run-cases.ts), python3 with
+# CUDA torch for the baseline. With no network, carrying these ~25 MB is enough:
+#   node_modules/tsx node_modules/esbuild node_modules/@esbuild node_modules/node-addon-api
+#   node_modules/node-api-headers
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -67,7 +71,7 @@ else
   ADDON=build-cuda/Release/inkling_cuda.node
   if [ "$HAVE_NODE" = 1 ]; then
     rm -f "$ADDON"
-    if command -v cmake >/dev/null; then
+    if command -v cmake >/dev/null && [ -x node_modules/.bin/cmake-js ]; then
       stage build-addon 240 env INKLING_CUDA_ARCHS="$ARCH" INKLING_BUILD_JOBS=8 node scripts/build-native.mjs --cuda
     fi
     if [ ! -f "$ADDON" ]; then
@@ -102,9 +106,13 @@ done
 
 # ---- 3. conformance ----
 if [ "$HAVE_NODE" = 1 ] && [ -f build-cuda/Release/inkling_cuda.node ]; then
-  stage conformance 150 env INKLING_REQUIRE_CUDA=1 npx tap --reporter=tap --disable-coverage test/conformance/conformance.test.ts test/cuda/
-  rc=$?
-  row conformance "$([ $rc -eq 0 ] && echo pass || echo "FAIL rc=$rc")" "tap: $(grep -cE '^\s*ok ' "$LOGS/conformance.log") ok, $(grep -cE '^\s*not ok ' "$LOGS/conformance.log") not ok (INKLING_REQUIRE_CUDA=1)"
+  if [ -d node_modules/tap ]; then
+    stage conformance 150 env INKLING_REQUIRE_CUDA=1 npx tap --reporter=tap --disable-coverage test/conformance/conformance.test.ts test/cuda/
+    rc=$?
+    row conformance "$([ $rc -eq 0 ] && echo pass || echo "FAIL rc=$rc")" "tap: $(grep -cE '^\s*ok ' "$LOGS/conformance.log") ok, $(grep -cE '^\s*not ok ' "$LOGS/conformance.log") not ok (INKLING_REQUIRE_CUDA=1)"
+  else
+    row conformance "see cases x2" "tap not installed: the same table runs through bench/cuda/run-cases.ts below"
+  fi
   stage run-cases 90 node --import tsx bench/cuda/run-cases.ts
   row "cases x2" "$([ $? -eq 0 ] && echo pass || echo FAIL)" "$(tailOf run-cases 1)"
 fi
