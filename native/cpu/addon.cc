@@ -22,6 +22,12 @@ namespace {
 
 constexpr size_t kMaxArgs = 20;
 
+/** What JS holds: the context until destroyContext (dispose) frees it, threads included, at once
+ *  rather than whenever the GC finalizes the handle. */
+struct ContextHandle {
+  Context* context;
+};
+
 struct Args {
   napi_env env;
   napi_value argv[kMaxArgs];
@@ -32,8 +38,9 @@ struct Args {
   Context& ctx() const {
     void* p = nullptr;
     napi_get_value_external(env, argv[0], &p);
-    if (!p) throw std::runtime_error("cpu backend: first argument must be a context (was the backend disposed?)");
-    return *static_cast<Context*>(p);
+    Context* c = p ? static_cast<ContextHandle*>(p)->context : nullptr;
+    if (!c) throw std::runtime_error("cpu backend: the backend was disposed; create a new one");
+    return *c;
   }
   void* data(size_t i) const {
     napi_valuetype type;
@@ -160,12 +167,24 @@ Napi::Value CreateContext(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, e.what());
   }
-  auto* ctx = new Context(threads, table);
-  return Napi::External<Context>::New(env, ctx, [](Napi::Env, Context* p) { delete p; });
+  auto* handle = new ContextHandle{new Context(threads, table)};
+  return Napi::External<ContextHandle>::New(env, handle, [](Napi::Env, ContextHandle* h) {
+    delete h->context;
+    delete h;
+  });
+}
+
+/** destroyContext(ctx): joins the threads and frees the scratch now; later calls throw. */
+Napi::Value DestroyContext(const Napi::CallbackInfo& info) {
+  ContextHandle* h = info[0].As<Napi::External<ContextHandle>>().Data();
+  delete h->context;
+  h->context = nullptr;
+  return info.Env().Undefined();
 }
 
 Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
-  Context* ctx = info[0].As<Napi::External<Context>>().Data();
+  Context* ctx = info[0].As<Napi::External<ContextHandle>>().Data()->context;
+  if (!ctx) throw Napi::Error::New(info.Env(), "cpu backend: the backend was disposed");
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("isa", ctx->kernels->isa);
   out.Set("threads", ctx->pool.size());
@@ -182,6 +201,7 @@ void addRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createContext", Napi::Function::New(env, CreateContext, "createContext"));
   exports.Set("contextInfo", Napi::Function::New(env, ContextInfo, "contextInfo"));
+  exports.Set("destroyContext", Napi::Function::New(env, DestroyContext, "destroyContext"));
   addRaw(env, exports, "unary", Unary);
   addRaw(env, exports, "binary", Binary);
   addRaw(env, exports, "scale", Scale);

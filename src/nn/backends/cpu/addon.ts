@@ -14,6 +14,8 @@ export type NativeContext = { readonly __nativeContext: unique symbol };
 export interface CpuAddon {
   createContext(threads: number, isa: string): NativeContext;
   contextInfo(ctx: NativeContext): { isa: string; threads: number; avx2Available: boolean };
+  /** Joins the context's threads and frees its scratch; later kernel calls on it throw. */
+  destroyContext(ctx: NativeContext): void;
   unary(ctx: NativeContext, op: number, x: F, out: F, n: number): void;
   binary(ctx: NativeContext, op: number, a: F, b: F, out: F, n: number): void;
   scale(ctx: NativeContext, x: F, alpha: number, beta: number, out: F, n: number): void;
@@ -80,7 +82,7 @@ export function loadCpuAddon(path = process.env.INKLING_CPU_ADDON || defaultAddo
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`cpu backend: the native addon at ${path} failed to load (${why}); rebuild: ${BUILD_HINT}`, { cause: err });
   }
-  if (typeof addon.createContext !== 'function' || typeof addon.conv2d !== 'function') {
+  if (typeof addon.createContext !== 'function' || typeof addon.destroyContext !== 'function' || typeof addon.conv2d !== 'function') {
     throw new Error(`cpu backend: ${path} is not the inkling cpu addon (or an outdated build); ${BUILD_HINT}`);
   }
   cached = { path, addon };

@@ -37,6 +37,7 @@ export class CpuBackend implements Backend {
   readonly device: string;
   readonly info: CpuBackendInfo;
   private readonly mem = new CpuMemory();
+  private disposed = false;
 
   constructor(private readonly addon: CpuAddon, private readonly ctx: NativeContext, info: CpuBackendInfo) {
     this.info = info;
@@ -80,7 +81,10 @@ export class CpuBackend implements Backend {
     return this.mem.pooled();
   }
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.mem.dispose();
+    this.addon.destroyContext(this.ctx);
   }
 
   // ---- elementwise, copies, reductions ----
