@@ -15,6 +15,7 @@
 // Napkin math, bn2 train at batch 512 (x = 25.7 MB): stats read x once, apply reads x and writes
 // y: 77 MB ≈ 26 µs at 3 TB/s; backward reads x, dy twice and writes dx: ~130 MB ≈ 43 µs.
 // CPU reference in dev/kernels_check.cu.
+#include "fastdiv.h"
 #include "kernels.h"
 
 namespace inkling {
@@ -53,20 +54,27 @@ __device__ Welford blockReduceWelford(Welford w) {
   return w;
 }
 
-// Element j of channel c's N' values: o = j / spatial, s = j % spatial.
-__device__ __forceinline__ long long bnIndex(long long j, int c, int channels, int spatial) {
-  const long long o = j / spatial;
-  return (o * channels + c) * spatial + (j - o * spatial);
+// Element j of channel c's N' values: o = j / spatial, s = j % spatial. Indices are int32 (the
+// launchers refuse tensors of 2^31 elements or more) so the divisions are FastDiv multiply-shifts.
+__device__ __forceinline__ long long bnIndex(int j, int c, int channels, FastDiv bySpatial) {
+  const int o = bySpatial.div(j);
+  return ((long long)o * channels + c) * bySpatial.d + bySpatial.mod(j, o);
+}
+
+// Channel of flat NCHW index i: (i / spatial) % channels.
+__device__ __forceinline__ int bnChannel(int i, FastDiv bySpatial, FastDiv byChannels) {
+  const int q = bySpatial.div(i);
+  return byChannels.mod(q, byChannels.div(q));
 }
 
 __global__ void __launch_bounds__(256) bnStatsPartialKernel(const float* __restrict__ x, Welford* __restrict__ partial,
-                                                            int channels, int spatial, long long per, int chunks) {
+                                                            int channels, FastDiv bySpatial, int per, int chunks) {
   const int c = blockIdx.x, chunk = blockIdx.y;
-  const long long chunkLen = (per + chunks - 1) / chunks;
-  const long long begin = chunk * chunkLen, end = min(per, begin + chunkLen);
+  const int chunkLen = (per + chunks - 1) / chunks;
+  const int begin = chunk * chunkLen, end = min(per, begin + chunkLen);
   Welford w{0.f, 0.f, 0.f};
-  for (long long j = begin + threadIdx.x; j < end; j += blockDim.x) {
-    const float v = x[bnIndex(j, c, channels, spatial)];
+  for (int j = begin + threadIdx.x; j < end; j += blockDim.x) {
+    const float v = x[bnIndex(j, c, channels, bySpatial)];
     w.n += 1.f;
     const float d = v - w.mean;
     w.mean += d / w.n;
@@ -93,9 +101,9 @@ __global__ void bnStatsFinalKernel(const Welford* __restrict__ partial, int chan
 // y = act(γ·(x − mean)·invStd + β); `invStdIsVar` makes it read running_var and compute invStd.
 __global__ void bnApplyKernel(const float* __restrict__ x, const float* __restrict__ gamma, const float* __restrict__ beta,
                               const float* __restrict__ mean, const float* __restrict__ scaleSrc, bool invStdIsVar, float eps,
-                              float* __restrict__ out, long long total, int channels, int spatial, bool relu) {
+                              float* __restrict__ out, int total, FastDiv bySpatial, FastDiv byChannels, bool relu) {
   GRID_STRIDE_LOOP(i, total) {
-    const int c = (int)((i / spatial) % channels);
+    const int c = bnChannel((int)i, bySpatial, byChannels);
     const float invStd = invStdIsVar ? 1.f / sqrtf(scaleSrc[c] + eps) : scaleSrc[c];
     float v = gamma[c] * (x[i] - mean[c]) * invStd + beta[c];
     if (relu) v = v > 0.f ? v : 0.f;
@@ -105,15 +113,15 @@ __global__ void bnApplyKernel(const float* __restrict__ x, const float* __restri
 
 __global__ void __launch_bounds__(256) bnGradPartialKernel(const float* __restrict__ x, const float* __restrict__ dy,
                                                            const float* __restrict__ mean, const float* __restrict__ invStd,
-                                                           float2* __restrict__ partial, int channels, int spatial,
-                                                           long long per, int chunks) {
+                                                           float2* __restrict__ partial, int channels, FastDiv bySpatial,
+                                                           int per, int chunks) {
   const int c = blockIdx.x, chunk = blockIdx.y;
-  const long long chunkLen = (per + chunks - 1) / chunks;
-  const long long begin = chunk * chunkLen, end = min(per, begin + chunkLen);
+  const int chunkLen = (per + chunks - 1) / chunks;
+  const int begin = chunk * chunkLen, end = min(per, begin + chunkLen);
   const float mu = mean[c], is = invStd[c];
   float sdy = 0.f, sdyx = 0.f;
-  for (long long j = begin + threadIdx.x; j < end; j += blockDim.x) {
-    const long long i = bnIndex(j, c, channels, spatial);
+  for (int j = begin + threadIdx.x; j < end; j += blockDim.x) {
+    const long long i = bnIndex(j, c, channels, bySpatial);
     const float g = dy[i];
     sdy += g;
     sdyx += g * (x[i] - mu) * is;
@@ -140,10 +148,10 @@ __global__ void bnGradFinalKernel(const float2* __restrict__ partial, int channe
 
 __global__ void bnInputGradKernel(const float* __restrict__ x, const float* __restrict__ dy, const float* __restrict__ gamma,
                                   const float* __restrict__ mean, const float* __restrict__ invStd,
-                                  const float2* __restrict__ sums, float* __restrict__ dx, long long total, int channels,
-                                  int spatial, float count) {
+                                  const float2* __restrict__ sums, float* __restrict__ dx, int total, FastDiv bySpatial,
+                                  FastDiv byChannels, float count) {
   GRID_STRIDE_LOOP(i, total) {
-    const int c = (int)((i / spatial) % channels);
+    const int c = bnChannel((int)i, bySpatial, byChannels);
     const float is = invStd[c];
     const float xhat = (x[i] - mean[c]) * is;
     const float2 s = sums[c];
@@ -151,28 +159,35 @@ __global__ void bnInputGradKernel(const float* __restrict__ x, const float* __re
   }
 }
 
+void requireInt32(long long total) {
+  if (total >= (1LL << 31)) throw CudaError("batchnorm: tensors of 2^31 elements or more are not supported; split the batch");
+}
+
 }  // namespace
 
 void launchBatchNormTrain(const LaunchEnv& env, const float* x, const float* gamma, const float* beta, float* runningMean,
                           float* runningVar, float* out, float* saveMean, float* saveInvStd, const BnShape& s, bool relu) {
   const long long per = (long long)s.n * s.spatial, total = per * s.c;
+  requireInt32(total);
+  const FastDiv bySpatial(s.spatial), byChannels(s.c);
   const int chunks = channelChunks(s.c, per, env.numSMs);
   Welford* partial = static_cast<Welford*>(env.getScratch(sizeof(Welford) * (size_t)s.c * chunks));
-  bnStatsPartialKernel<<<dim3(s.c, chunks), 256, 0, env.stream>>>(x, partial, s.c, s.spatial, per, chunks);
+  bnStatsPartialKernel<<<dim3(s.c, chunks), 256, 0, env.stream>>>(x, partial, s.c, bySpatial, (int)per, chunks);
   CUDA_CHECK_LAUNCH();
   bnStatsFinalKernel<<<ceilDiv(s.c, 128), 128, 0, env.stream>>>(partial, s.c, chunks, per, s.eps, s.momentum, runningMean,
                                                                 runningVar, saveMean, saveInvStd);
   CUDA_CHECK_LAUNCH();
   bnApplyKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(
-      x, gamma, beta, saveMean, saveInvStd, false, s.eps, out, total, s.c, s.spatial, relu);
+      x, gamma, beta, saveMean, saveInvStd, false, s.eps, out, (int)total, bySpatial, byChannels, relu);
   CUDA_CHECK_LAUNCH();
 }
 
 void launchBatchNormInference(const LaunchEnv& env, const float* x, const float* gamma, const float* beta,
                               const float* runningMean, const float* runningVar, float* out, const BnShape& s, bool relu) {
   const long long total = (long long)s.n * s.c * s.spatial;
+  requireInt32(total);
   bnApplyKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(
-      x, gamma, beta, runningMean, runningVar, true, s.eps, out, total, s.c, s.spatial, relu);
+      x, gamma, beta, runningMean, runningVar, true, s.eps, out, (int)total, FastDiv(s.spatial), FastDiv(s.c), relu);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -180,15 +195,17 @@ void launchBatchNormBackward(const LaunchEnv& env, const float* x, const float* 
                              const float* saveMean, const float* saveInvStd, float* dx, float* dgamma, float* dbeta,
                              const BnShape& s, bool accumulate) {
   const long long per = (long long)s.n * s.spatial, total = per * s.c;
+  requireInt32(total);
+  const FastDiv bySpatial(s.spatial), byChannels(s.c);
   const int chunks = channelChunks(s.c, per, env.numSMs);
   float2* partial = static_cast<float2*>(env.getScratch(sizeof(float2) * (size_t)s.c * (chunks + 1)));
   float2* sums = partial + (size_t)s.c * chunks;
-  bnGradPartialKernel<<<dim3(s.c, chunks), 256, 0, env.stream>>>(x, dy, saveMean, saveInvStd, partial, s.c, s.spatial, per, chunks);
+  bnGradPartialKernel<<<dim3(s.c, chunks), 256, 0, env.stream>>>(x, dy, saveMean, saveInvStd, partial, s.c, bySpatial, (int)per, chunks);
   CUDA_CHECK_LAUNCH();
   bnGradFinalKernel<<<ceilDiv(s.c, 128), 128, 0, env.stream>>>(partial, s.c, chunks, sums, dgamma, dbeta, accumulate);
   CUDA_CHECK_LAUNCH();
   bnInputGradKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(
-      x, dy, gamma, saveMean, saveInvStd, sums, dx, total, s.c, s.spatial, (float)per);
+      x, dy, gamma, saveMean, saveInvStd, sums, dx, (int)total, bySpatial, byChannels, (float)per);
   CUDA_CHECK_LAUNCH();
 }
 

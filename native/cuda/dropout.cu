@@ -7,6 +7,7 @@
 // graph replay (see common.cuh). Nothing is stored between forward and backward.
 // Reference: dropoutMask in src/nn/backends/ref/dropout.ts (bit-exact mask required) and the
 // CPU hash in dev/kernels_check.cu, which checks the mask against known values of the TS hash.
+#include "fastdiv.h"
 #include "kernels.h"
 
 namespace inkling {
@@ -21,12 +22,12 @@ __device__ __forceinline__ uint32_t lowbias32(uint32_t x) {
   return x;
 }
 
-__global__ void dropoutKernel(const float* __restrict__ x, float* __restrict__ out, long long n, uint32_t seed, uint32_t step,
+__global__ void dropoutKernel(const float* __restrict__ x, float* __restrict__ out, int n, uint32_t seed, uint32_t step,
                               const HyperBlock* __restrict__ hyper, uint32_t keepThreshold, float keepScale,
-                              long long spatial, bool accumulate) {
+                              FastDiv bySpatial, bool accumulate) {
   const uint32_t key = lowbias32(seed ^ ((step + hyper->stepDelta) * 0x85ebca6bu));
   GRID_STRIDE_LOOP(i, n) {
-    const uint32_t counter = (uint32_t)(spatial == 1 ? i : i / spatial);
+    const uint32_t counter = (uint32_t)bySpatial.div((int)i);  // int32: the launcher refuses n >= 2^31
     const uint32_t bits = lowbias32((counter * 0x9e3779b1u) ^ key);
     const float v = (bits >> 8) >= keepThreshold ? x[i] * keepScale : 0.f;
     out[i] = accumulate ? out[i] + v : v;
@@ -38,8 +39,11 @@ __global__ void dropoutKernel(const float* __restrict__ x, float* __restrict__ o
 void launchDropout(const LaunchEnv& env, const float* x, float* out, long long n, uint32_t seed, uint32_t step,
                    uint32_t keepThreshold, float keepScale, long long spatial, bool backward, bool accumulate) {
   if (n <= 0) return;
+  if (n >= (1LL << 31) || spatial < 1 || spatial >= (1LL << 31)) {
+    throw CudaError("dropout: tensors of 2^31 elements or more are not supported; split the batch");
+  }
   dropoutKernel<<<elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream>>>(
-      x, out, n, seed, step, env.hyper, keepThreshold, keepScale, spatial, backward && accumulate);
+      x, out, (int)n, seed, step, env.hyper, keepThreshold, keepScale, FastDiv((int32_t)spatial), backward && accumulate);
   CUDA_CHECK_LAUNCH();
 }
 

@@ -8,18 +8,29 @@
 //   avgPool2d / Backward the same two shapes, dy / (kh·kw) spread by gather.
 // Napkin math, pool2 forward at batch 512: reads 25.7 MB, writes 6.4 + 6.4 MB (out + argmax):
 // ~13 µs at 3 TB/s. Reference: src/nn/backends/ref/pool.ts; CPU loops in dev/kernels_check.cu.
+#include "fastdiv.h"
 #include "kernels.h"
 
 namespace inkling {
 namespace {
 
+// Flat index → (plane, row, col) with FastDiv (int32 indices: the launchers refuse 2^31+ elements).
+struct PlaneIndex {
+  FastDiv byW, byH;
+  __device__ __forceinline__ void split(int i, int& plane, int& row, int& col) const {
+    const int q = byW.div(i);
+    col = byW.mod(i, q);
+    plane = byH.div(q);
+    row = byH.mod(q, plane);
+  }
+};
+
 __global__ void maxPoolKernel(const float* __restrict__ x, float* __restrict__ out, int32_t* __restrict__ argmax, PoolShape s,
-                              long long total) {
+                              int total, PlaneIndex outIdx) {
   GRID_STRIDE_LOOP(o, total) {
-    const int ow = (int)(o % s.wOut);
-    const int oh = (int)((o / s.wOut) % s.hOut);
-    const long long plane = o / ((long long)s.wOut * s.hOut);
-    const float* p = x + plane * s.h * s.w;
+    int plane, oh, ow;
+    outIdx.split((int)o, plane, oh, ow);
+    const float* p = x + (long long)plane * s.h * s.w;
     float best = -INFINITY;
     int bestIndex = -1;
     for (int ky = 0; ky < s.kh; ky++)
@@ -40,17 +51,16 @@ __device__ __forceinline__ void windowRange(int i, int k, int s, int nOut, int& 
 }
 
 __global__ void maxPoolBackwardKernel(const float* __restrict__ dy, const int32_t* __restrict__ argmax, float* __restrict__ dx,
-                                      PoolShape s, long long total) {
+                                      PoolShape s, int total, PlaneIndex inIdx) {
   GRID_STRIDE_LOOP(i, total) {
-    const int iw = (int)(i % s.w);
-    const int ih = (int)((i / s.w) % s.h);
-    const long long plane = i / ((long long)s.w * s.h);
+    int plane, ih, iw;
+    inIdx.split((int)i, plane, ih, iw);
     const int self = ih * s.w + iw;
     int ohLo, ohHi, owLo, owHi;
     windowRange(ih, s.kh, s.stride, s.hOut, ohLo, ohHi);
     windowRange(iw, s.kw, s.stride, s.wOut, owLo, owHi);
     float g = 0.f;
-    const long long base = plane * s.hOut * s.wOut;
+    const long long base = (long long)plane * s.hOut * s.wOut;
     for (int oh = ohLo; oh <= ohHi; oh++)
       for (int ow = owLo; ow <= owHi; ow++) {
         const long long o = base + (long long)oh * s.wOut + ow;
@@ -60,13 +70,12 @@ __global__ void maxPoolBackwardKernel(const float* __restrict__ dy, const int32_
   }
 }
 
-__global__ void avgPoolKernel(const float* __restrict__ x, float* __restrict__ out, PoolShape s, long long total) {
+__global__ void avgPoolKernel(const float* __restrict__ x, float* __restrict__ out, PoolShape s, int total, PlaneIndex outIdx) {
   const float inv = 1.f / (float)(s.kh * s.kw);
   GRID_STRIDE_LOOP(o, total) {
-    const int ow = (int)(o % s.wOut);
-    const int oh = (int)((o / s.wOut) % s.hOut);
-    const long long plane = o / ((long long)s.wOut * s.hOut);
-    const float* p = x + plane * s.h * s.w;
+    int plane, oh, ow;
+    outIdx.split((int)o, plane, oh, ow);
+    const float* p = x + (long long)plane * s.h * s.w;
     float sum = 0.f;
     for (int ky = 0; ky < s.kh; ky++)
       for (int kx = 0; kx < s.kw; kx++) sum += p[(oh * s.stride + ky) * s.w + ow * s.stride + kx];
@@ -74,50 +83,56 @@ __global__ void avgPoolKernel(const float* __restrict__ x, float* __restrict__ o
   }
 }
 
-__global__ void avgPoolBackwardKernel(const float* __restrict__ dy, float* __restrict__ dx, PoolShape s, long long total) {
+__global__ void avgPoolBackwardKernel(const float* __restrict__ dy, float* __restrict__ dx, PoolShape s, int total, PlaneIndex inIdx) {
   const float inv = 1.f / (float)(s.kh * s.kw);
   GRID_STRIDE_LOOP(i, total) {
-    const int iw = (int)(i % s.w);
-    const int ih = (int)((i / s.w) % s.h);
-    const long long plane = i / ((long long)s.w * s.h);
+    int plane, ih, iw;
+    inIdx.split((int)i, plane, ih, iw);
     int ohLo, ohHi, owLo, owHi;
     windowRange(ih, s.kh, s.stride, s.hOut, ohLo, ohHi);
     windowRange(iw, s.kw, s.stride, s.wOut, owLo, owHi);
     float g = 0.f;
-    const long long base = plane * s.hOut * s.wOut;
+    const long long base = (long long)plane * s.hOut * s.wOut;
     for (int oh = ohLo; oh <= ohHi; oh++)
       for (int ow = owLo; ow <= owHi; ow++) g += dy[base + (long long)oh * s.wOut + ow];
     dx[i] = g * inv;
   }
 }
 
+int checkedTotal(long long total) {
+  if (total >= (1LL << 31)) throw CudaError("pooling: tensors of 2^31 elements or more are not supported; split the batch");
+  return (int)total;
+}
+PlaneIndex outIndex(const PoolShape& s) { return PlaneIndex{FastDiv(s.wOut), FastDiv(s.hOut)}; }
+PlaneIndex inIndex(const PoolShape& s) { return PlaneIndex{FastDiv(s.w), FastDiv(s.h)}; }
+
 }  // namespace
 
 void launchMaxPool2d(const LaunchEnv& env, const float* x, float* out, int32_t* argmax, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.hOut * s.wOut;
   if (total <= 0) return;
-  maxPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, argmax, s, total);
+  maxPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, argmax, s, checkedTotal(total), outIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 
 void launchMaxPool2dBackward(const LaunchEnv& env, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.h * s.w;
   if (total <= 0) return;
-  maxPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, argmax, dx, s, total);
+  maxPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, argmax, dx, s, checkedTotal(total), inIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 
 void launchAvgPool2d(const LaunchEnv& env, const float* x, float* out, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.hOut * s.wOut;
   if (total <= 0) return;
-  avgPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, s, total);
+  avgPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, s, checkedTotal(total), outIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 
 void launchAvgPool2dBackward(const LaunchEnv& env, const float* dy, float* dx, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.h * s.w;
   if (total <= 0) return;
-  avgPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, dx, s, total);
+  avgPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, dx, s, checkedTotal(total), inIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 
