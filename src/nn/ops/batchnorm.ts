@@ -10,20 +10,16 @@
 //   dγ = Σ dy·x̂,  x̂ = (x − rm)·invStd = batchNormInference(x, 1, 0, rm, rv)
 //   dβ = Σ dy
 
-import type { Activation, BatchNormParams, DeviceBuffer } from '../backend.ts';
+import type { Activation, BatchNormParams } from '../backend.ts';
 import { needsGrad, recordOp } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
-import { fmt, requireF32, requireSameBackend, requireShape } from './checks.ts';
+import { f32, fmt, requireF32, requireSameBackend, requireShape } from './checks.ts';
 
 export interface BatchNormOptions {
   training: boolean;
   momentum?: number;
   eps?: number;
   activation?: Activation;
-}
-
-function f32(t: Tensor): DeviceBuffer<'f32'> {
-  return t.buffer as DeviceBuffer<'f32'>;
 }
 
 export function batchNorm(

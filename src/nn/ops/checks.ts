@@ -1,6 +1,7 @@
 // Shape and dtype checks shared by the ops: bad input fails here, before any kernel, with the
 // op's name and what to change.
 
+import type { DeviceBuffer } from '../backend.ts';
 import type { Tensor } from '../tensor.ts';
 
 export function fmt(shape: readonly number[]): string {
@@ -40,4 +41,9 @@ export function requireSameBackend(op: string, a: Tensor, b: Tensor | null): voi
   if (b !== null && b.backend !== a.backend) {
     throw new Error(`${op}: tensors live on different backends (${a.backend.name} and ${b.backend.name}); move one first`);
   }
+}
+
+/** A tensor's buffer as f32 (ops check the dtype first). */
+export function f32(t: Tensor): DeviceBuffer<'f32'> {
+  return t.buffer as DeviceBuffer<'f32'>;
 }

@@ -3,19 +3,15 @@
 // dx = conv2dBackwardInput(dy, w), dw/db = conv2dBackwardWeight(x, dy) — each with the kernels'
 // accumulate flag, so a gradient that already holds a contribution is added to in the same pass.
 
-import { convOutputSize, type Activation, type Conv2dParams, type DeviceBuffer } from '../backend.ts';
+import { convOutputSize, type Activation, type Conv2dParams } from '../backend.ts';
 import { needsGrad, recordOp } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
-import { fmt, requireRank, requireSameBackend, requireShape } from './checks.ts';
+import { f32, fmt, requireRank, requireSameBackend, requireShape } from './checks.ts';
 
 export interface Conv2dOptions {
   stride?: number;
   pad?: number;
   activation?: Activation;
-}
-
-function f32(t: Tensor): DeviceBuffer<'f32'> {
-  return t.buffer as DeviceBuffer<'f32'>;
 }
 
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {

@@ -1,14 +1,9 @@
 // Elementwise ops over tensors of one shape (no broadcasting: the contract's binary kernel takes
 // equal lengths). out = a ∘ b; gradients: add → (gy, gy), sub → (gy, −gy), mul → (gy·b, gy·a).
 
-import type { DeviceBuffer } from '../backend.ts';
 import { needsGrad, recordOp } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
-import { requireF32, requireSameBackend, requireSameShape } from './checks.ts';
-
-function f32(t: Tensor): DeviceBuffer<'f32'> {
-  return t.buffer as DeviceBuffer<'f32'>;
-}
+import { f32, requireF32, requireSameBackend, requireSameShape } from './checks.ts';
 
 export function add(a: Tensor, b: Tensor): Tensor {
   requireSameShape('add', a, b);

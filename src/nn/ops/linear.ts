@@ -5,17 +5,13 @@
 //   db [out]    = Σ_rows dy
 // all through matmul/channelSum with their accumulate flags.
 
-import type { Activation, DeviceBuffer } from '../backend.ts';
+import type { Activation } from '../backend.ts';
 import { needsGrad, recordOp } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
-import { fmt, requireF32, requireRank, requireSameBackend, requireShape } from './checks.ts';
+import { f32, fmt, requireF32, requireRank, requireSameBackend, requireShape } from './checks.ts';
 
 export interface LinearOptions {
   activation?: Activation;
-}
-
-function f32(t: Tensor): DeviceBuffer<'f32'> {
-  return t.buffer as DeviceBuffer<'f32'>;
 }
 
 export function linear(x: Tensor, w: Tensor, b: Tensor | null, opts: LinearOptions = {}): Tensor {

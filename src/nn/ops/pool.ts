@@ -2,19 +2,15 @@
 // maxPool2d keeps the argmax (i32, one per output) for its backward; the backward kernels write dx
 // whole (dx = 0, then scatter), so an input that already holds a gradient gets a temp + axpy.
 
-import { poolOutputSize, type DeviceBuffer, type Pool2dParams } from '../backend.ts';
+import { poolOutputSize, type Pool2dParams } from '../backend.ts';
 import { needsGrad, recordOp } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
-import { fmt, requireRank } from './checks.ts';
+import { f32, fmt, requireRank } from './checks.ts';
 
 export interface Pool2dOptions {
   kernel: number;
   /** Defaults to the kernel size (PyTorch's default). */
   stride?: number;
-}
-
-function f32(t: Tensor): DeviceBuffer<'f32'> {
-  return t.buffer as DeviceBuffer<'f32'>;
 }
 
 function params(op: string, x: Tensor, kh: number, kw: number, stride: number): { p: Pool2dParams; shape: number[] } {

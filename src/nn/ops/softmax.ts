@@ -10,11 +10,7 @@
 import type { Backend, CrossEntropyParams, DeviceBuffer } from '../backend.ts';
 import { needsGrad, recordOp, type BackwardContext } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
-import { fmt, requireF32 } from './checks.ts';
-
-function f32(t: Tensor): DeviceBuffer<'f32'> {
-  return t.buffer as DeviceBuffer<'f32'>;
-}
+import { f32, fmt, requireF32 } from './checks.ts';
 
 function rowsCols(op: string, x: Tensor): { rows: number; cols: number } {
   requireF32(op, 'x', x);
