@@ -3,9 +3,9 @@
 # left): on a GPU machine, run the webgpu backend on the card's own Vulkan driver through Dawn.
 #   1. adapter   which adapter Dawn picks with backend=vulkan (must not be lavapipe on a GPU box)
 #   2. table     the whole conformance table on webgpu against ref (test/webgpu/run-table.ts)
-#   3. tests     test/webgpu/backend.test.ts (large-shape GEMM paths, dropout mask, pooling...)
-#   4. train     seed CNN training samples/s at batch 128 and 512 (bench:train, webgpu only; the
+#   3. train     seed CNN training samples/s at batch 128 and 512 (bench:train, webgpu only; the
 #                PyTorch-on-the-same-card baseline is stage 4 of gpu-check.sh)
+#   4. tests     test/webgpu/backend.test.ts (large-shape GEMM paths, dropout mask, pooling...)
 #   5. kernels   bench:kernels on webgpu at batch 64 (wall time per kernel)
 # Ends with two summary lines (gpu-check.sh shows the last two). Logs in $OUT/gpu-check/webgpu-*.
 # Run alone: `bash scripts/gpu-check-webgpu.sh` (GPU_CHECK_WEBGPU_BUDGET_S, default 95).
@@ -47,14 +47,12 @@ if [ "$ADAPTER" -ne 0 ] && [ "$ADAPTER" -ne 2 ]; then
   exit 1
 fi
 
-# 2. conformance table, 3. webgpu tests
+# 2. conformance table, 3. training throughput, 4. webgpu tests, 5. kernels
 run table 40 node --import tsx test/webgpu/run-table.ts
 TABLE=$?
-run tests 30 npx tap --reporter=terse --disable-coverage test/webgpu/backend.test.ts
-TESTS=$?
-
-# 4. training throughput, 5. kernels
 run train 45 npm run bench:train -- --backend webgpu --batches 128,512 --blocks 3 --steps 5 --no-pytorch
+run tests 45 npx tap --reporter=tap --disable-coverage test/webgpu/backend.test.ts
+TESTS=$?
 run kernels 30 npm run bench:kernels -- --backend webgpu --batch 64 --min-ms 30
 
 TABLE_LINE=$(grep -m1 'webgpu conformance:' "$LOGS/webgpu-table.log" || echo "table did not finish")
