@@ -9,6 +9,9 @@
 // - Kernels never allocate buffers the caller has to know about; outputs are passed in. An output
 //   never aliases an input unless a kernel says so (the optimizer steps update in place).
 // - `accumulate: true` means out += result (gradient accumulation); otherwise out = result.
+// - `free` may be called while kernels that read or write the buffer are still queued: the backend
+//   keeps the memory alive (or reuses it only in stream order) until that work has run. The tensor
+//   layer frees temporaries right after enqueuing their last use.
 // - Semantics match PyTorch's (noted per kernel), so that weights and results carry over.
 // The math below is the specification; `ref` is its literal transcription and the oracle.
 
