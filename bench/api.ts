@@ -1,0 +1,173 @@
+// npm run bench:api  — the service under load on loopback (issue 4's benchmark).
+//
+// A canvas-like 280x280 RGBA PNG (a "7" in black strokes on transparency, as a browser's
+// canvas.toBlob exports it) is POSTed as a raw image/png body:
+//   c1:  one connection, sequential requests for BENCH_SECONDS (default 5): p50 / p99 latency,
+//        measured per request with hrtime (sub-millisecond, unlike autocannon's integer ms);
+//   c16, c64: autocannon with 16 and 64 connections: requests per second.
+// Every prediction is logged: the server writes each row to PostgreSQL (batched multi-row inserts,
+// durable cluster, fsync on). Afterwards the server is stopped gracefully and the table is
+// counted: it must hold one row per successful (201) request.
+// The server runs in a child process (this file with --serve) so the load generator does not share
+// its event loop. Database: DATABASE_URL, else a fresh local cluster in a temp dir. Model: the one
+// under models/ (INKLING_MODEL_DIR), else a random-weight seed CNN (same cost per image), noted.
+// Rate limiting is off (INKLING_RATE_LIMIT=0) and the log level is warn.
+// Ends with:  api c1: p50 1.9 ms, p99 4.1 ms  /  api c16: 1430 req/s  /  api c64: ...
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import sharp from 'sharp';
+import { sql } from 'slonik';
+import { z } from 'zod';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+
+async function serveChild(): Promise<void> {
+  const { loadConfig } = await import('../src/server/config.ts');
+  const { startServer } = await import('../src/server/server.ts');
+  const server = await startServer({ ...loadConfig(), port: 0, rateLimit: 0, logLevel: 'warn' });
+  process.stdout.write(`READY ${server.url}\n`);
+  process.once('SIGTERM', () => {
+    void server.close().then(() => process.exit(0));
+  });
+}
+
+function canvasPng(): Promise<Buffer> {
+  const w = 280;
+  const h = 280;
+  const rgba = Buffer.alloc(w * h * 4);
+  const segs = [[80, 60, 200, 60], [200, 60, 120, 230]];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let d = Infinity;
+      for (const [x0, y0, x1, y1] of segs) {
+        const dx = x1 - x0;
+        const dy = y1 - y0;
+        const tt = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy)));
+        d = Math.min(d, Math.hypot(x - x0 - tt * dx, y - y0 - tt * dy));
+      }
+      rgba[(y * w + x) * 4 + 3] = Math.round(Math.max(0, Math.min(1, 9 - d + 0.5)) * 255);
+    }
+  }
+  return sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function sequential(url: string, body: Buffer, ms: number): Promise<{ latencies: number[]; ok: number; failed: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL('/api/predictions?source=canvas', url);
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'image/png', 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    latencies.push(performance.now() - t0);
+    if (status === 201) ok++;
+    else failed++;
+  }
+  agent.destroy();
+  return { latencies, ok, failed };
+}
+
+async function cannon(url: string, body: Buffer, connections: number): Promise<{ rps: number; ok: number; other: number }> {
+  const r = await autocannon({
+    url: `${url}/api/predictions?source=canvas`,
+    method: 'POST',
+    headers: { 'content-type': 'image/png' },
+    body,
+    connections,
+    duration: seconds,
+  });
+  const ok = r['2xx'];
+  return { rps: ok / seconds, ok, other: r.non2xx + r.errors + r.timeouts };
+}
+
+async function main(): Promise<void> {
+  const { startLocalPostgres } = await import('../src/server/db/local-postgres.ts');
+  const { connectPool } = await import('../src/server/db/pool.ts');
+  const { migrate } = await import('../src/server/db/migrate.ts');
+  const { findModelDir } = await import('../src/server/model.ts');
+  let modelDir = process.env.INKLING_MODEL_DIR ?? 'models';
+  let modelNote = '';
+  try {
+    modelDir = findModelDir(modelDir);
+  } catch {
+    const { makeTestModelDir } = await import('../test/server/helpers.ts');
+    modelDir = await makeTestModelDir();
+    modelNote = ' (no trained model under models/: random-weight seed CNN, same cost per image)';
+  }
+  let dbUrl = process.env.DATABASE_URL;
+  let local: Awaited<ReturnType<typeof startLocalPostgres>> | null = null;
+  let tmp = '';
+  if (!dbUrl) {
+    tmp = mkdtempSync(join(tmpdir(), 'inkling-bench-'));
+    chmodSync(tmp, 0o755);
+    local = await startLocalPostgres({ dataDir: join(tmp, 'pg') });
+    dbUrl = local.url;
+  }
+  const pool = await connectPool(dbUrl);
+  await migrate(pool);
+  const countRows = () => pool.oneFirst(sql.type(z.object({ n: z.number().int() }))`SELECT count(*)::int AS n FROM predictions`);
+  const before = await countRows();
+
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], {
+    env: { ...process.env, DATABASE_URL: dbUrl, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(tmp || tmpdir(), 'bench-spool'), INKLING_RATE_LIMIT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /READY (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  const body = await canvasPng();
+  console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${seconds} s per phase`);
+
+  const warm = await sequential(url, body, 1000); // warm-up (JIT, pool, pages); logged too
+  const c1 = await sequential(url, body, seconds * 1000);
+  const sorted = [...c1.latencies].sort((a, b) => a - b);
+  const c16 = await cannon(url, body, 16);
+  const c64 = await cannon(url, body, 64);
+
+  // Server-side count of answered predictions (201s, including any whose client hung up when a
+  // phase ended): the table must hold exactly this many new rows.
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const answered = [...metrics.matchAll(/^inkling_predictions_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  const after = await countRows();
+  await pool.end();
+  if (local) await local.stop();
+  if (tmp && existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+
+  const seen = warm.ok + c1.ok + c16.ok + c64.ok;
+  console.log(`warm-up: ${warm.ok} ok; c1: ${c1.ok} ok, ${c1.failed} failed; c16: ${c16.ok} ok, ${c16.other} other; c64: ${c64.ok} ok, ${c64.other} other`);
+  console.log(`db rows: ${after - before} new; server answered ${answered} predictions (201); clients saw ${seen} before each phase's cut-off`);
+  const logsOk = after - before === answered && answered >= seen && warm.failed + c1.failed + c16.other + c64.other === 0;
+  console.log(logsOk ? 'db check: one row per successful request: OK' : 'db check: FAILED (rows missing or requests failed)');
+  console.log(`api c1: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`);
+  console.log(`api c16: ${Math.round(c16.rps)} req/s`);
+  console.log(`api c64: ${Math.round(c64.rps)} req/s`);
+  if (!logsOk) process.exitCode = 1;
+}
+
+if (process.argv.includes('--serve')) await serveChild();
+else await main();
