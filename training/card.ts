@@ -28,6 +28,8 @@ export interface Recipe {
   batch: number;
   epochs: number;
   labelSmoothing: number;
+  /** false: train without the dropout layers (short runs converge faster). */
+  dropout: boolean;
   augmentPreset: string;
   augment: AugmentConfig;
 }

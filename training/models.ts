@@ -3,12 +3,22 @@
 import type { Backend } from '../src/nn/backend.ts';
 import type { Module } from '../src/nn/modules/module.ts';
 import { createSeedCnn } from '../src/nn/models/seed-cnn.ts';
+import { Sequential } from '../src/nn/modules/sequential.ts';
+import { Dropout, Dropout2d } from '../src/nn/modules/simple.ts';
 
 export interface ModelSpec {
   name: string;
   /** One line for the card and `--help`. */
   description: string;
-  create(backend: Backend, seed: number): Module;
+  /** `dropout: false` leaves the dropout layers out (they hold no weights, so the state_dict and
+   *  the init are unchanged): a training-recipe choice for very short runs. */
+  create(backend: Backend, seed: number, opts?: { dropout?: boolean }): Module;
+}
+
+/** The same network without its Dropout/Dropout2d layers (same names, same weights). */
+function withoutDropout(model: Sequential): Sequential {
+  const kept = model.namedChildren().filter(([, m]) => !(m instanceof Dropout || m instanceof Dropout2d));
+  return new Sequential(model.backend, kept);
 }
 
 export const MODELS: Record<string, ModelSpec> = {
@@ -16,7 +26,10 @@ export const MODELS: Record<string, ModelSpec> = {
     name: 'seed-cnn',
     description:
       'conv3x3(1->32,pad1)+BN+ReLU+maxpool2, conv3x3(32->64,pad1)+BN+ReLU+maxpool2, dropout2d 0.25, flatten 3136, linear 128+ReLU, dropout 0.5, linear 10',
-    create: (backend, seed) => createSeedCnn(backend, { seed }),
+    create: (backend, seed, opts) => {
+      const model = createSeedCnn(backend, { seed });
+      return opts?.dropout === false ? withoutDropout(model) : model;
+    },
   },
 };
 

@@ -26,9 +26,8 @@ import { SGD } from '../src/nn/optim/sgd.ts';
 import { loadModuleWeights, readSafetensors, saveModule, writeSafetensors } from '../src/nn/safetensors.ts';
 import { Tensor } from '../src/nn/tensor.ts';
 import { MNIST_MEAN, MNIST_STD } from '../src/preprocess/frame.ts';
-import { Augmenter } from './augment/augmenter.ts';
 import { CARD_FORMAT, gitInfo, type EpochRecord, type ModelCard, type Recipe, WEIGHTS_FILE, writeCard } from './card.ts';
-import { allocBatch, Batcher } from './data/batcher.ts';
+import { createBatchSource } from './data/batch-source.ts';
 import { CLASSES, type DigitSet, IMAGE_SIDE, loadMnist, type MnistSplits, sliceSet, SPLIT_DESCRIPTION } from './data/mnist.ts';
 import { classificationMetrics } from './metrics.ts';
 import { dropoutSteps, modelSpec, setDropoutSteps } from './models.ts';
@@ -53,6 +52,8 @@ export interface TrainOptions {
   validationLimit?: number;
   /** Stop after this many epochs (of recipe.epochs), leaving a checkpoint --resume continues. */
   stopAfterEpochs?: number;
+  /** 1: assemble batches in a worker thread, overlapping the step; 0: inline. Default 1. */
+  dataWorkers?: number;
   /** Steps between reads of the on-device loss/accuracy sums (the progress bar's refresh). */
   logEvery: number;
   /** The command line, stored in the card. */
@@ -71,6 +72,8 @@ export interface TrainResult {
   outDir: string;
   /** Mean share of wall time spent in the data pipeline over the run's epochs. */
   dataShare: number;
+  /** All planned epochs are done (not stopped by stopAfterEpochs). */
+  finished: boolean;
 }
 
 export interface ResumeState {
@@ -147,13 +150,15 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const valSet = subset(data.validation, opts.validationLimit);
   const backend = await createBackend(opts.backend, opts.threads !== undefined ? { threads: opts.threads } : undefined);
   const spec = modelSpec(opts.model);
-  const model = spec.create(backend, opts.seed);
+  const model = spec.create(backend, opts.seed, { dropout: recipe.dropout });
   const optimizer = makeOptimizer(model, recipe);
 
-  const augmenter = new Augmenter(recipe.augment, opts.seed);
-  const batcher = new Batcher(trainSet, { batchSize: recipe.batch, shuffle: true, seed: opts.seed, dropLast: true, augmenter });
-  const stepsPerEpoch = batcher.batchesPerEpoch;
-  const schedule = { ...recipe.schedule, totalSteps: recipe.epochs * stepsPerEpoch, warmupSteps: Math.round(recipe.warmupEpochs * stepsPerEpoch) };
+  const source = createBatchSource(opts.dataWorkers ?? 1, { set: trainSet, batchSize: recipe.batch, seed: opts.seed, augment: recipe.augment });
+  const stepsPerEpoch = source.batchesPerEpoch;
+  // Fractional epochs (--epochs 1.5) end part-way through the last epoch.
+  const totalSteps = Math.max(1, Math.round(recipe.epochs * stepsPerEpoch));
+  const epochCount = Math.ceil(totalSteps / stepsPerEpoch);
+  const schedule = { ...recipe.schedule, totalSteps, warmupSteps: Math.round(recipe.warmupEpochs * stepsPerEpoch) };
 
   let history: EpochRecord[] = [];
   let startEpoch = 0;
@@ -176,10 +181,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 
   log(`training ${opts.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${backend.name}: ${backend.device}`);
-  log(`data: ${trainSet.count} train / ${valSet.count} validation, batch ${recipe.batch}, ${stepsPerEpoch} steps per epoch, augment ${recipe.augmentPreset}`);
-  log(`recipe: ${recipe.optimizer} lr ${recipe.lr} wd ${recipe.weightDecay}, ${recipe.schedule.name} schedule, label smoothing ${recipe.labelSmoothing}, ${recipe.epochs} epochs, seed ${opts.seed}`);
+  log(`data: ${trainSet.count} train / ${valSet.count} validation, batch ${recipe.batch}, ${stepsPerEpoch} steps per epoch, augment ${recipe.augmentPreset}, batches ${(opts.dataWorkers ?? 1) > 0 ? 'from a worker thread' : 'inline'}`);
+  log(`recipe: ${recipe.optimizer} lr ${recipe.lr} wd ${recipe.weightDecay}, ${recipe.schedule.name} schedule, label smoothing ${recipe.labelSmoothing}, dropout ${recipe.dropout ? 'on' : 'off'}, ${recipe.epochs} epochs, seed ${opts.seed}`);
 
-  const host = allocBatch(recipe.batch);
   const x = Tensor.empty(backend, [recipe.batch, 1, IMAGE_SIDE, IMAGE_SIDE]);
   const y = Tensor.empty(backend, [recipe.batch], 'i32');
   const metrics = new RunningMetrics(backend);
@@ -190,138 +194,142 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let shareSum = 0;
 
   model.train();
-  const endEpoch = Math.min(recipe.epochs, opts.stopAfterEpochs ?? recipe.epochs);
-  for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
-    batcher.startEpoch(epoch);
-    metrics.reset();
-    const progress = new EpochProgress(out, epoch + 1, recipe.epochs, stepsPerEpoch);
-    const lrTrace: number[] = [];
-    let dataMs = 0;
-    let snap = { step: 0, samples: 0, loss: NaN, accuracy: NaN };
-    for (let b = 0; b < stepsPerEpoch; b++) {
-      const t0 = performance.now();
-      batcher.fill(b, host);
-      dataMs += performance.now() - t0;
-      backend.upload(x.buffer as DeviceBuffer<'f32'>, host.images);
-      backend.upload(y.buffer as DeviceBuffer<'i32'>, host.labels);
+  const endEpoch = Math.min(epochCount, opts.stopAfterEpochs ?? epochCount);
+  try {
+    for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
+      source.startEpoch(epoch);
+      source.waitMs = 0;
+      metrics.reset();
+      const steps = Math.min(stepsPerEpoch, totalSteps - epoch * stepsPerEpoch);
+      const progress = new EpochProgress(out, epoch + 1, epochCount, steps);
+      const lrTrace: number[] = [];
+      let snap = { step: 0, samples: 0, loss: NaN, accuracy: NaN };
+      for (let b = 0; b < steps; b++) {
+        const host = await source.get(b);
+        backend.upload(x.buffer as DeviceBuffer<'f32'>, host.images);
+        backend.upload(y.buffer as DeviceBuffer<'i32'>, host.labels);
 
-      const lr = lrAt(schedule, globalStep);
-      optimizer.lr = lr;
-      if (recipe.cycleMomentum && schedule.name === 'onecycle') setMomentum(optimizer, recipe, momentumAt(schedule, globalStep));
-      if (lrTrace.length < LR_SAMPLES_PER_EPOCH && b >= (lrTrace.length * stepsPerEpoch) / LR_SAMPLES_PER_EPOCH) lrTrace.push(lr);
+        const lr = lrAt(schedule, globalStep);
+        optimizer.lr = lr;
+        if (recipe.cycleMomentum && schedule.name === 'onecycle') setMomentum(optimizer, recipe, momentumAt(schedule, globalStep));
+        if (lrTrace.length < LR_SAMPLES_PER_EPOCH && b >= (lrTrace.length * steps) / LR_SAMPLES_PER_EPOCH) lrTrace.push(lr);
 
-      tidy(() => {
-        optimizer.zeroGrad();
-        const logits = model.forward(x);
-        const loss = F.softmaxCrossEntropy(logits, y, { labelSmoothing: recipe.labelSmoothing });
-        metrics.add(loss, logits, y);
-        loss.backward();
-        optimizer.step();
-      });
-      globalStep++;
+        tidy(() => {
+          optimizer.zeroGrad();
+          const logits = model.forward(x);
+          const loss = F.softmaxCrossEntropy(logits, y, { labelSmoothing: recipe.labelSmoothing });
+          metrics.add(loss, logits, y);
+          loss.backward();
+          optimizer.step();
+        });
+        globalStep++;
 
-      if ((b + 1) % opts.logEvery === 0 || b === stepsPerEpoch - 1) {
-        const m = await metrics.read();
-        snap = { step: b + 1, samples: m.samples, loss: m.loss, accuracy: m.accuracy };
-        if (b < stepsPerEpoch - 1) progress.update(snap);
+        if ((b + 1) % opts.logEvery === 0 || b === steps - 1) {
+          const m = await metrics.read();
+          snap = { step: b + 1, samples: m.samples, loss: m.loss, accuracy: m.accuracy };
+          if (b < steps - 1) progress.update(snap);
+        }
       }
+      const trainSeconds = progress.elapsedSeconds;
+      const dataShare = source.waitMs / 1000 / trainSeconds;
+      shareSum += dataShare;
+
+      // Validation (eval mode, on the held-out 5,000).
+      const valLogits = await predictLogits(model, backend, valSet);
+      const val = classificationMetrics(valLogits, valSet.labels, CLASSES);
+      const improved = val.accuracy > best.accuracy || (val.accuracy === best.accuracy && val.nll < best.loss);
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        trainLoss: snap.loss,
+        trainAccuracy: snap.accuracy,
+        valLoss: val.nll,
+        valAccuracy: val.accuracy,
+        lrTrace,
+        seconds: trainSeconds,
+        samplesPerSecond: snap.samples / trainSeconds,
+        dataShare,
+      };
+      history.push(record);
+      progress.finish(snap, `val loss ${val.nll.toFixed(4)}  val acc ${(100 * val.accuracy).toFixed(2)}%  ${formatDuration(trainSeconds)}  data ${(100 * dataShare).toFixed(1)}%${improved ? '  *best' : ''}`);
+
+      // Checkpoints: best weights, then last weights + resume state (each written atomically).
+      const metadata = { format: 'pt', architecture: opts.model, epoch: String(epoch + 1) };
+      if (improved) {
+        best = { epoch: epoch + 1, accuracy: val.accuracy, loss: val.nll, ece: val.ece };
+        await saveModule(model, join(opts.out, WEIGHTS_FILE), metadata);
+      }
+      await saveModule(model, join(opts.out, LAST_WEIGHTS), metadata);
+      const optState = await optimizer.stateDict();
+      await writeSafetensors(join(opts.out, RESUME_OPTIMIZER), optState.tensors as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>);
+      const elapsedSeconds = priorSeconds + (performance.now() - wallStart) / 1000;
+      const resume: ResumeState = {
+        format: 'inkling-resume/1',
+        model: opts.model,
+        seed: opts.seed,
+        recipe,
+        backend: backend.name,
+        trainLimit: opts.trainLimit ?? null,
+        validationLimit: opts.validationLimit ?? null,
+        epochsCompleted: epoch + 1,
+        globalStep,
+        dropoutSteps: dropoutSteps(model),
+        optimizer: { type: optState.type, hyper: optState.hyper, steps: optState.steps },
+        best,
+        history,
+        elapsedSeconds,
+        created,
+        commands,
+      };
+      const resumePath = join(opts.out, RESUME_FILE);
+      writeFileSync(`${resumePath}.tmp`, `${JSON.stringify(resume)}\n`);
+      renameSync(`${resumePath}.tmp`, resumePath);
+
+      card = {
+        format: CARD_FORMAT,
+        name: opts.out.split('/').filter(Boolean).pop() ?? opts.model,
+        version: `${opts.model}@${(git?.commit ?? 'nogit').slice(0, 7)}-${created.slice(0, 10)}`,
+        architecture: opts.model,
+        architectureDetail: spec.description,
+        parameters: model.parameterCount(),
+        weights: WEIGHTS_FILE,
+        input: { shape: [1, 28, 28], mean: MNIST_MEAN, std: MNIST_STD, framing: 'src/preprocess/frame.ts frameDigit: fit in 20x20 keeping aspect ratio, centre of mass at (14,14) in 28x28' },
+        classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+        temperature: 1,
+        calibration: null,
+        data: {
+          ...SPLIT_DESCRIPTION,
+          train: opts.trainLimit ? `first ${trainSet.count} of ${SPLIT_DESCRIPTION.train}` : SPLIT_DESCRIPTION.train,
+          validation: opts.validationLimit ? `first ${valSet.count} of ${SPLIT_DESCRIPTION.validation}` : SPLIT_DESCRIPTION.validation,
+          trainSamples: trainSet.count,
+          validationSamples: valSet.count,
+        },
+        recipe: { ...recipe, schedule },
+        seed: opts.seed,
+        backend: backend.name,
+        device: backend.device,
+        threads: opts.threads ?? null,
+        training: { epochsCompleted: epoch + 1, bestEpoch: best.epoch, durationSeconds: elapsedSeconds, history, command: commands.join(' && ') },
+        validation: { count: valSet.count, accuracy: best.accuracy, nll: best.loss, ece: best.ece },
+        test: null,
+        git,
+        created,
+        updated: new Date().toISOString(),
+      };
+      writeCard(opts.out, card);
     }
-    const trainSeconds = progress.elapsedSeconds;
-    const dataShare = dataMs / 1000 / trainSeconds;
-    shareSum += dataShare;
-
-    // Validation (eval mode, on the held-out 5,000).
-    const valLogits = await predictLogits(model, backend, valSet);
-    const val = classificationMetrics(valLogits, valSet.labels, CLASSES);
-    const improved = val.accuracy > best.accuracy || (val.accuracy === best.accuracy && val.nll < best.loss);
-    const record: EpochRecord = {
-      epoch: epoch + 1,
-      trainLoss: snap.loss,
-      trainAccuracy: snap.accuracy,
-      valLoss: val.nll,
-      valAccuracy: val.accuracy,
-      lrTrace,
-      seconds: trainSeconds,
-      samplesPerSecond: snap.samples / trainSeconds,
-      dataShare,
-    };
-    history.push(record);
-    progress.finish(snap, `val loss ${val.nll.toFixed(4)}  val acc ${(100 * val.accuracy).toFixed(2)}%  ${formatDuration(trainSeconds)}  data ${(100 * dataShare).toFixed(1)}%${improved ? '  *best' : ''}`);
-
-    // Checkpoints: best weights, then last weights + resume state (each written atomically).
-    const metadata = { format: 'pt', architecture: opts.model, epoch: String(epoch + 1) };
-    if (improved) {
-      best = { epoch: epoch + 1, accuracy: val.accuracy, loss: val.nll, ece: val.ece };
-      await saveModule(model, join(opts.out, WEIGHTS_FILE), metadata);
-    }
-    await saveModule(model, join(opts.out, LAST_WEIGHTS), metadata);
-    const optState = await optimizer.stateDict();
-    await writeSafetensors(join(opts.out, RESUME_OPTIMIZER), optState.tensors as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>);
-    const elapsedSeconds = priorSeconds + (performance.now() - wallStart) / 1000;
-    const resume: ResumeState = {
-      format: 'inkling-resume/1',
-      model: opts.model,
-      seed: opts.seed,
-      recipe,
-      backend: backend.name,
-      trainLimit: opts.trainLimit ?? null,
-      validationLimit: opts.validationLimit ?? null,
-      epochsCompleted: epoch + 1,
-      globalStep,
-      dropoutSteps: dropoutSteps(model),
-      optimizer: { type: optState.type, hyper: optState.hyper, steps: optState.steps },
-      best,
-      history,
-      elapsedSeconds,
-      created,
-      commands,
-    };
-    const resumePath = join(opts.out, RESUME_FILE);
-    writeFileSync(`${resumePath}.tmp`, `${JSON.stringify(resume)}\n`);
-    renameSync(`${resumePath}.tmp`, resumePath);
-
-    card = {
-      format: CARD_FORMAT,
-      name: opts.out.split('/').filter(Boolean).pop() ?? opts.model,
-      version: `${opts.model}@${(git?.commit ?? 'nogit').slice(0, 7)}-${created.slice(0, 10)}`,
-      architecture: opts.model,
-      architectureDetail: spec.description,
-      parameters: model.parameterCount(),
-      weights: WEIGHTS_FILE,
-      input: { shape: [1, 28, 28], mean: MNIST_MEAN, std: MNIST_STD, framing: 'src/preprocess/frame.ts frameDigit: fit in 20x20 keeping aspect ratio, centre of mass at (14,14) in 28x28' },
-      classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-      temperature: 1,
-      calibration: null,
-      data: {
-        ...SPLIT_DESCRIPTION,
-        train: opts.trainLimit ? `first ${trainSet.count} of ${SPLIT_DESCRIPTION.train}` : SPLIT_DESCRIPTION.train,
-        validation: opts.validationLimit ? `first ${valSet.count} of ${SPLIT_DESCRIPTION.validation}` : SPLIT_DESCRIPTION.validation,
-        trainSamples: trainSet.count,
-        validationSamples: valSet.count,
-      },
-      recipe: { ...recipe, schedule },
-      seed: opts.seed,
-      backend: backend.name,
-      device: backend.device,
-      threads: opts.threads ?? null,
-      training: { epochsCompleted: epoch + 1, bestEpoch: best.epoch, durationSeconds: elapsedSeconds, history, command: commands.join(' && ') },
-      validation: { count: valSet.count, accuracy: best.accuracy, nll: best.loss, ece: best.ece },
-      test: null,
-      git,
-      created,
-      updated: new Date().toISOString(),
-    };
-    writeCard(opts.out, card);
+  } finally {
+    // Always stop the batch worker, or it keeps the process alive after an error.
+    await source.close();
   }
 
-  if (card === null) throw new Error(`nothing to train: the checkpoint already completed ${startEpoch} of ${recipe.epochs} epochs (or --stop-after is not past it)`);
+  if (card === null) throw new Error(`nothing to train: the checkpoint already completed ${startEpoch} of ${epochCount} epochs (or --stop-after is not past it)`);
   writeChart(opts.out, 'training-curves', trainingCurvesChart(history, `${opts.model} · ${recipe.optimizer} ${recipe.schedule.name} lr ${recipe.lr} · batch ${recipe.batch} · ${backend.name} · seed ${opts.seed}`));
   x.dispose();
   y.dispose();
   metrics.dispose();
   optimizer.dispose();
   const ran = endEpoch - startEpoch;
-  if (endEpoch < recipe.epochs) log(`stopped after epoch ${endEpoch} of ${recipe.epochs}; continue with: inkling train --resume ${opts.out}`);
+  if (endEpoch < epochCount) log(`stopped after epoch ${endEpoch} of ${epochCount}; continue with: inkling train --resume ${opts.out}`);
   log(`best epoch ${best.epoch}: validation accuracy ${(100 * best.accuracy).toFixed(2)}%; ${opts.out}/${WEIGHTS_FILE} (${formatDuration(card.training.durationSeconds)} total)`);
-  return { card, model, backend, data, outDir: opts.out, dataShare: ran > 0 ? shareSum / ran : 0 };
+  return { card, model, backend, data, outDir: opts.out, dataShare: ran > 0 ? shareSum / ran : 0, finished: endEpoch === epochCount };
 }

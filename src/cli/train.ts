@@ -20,7 +20,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   model: { type: 'enum', values: Object.keys(MODELS), default: 'seed-cnn', help: 'architecture' },
   backend: { type: 'enum', values: backendNames, default: 'cpu', help: 'where the kernels run' },
   threads: { type: 'int', min: 1, max: 256, help: 'CPU threads (cpu backend; default: the cores)' },
-  epochs: { type: 'int', min: 1, max: 1000, default: 12, help: 'passes over the 55,000 training images' },
+  epochs: { type: 'number', min: 0.01, max: 1000, default: 12, help: 'passes over the 55,000 training images (fractions allowed: 1.5)' },
   batch: { type: 'int', min: 1, max: 8192, default: 128, help: 'batch size' },
   optimizer: { type: 'enum', values: ['adam', 'adamw', 'sgd'], default: 'adam', help: 'optimizer' },
   lr: { type: 'number', min: 0, max: 10, exclusiveMin: true, help: 'peak learning rate (default: adam/adamw 3e-3, sgd 0.1)' },
@@ -35,6 +35,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'final-div-factor': { type: 'number', min: 1, max: 1e9, default: 1e4, help: 'onecycle: end lr = start lr / final-div-factor' },
   'cycle-momentum': { type: 'boolean', default: true, help: 'onecycle: cycle Adam beta1 / SGD momentum 0.95 -> 0.85 -> 0.95' },
   'label-smoothing': { type: 'number', min: 0, max: 0.5, default: 0, help: 'label smoothing of the cross-entropy' },
+  dropout: { type: 'boolean', default: true, help: "keep the model's dropout layers (--no-dropout: faster short runs)" },
   seed: { type: 'int', min: 0, max: 2 ** 31 - 1, default: 1, help: 'seeds init, shuffles, augmentation and dropout' },
   augment: { type: 'enum', values: Object.keys(AUGMENT_PRESETS), default: 'default', help: 'augmentation preset (aug-* flags adjust it)' },
   reframe: { type: 'boolean', help: "re-apply the service's MNIST framing after augmenting (default: on unless --augment none)" },
@@ -46,6 +47,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'train-limit': { type: 'int', min: 1, help: 'use only the first N training images (quick runs)' },
   'val-limit': { type: 'int', min: 1, help: 'use only the first N validation images' },
   'test-limit': { type: 'int', min: 1, help: 'evaluate only the first N test images' },
+  'data-workers': { type: 'int', min: 0, max: 1, default: 1, help: 'assemble batches in a worker thread while the step runs (0: inline)' },
   'log-every': { type: 'int', min: 1, default: 25, help: 'steps between reads of loss/accuracy from the device' },
   eval: { type: 'boolean', default: true, help: 'run `inkling eval` on the best checkpoint at the end' },
   help: { type: 'boolean', help: 'show this help' },
@@ -55,7 +57,7 @@ const USAGE = `usage: inkling train --out models/NAME [--model seed-cnn] [--back
                      [--optimizer adam] [--lr X] [--schedule onecycle] [--seed 1] [--augment default] [--resume DIR]`;
 
 /** Flags that define the run; --resume takes them from the checkpoint instead. */
-const RECIPE_FLAGS = new Set(Object.keys(TRAIN_FLAGS).filter((f) => !['backend', 'threads', 'out', 'resume', 'stop-after', 'data', 'log-every', 'eval', 'test-limit', 'help'].includes(f)));
+const RECIPE_FLAGS = new Set(Object.keys(TRAIN_FLAGS).filter((f) => !['backend', 'threads', 'out', 'resume', 'stop-after', 'data', 'data-workers', 'log-every', 'eval', 'test-limit', 'help'].includes(f)));
 
 export function recipeFromFlags(flags: Record<string, unknown>): Recipe {
   const optimizer = flags.optimizer as Recipe['optimizer'];
@@ -87,6 +89,7 @@ export function recipeFromFlags(flags: Record<string, unknown>): Recipe {
     batch: flags.batch as number,
     epochs,
     labelSmoothing: flags['label-smoothing'] as number,
+    dropout: flags.dropout as boolean,
     augmentPreset: presetName,
     augment,
   };
@@ -145,9 +148,10 @@ export const command: Command = {
       validationLimit,
       logEvery: flags['log-every'] as number,
       stopAfterEpochs: flags['stop-after'] as number | undefined,
+      dataWorkers: flags['data-workers'] as number,
       command: `inkling train ${argv.join(' ')}`,
     });
-    const finished = result.card.training.epochsCompleted === recipe.epochs;
+    const finished = result.finished;
     if (flags.eval && finished) {
       process.stdout.write('\n');
       await evaluate({

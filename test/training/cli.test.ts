@@ -24,8 +24,8 @@ t.test('flag parsing: values, defaults, --no-x, and errors that name the fix', a
     return 'no error';
   };
   t.match(err(['--epoch', '3']), /unknown flag --epoch \(did you mean --epochs\?\); see `inkling train --help`/);
-  t.match(err(['--epochs', 'ten']), /--epochs expects an integer >= 1 and <= 1000, got "ten"/);
-  t.match(err(['--epochs', '2.5']), /--epochs expects an integer/);
+  t.match(err(['--epochs', 'ten']), /--epochs expects a number >= 0.01 and <= 1000, got "ten"/);
+  t.match(err(['--batch', '2.5']), /--batch expects an integer >= 1 and <= 8192, got "2.5"/);
   t.match(err(['--lr', '0']), /--lr expects a number > 0, got "0"/);
   t.match(err(['--optimizer', 'adamm']), /--optimizer must be one of adam, adamw, sgd, got "adamm" \(did you mean adam\?\)/);
   t.match(err(['--batch']), /--batch needs a value \(batch size\), e.g. --batch 128/);
