@@ -62,6 +62,9 @@ export interface KernelResult {
   kernel: string;
   batch: number;
   medianMs: number;
+  /** Median process CPU time per run (all threads): on a shared machine, wall time includes
+   *  waiting for a core; CPU time ÷ threads approximates the wall time of an idle machine. */
+  cpuMs: number | null;
   runs: number;
   gflops: number;
   gbps: number;
@@ -79,7 +82,7 @@ function median(xs: number[]): number {
 /** Times one case: a warm-up run, then runs until `minMs` has passed (at least 3, at most 200;
  *  a single run when one already takes longer than minMs). Synchronous backends are timed per
  *  run; flush() closes each run for asynchronous ones. */
-async function timeCase(backend: Backend, c: KernelCase, minMs: number): Promise<{ medianMs: number; runs: number }> {
+async function timeCase(backend: Backend, c: KernelCase, minMs: number): Promise<{ medianMs: number; cpuMs: number | null; runs: number }> {
   const inst = c.setup(backend);
   try {
     const t0 = performance.now();
@@ -87,16 +90,20 @@ async function timeCase(backend: Backend, c: KernelCase, minMs: number): Promise
     await backend.flush();
     const first = performance.now() - t0;
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     if (first < minMs) {
       const start = performance.now();
       while (times.length < 200 && (times.length < 3 || performance.now() - start < minMs)) {
+        const u = process.cpuUsage();
         const t = performance.now();
         inst.run();
         await backend.flush();
         times.push(performance.now() - t);
+        const used = process.cpuUsage(u);
+        cpuTimes.push((used.user + used.system) / 1000);
       }
     } else times.push(first);
-    return { medianMs: median(times), runs: times.length };
+    return { medianMs: median(times), cpuMs: cpuTimes.length ? median(cpuTimes) : null, runs: times.length };
   } finally {
     inst.dispose();
   }
@@ -158,13 +165,13 @@ async function main(): Promise<void> {
     const refOut = refAffordable(c) ? await runCase(ref, c) : null;
     for (const backend of backends) {
       if (backend.name === 'ref' && !refOut) continue;
-      const { medianMs, runs } = await timeCase(backend, c, opts.minMs);
+      const { medianMs, cpuMs, runs } = await timeCase(backend, c, opts.minMs);
       const maxError = backend.name === 'ref' ? 0 : refOut ? await maxErrorAgainst(backend, c, refOut) : null;
       const gflops = c.flops / medianMs / 1e6;
       const gbps = c.bytes / medianMs / 1e6;
       const bound = c.flops / Math.max(c.bytes, 1) > balance ? 'compute' : 'memory';
       const fractionOfPeak = peaks ? (bound === 'compute' ? gflops / peaks.fmaGflopsAllThreads : gbps / peaks.triadGBps) : null;
-      const r: KernelResult = { backend: backend.name, case: c.name, kernel: c.kernel, batch: batchOf(c.name), medianMs, runs, gflops, gbps, bound, fractionOfPeak, maxError };
+      const r: KernelResult = { backend: backend.name, case: c.name, kernel: c.kernel, batch: batchOf(c.name), medianMs, cpuMs, runs, gflops, gbps, bound, fractionOfPeak, maxError };
       results.push(r);
       console.log(formatTable([r], results.length === 1));
     }
