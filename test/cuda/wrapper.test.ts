@@ -162,3 +162,49 @@ t.test('graph capture calls pass through and replay validates lr', async (t) => 
     [['beginCapture'], ['endCapture'], ['replay', 0.01], ['replay', undefined], ['releaseGraph']],
   );
 });
+
+t.test('graphedStep: eager warm-up, one capture, then replays with the scheduled lr', async (t) => {
+  const { graphedStep } = await import('../../src/nn/backends/cuda/graph-step.ts');
+  const { backend, calls } = setup();
+  let stepCalls = 0;
+  let lr = 0.1;
+  const g = graphedStep(backend, () => {
+    stepCalls++;
+    backend.fill(backend.alloc(1), 0);
+  }, { warmup: 2, lr: () => lr });
+  g.run();
+  g.run();
+  t.equal(stepCalls, 2, 'warm-up steps run eagerly');
+  t.equal(g.captured, false);
+  g.run();
+  t.equal(stepCalls, 3, 'the capture runs the step once more (recorded)');
+  t.equal(g.captured, true);
+  lr = 0.05;
+  g.run();
+  g.run();
+  t.equal(stepCalls, 3, 'replays do not call the step');
+  t.equal(g.replays, 2);
+  const graphCalls = calls.filter((c) => ['beginCapture', 'endCapture', 'replay', 'releaseGraph', 'abortCapture'].includes(c[0]));
+  t.same(graphCalls, [['beginCapture'], ['endCapture'], ['replay', 0.05], ['replay', 0.05]]);
+  g.release();
+  t.same(calls[calls.length - 1], ['releaseGraph']);
+  g.run();
+  t.equal(stepCalls, 4, 'after release the next call captures again');
+
+  const failing = graphedStep(backend, () => {
+    if (stepCalls++ > 4) throw new Error('shape changed');
+  }, { warmup: 1 });
+  failing.run();
+  t.throws(() => failing.run(), /shape changed/);
+  t.same(calls[calls.length - 1], ['abortCapture'], 'a failed capture is aborted');
+});
+
+t.test('graphedStep on a backend without capture just runs the step', async (t) => {
+  const { graphedStep } = await import('../../src/nn/backends/cuda/graph-step.ts');
+  const { RefBackend } = await import('../../src/nn/backends/ref/index.ts');
+  let n = 0;
+  const g = graphedStep(new RefBackend(), () => n++);
+  for (let i = 0; i < 5; i++) g.run();
+  t.equal(n, 5);
+  t.equal(g.captured, false);
+});

@@ -5,11 +5,12 @@
 import type { Backend } from '../../backend.ts';
 import type { BackendOptions } from '../registry.ts';
 import { CudaBackend, isGraphCapable, type GraphCapableBackend } from './cuda-backend.ts';
+import { graphedStep, type GraphedStep, type GraphedStepOptions } from './graph-step.ts';
 import { cudaAddonPath, loadCudaAddon } from './native.ts';
 import { parseGemmVariant, type GemmVariantName } from './params.ts';
 
-export { CudaBackend, cudaAddonPath, isGraphCapable, loadCudaAddon };
-export type { GemmVariantName, GraphCapableBackend };
+export { CudaBackend, cudaAddonPath, graphedStep, isGraphCapable, loadCudaAddon };
+export type { GemmVariantName, GraphCapableBackend, GraphedStep, GraphedStepOptions };
 
 export interface CudaBackendOptions extends BackendOptions {
   /** CUDA device index (default 0, or INKLING_CUDA_DEVICE). */
