@@ -22,6 +22,8 @@ t.teardown(async () => {
 });
 
 const page = () => browser.page;
+/** Wait until the history list has loaded (after a filter change or a page turn). */
+const historySettled = () => page().waitForSelector('[data-testid=history-list][aria-busy="false"]', { state: 'attached' });
 const digitShown = async () => (await page().getByTestId('predicted-digit').textContent())?.trim();
 
 t.test('a blank canvas shows a hint, not a guess', async (t) => {
@@ -29,7 +31,7 @@ t.test('a blank canvas shows a hint, not a guess', async (t) => {
   page().on('request', (r) => {
     if (r.method() === 'POST' && r.url().endsWith('/api/predictions')) posted++;
   });
-  await openApp(page());
+  await openApp(browser);
   await expect(page().getByTestId('hint')).toBeVisible();
   await page().waitForTimeout(400);
   t.equal(posted, 0, 'nothing is sent for an empty canvas');
@@ -65,7 +67,7 @@ t.test('C clears, Z undoes, and a 0 drawn as a loop is read as 0; correcting it 
   await page().keyboard.press('z');
   await expect(page().getByTestId('hint')).toBeVisible();
   t.pass('undo of the only stroke brings the hint back');
-  await drawStrokes(page(), ZERO);
+  await drawStrokes(page(), ZERO, 2); // 32 segments: a few moves each is plenty
   await expect(page().getByTestId('predicted-digit')).toHaveText('0');
   t.equal(await digitShown(), '0');
   await page().locator('.digit-picker__btn[data-digit="8"]').click();
@@ -106,16 +108,19 @@ t.test('history shows the predictions with feedback, and the filters narrow it',
   t.same(await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-digit'))), ['1', '0', '7'], 'newest first');
 
   await page().getByLabel('Feedback').selectOption('correct');
+  await historySettled();
   await expect(page().getByTestId('history-count')).toHaveText('1 prediction match');
   t.equal(await items.first().getAttribute('data-digit'), '7');
   await expect(items.first().getByTestId('history-verdict')).toHaveText(/Correct/);
 
   await page().getByLabel('Feedback').selectOption('incorrect');
+  await historySettled();
   await expect(page().getByTestId('history-count')).toHaveText('1 prediction match');
   await expect(items.first().getByTestId('history-verdict')).toHaveText(/Actually 8/);
 
   await page().getByLabel('Feedback').selectOption('unlabelled');
   await page().getByLabel('Source').selectOption('upload');
+  await historySettled();
   await expect(page().getByTestId('history-count')).toHaveText('1 prediction match');
   t.equal(await items.first().getAttribute('data-digit'), '1');
 
@@ -126,10 +131,12 @@ t.test('history shows the predictions with feedback, and the filters narrow it',
   const thresholdPct = Math.min(100, 5 * Math.floor((confidences[0] * 100) / 5) + 5); // the slider moves in steps of 5
   const expected = confidences.filter((c) => c >= thresholdPct / 100).length;
   await page().getByRole('slider', { name: /Min\. confidence/ }).fill(String(thresholdPct));
+  await historySettled();
   await expect(page().getByTestId('history-count')).toHaveText(`${expected} ${expected === 1 ? 'prediction' : 'predictions'} match`);
   t.ok(expected < 3, `min confidence ${thresholdPct}% leaves ${expected} of 3`);
   await page().getByRole('button', { name: 'Reset' }).click();
   await page().getByLabel('Digit').selectOption('0');
+  await historySettled();
   await expect(page().getByTestId('history-count')).toHaveText('1 prediction match');
   await page().getByRole('button', { name: 'Reset' }).click();
   await expect(page().getByTestId('history-count')).toHaveText('3 predictions');

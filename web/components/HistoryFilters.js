@@ -37,12 +37,16 @@ export function HistoryFilters({ filters }) {
           <option value="url">Link</option>
         </select>
       </label>
-      <label class="field field--range">
-        <span class="field__label">Min. confidence <output class="field__value">${minPct}%</output></span>
-        <input type="range" name="minConfidence" min="0" max="100" step="5" value=${minPct}
+      <div class="field field--range">
+        <span class="field__label">
+          <label for="filter-min-confidence">Min. confidence</label>
+          <output class="field__value" for="filter-min-confidence">${minPct}%</output>
+        </span>
+        <input id="filter-min-confidence" type="range" name="minConfidence" min="0" max="100" step="5" value=${minPct}
+          aria-valuetext=${`${minPct}%`}
           onInput=${(/** @type {Event} */ e) => setMinPct(Number(value(e)))}
           onChange=${(/** @type {Event} */ e) => setHistoryFilters({ minConfidence: Number(value(e)) / 100 })} />
-      </label>
+      </div>
       <button type="button" class="btn btn--ghost filters__reset" disabled=${!hasActiveFilters(filters)}
         onClick=${() => setHistoryFilters(emptyFilters())}>Reset</button>
     </form>

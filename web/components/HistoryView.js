@@ -35,7 +35,8 @@ export function HistoryView() {
       ${history.loaded && history.items.length === 0 && !history.error &&
         html`<${EmptyState} title=${filtered ? 'Nothing matches these filters' : 'No predictions yet'}
           text=${filtered ? 'Try another digit, status or a lower minimum confidence.' : 'Draw, upload or link a digit and it shows up here.'} />`}
-      <ul class=${`history__grid${history.loading ? ' history__grid--loading' : ''}`} data-testid="history-list">
+      <ul class=${`history__grid${history.loading ? ' history__grid--loading' : ''}`} data-testid="history-list"
+        aria-busy=${history.loading ? 'true' : 'false'} aria-label="Predictions">
         ${history.items.map((item) => html`<${HistoryCard} key=${item.id} item=${item} />`)}
       </ul>
       <${Pagination} />

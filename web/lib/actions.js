@@ -15,7 +15,8 @@ import { applyThemePreference, saveThemePreference } from './theme.js';
 /** @param {'predict' | 'history' | 'stats'} view */
 export function setView(view) {
   store.set({ view });
-  if (view === 'history' && !store.get().history.loaded) void loadHistory();
+  // Reloaded on every visit (new predictions, other tabs); the old page stays shown meanwhile.
+  if (view === 'history') void loadHistory();
   if (view === 'stats') void loadStats();
 }
 

@@ -36,6 +36,12 @@ export async function openBrowser(baseUrl: string): Promise<Browser> {
       problems.push(`console error: ${message.text()}`);
     }
   });
+  // A page file that fails to load (a module, a stylesheet) breaks the page without any page
+  // error; API answers are checked by the tests themselves.
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    if (response.status() >= 400 && !url.pathname.startsWith('/api/')) problems.push(`HTTP ${response.status()} for ${url.pathname}`);
+  });
   return {
     context,
     page,
@@ -47,10 +53,14 @@ export async function openBrowser(baseUrl: string): Promise<Browser> {
   };
 }
 
-/** Open the app and wait until it has mounted. */
-export async function openApp(page: Page): Promise<void> {
-  await page.goto('/');
-  await page.waitForSelector('#app[data-ready="true"]');
+/** Open the app and wait until it has mounted; if it does not, say what went wrong. */
+export async function openApp(browser: Browser): Promise<void> {
+  await browser.page.goto('/');
+  try {
+    await browser.page.waitForSelector('#app[data-ready="true"]', { timeout: 20_000 });
+  } catch {
+    throw new Error(`the app did not start: ${browser.problems.join('; ') || 'no error reported'}`);
+  }
 }
 
 type Pt = readonly [number, number];
@@ -59,7 +69,7 @@ type Pt = readonly [number, number];
  * Draw strokes on the canvas with the mouse; points are fractions of the canvas (0..1). Each
  * segment is split into small mouse moves, like a hand would produce.
  */
-export async function drawStrokes(page: Page, strokes: readonly (readonly Pt[])[]): Promise<void> {
+export async function drawStrokes(page: Page, strokes: readonly (readonly Pt[])[], stepsPerSegment = 8): Promise<void> {
   const canvas = page.getByTestId('draw-canvas');
   await canvas.scrollIntoViewIfNeeded();
   const box = await canvas.boundingBox();
@@ -68,7 +78,7 @@ export async function drawStrokes(page: Page, strokes: readonly (readonly Pt[])[
   for (const stroke of strokes) {
     await page.mouse.move(...at(stroke[0]));
     await page.mouse.down();
-    for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 8 });
+    for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: stepsPerSegment });
     await page.mouse.up();
   }
 }

@@ -72,7 +72,11 @@ export async function saveScreenshots(page: Page): Promise<string[]> {
     }
   } finally {
     page.off('response', onResponse);
-    for (const id of created) await page.request.delete(`/api/predictions/${encodeURIComponent(id)}`);
+    for (const id of created) {
+      const res = await page.request.delete(`/api/predictions/${encodeURIComponent(id)}`);
+      // 404: already gone (a live prediction replaced by the next one of the same drawing).
+      if (!res.ok() && res.status() !== 404) throw new Error(`could not delete screenshot prediction ${id}: HTTP ${res.status()}`);
+    }
     if (original) await page.setViewportSize(original);
     await page.getByRole('radio', { name: 'Follow the system theme' }).check();
     await page.locator('[data-view=predict]').click();
