@@ -49,18 +49,33 @@ function toWorking(img: RgbaImage): { px: Float32Array; width: number; height: n
   const d = img.data;
   const inv = 1 / 255;
   const inv2 = inv * inv;
-  const colBase = new Int32Array(img.width);
-  for (let x = 0; x < img.width; x++) colBase[x] = Math.floor(x / k) * 4;
+  // Sum each k-pixel run of a row in locals (integers), then add the run to its output pixel
+  // once: one read-modify-write per k pixels instead of per pixel.
+  const srcW = img.width;
   for (let y = 0; y < img.height; y++) {
     const orow = Math.floor(y / k) * width * 4;
-    let s = y * img.width * 4;
-    for (let x = 0; x < img.width; x++, s += 4) {
-      const o = orow + colBase[x];
-      const a = d[s + 3];
-      px[o] += d[s] * a * inv2;
-      px[o + 1] += d[s + 1] * a * inv2;
-      px[o + 2] += d[s + 2] * a * inv2;
-      px[o + 3] += a * inv;
+    let s = y * srcW * 4;
+    for (let bx = 0; bx < width; bx++) {
+      const xEnd = Math.min(srcW, (bx + 1) * k);
+      let sr = 0;
+      let sg = 0;
+      let sb = 0;
+      let sa = 0;
+      for (let x = bx * k; x < xEnd; x++, s += 4) {
+        const a = d[s + 3];
+        if (a === 0) continue; // fully transparent (most of a canvas): contributes nothing
+        sr += d[s] * a;
+        sg += d[s + 1] * a;
+        sb += d[s + 2] * a;
+        sa += a;
+      }
+      if (sa !== 0) {
+        const o = orow + bx * 4;
+        px[o] += sr * inv2;
+        px[o + 1] += sg * inv2;
+        px[o + 2] += sb * inv2;
+        px[o + 3] += sa * inv;
+      }
     }
   }
   if (k > 1) {
@@ -93,33 +108,37 @@ export function inkMapFromRgba(img: RgbaImage): InkMapResult {
     if (a < minAlpha) minAlpha = a;
     lumAlpha += 0.299 * px[j] + 0.587 * px[j + 1] + 0.114 * px[j + 2]; // premultiplied: = lum·a
   }
-  const rgb = new Float32Array(n * 3);
   const transparent = minAlpha < 0.999;
   const under = transparent && alphaSum > 0 && lumAlpha / alphaSum > 0.5 ? 0 : 1;
-  for (let i = 0, j = 0; i < n * 3; i += 3, j += 4) {
-    const rest = (1 - px[j + 3]) * under;
-    rgb[i] = px[j] + rest;
-    rgb[i + 1] = px[j + 1] + rest;
-    rgb[i + 2] = px[j + 2] + rest;
-  }
 
-  // 3. Polarity from the border ring's median luminance.
-  const lum = new Float32Array(n);
-  for (let i = 0, j = 0; i < n; i++, j += 3) lum[i] = 0.299 * rgb[j] + 0.587 * rgb[j + 1] + 0.114 * rgb[j + 2];
+  // 3. Polarity: the border ring's median luminance is the background level (composited on the
+  //    fly for the ring only, so the full passes below can use it).
   const ring = Math.max(1, Math.round(0.04 * Math.min(width, height)));
   const ringVals = new Float32Array(n);
   let ringCount = 0;
   for (let y = 0; y < height; y++) {
     const inner = y >= ring && y < height - ring;
-    for (let x = 0; x < width; x++) {
-      if (!inner || x < ring || x >= width - ring) ringVals[ringCount++] = lum[y * width + x];
+    for (let x = 0; x < width; x += inner && x === ring - 1 && width - 2 * ring + 1 > 1 ? width - 2 * ring + 1 : 1) {
+      const j = (y * width + x) * 4;
+      const rest = (1 - px[j + 3]) * under;
+      ringVals[ringCount++] = 0.299 * (px[j] + rest) + 0.587 * (px[j + 1] + rest) + 0.114 * (px[j + 2] + rest);
     }
   }
   const bgLum = median01(ringVals, ringCount);
+
+  // One pass: composite, and the mass darker / lighter than the background.
+  const rgb = new Float32Array(n * 3);
   let darkMass = 0;
   let lightMass = 0;
-  for (let i = 0; i < n; i++) {
-    const dlt = lum[i] - bgLum;
+  for (let i = 0, j = 0, c = 0; i < n; i++, j += 4, c += 3) {
+    const rest = (1 - px[j + 3]) * under;
+    const r = px[j] + rest;
+    const g = px[j + 1] + rest;
+    const b = px[j + 2] + rest;
+    rgb[c] = r;
+    rgb[c + 1] = g;
+    rgb[c + 2] = b;
+    const dlt = 0.299 * r + 0.587 * g + 0.114 * b - bgLum;
     if (dlt < -0.1) darkMass -= dlt;
     else if (dlt > 0.1) lightMass += dlt;
   }
