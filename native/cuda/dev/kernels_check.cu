@@ -240,6 +240,45 @@ int main() {
       ok &= dev::compare("SGD Nesterov", sp.get(), wp, 1e-6);
     }
 
+    // ---- timings at the seed CNN's batch-512 shapes (GB/s of compulsory traffic; H100 SXM ≈ 3350) ----
+    if (!getenv("INKLING_DEV_NO_TIMING")) {
+      printf("timing, batch 512:\n");
+      {
+        const int n = 512, c = 64, spatial = 196;
+        const size_t total = (size_t)n * c * spatial;
+        dev::DeviceVec<float> x(dev::randomVector(total, 20)), out(total), dy(dev::randomVector(total, 21)), dx(total);
+        dev::DeviceVec<float> g(std::vector<float>(c, 1.f)), b(c), rm(c), rv(std::vector<float>(c, 1.f)), mean(c), inv(c), dg(c), db(c);
+        const BnShape s{n, c, spatial, 1e-5f, 0.1f};
+        float ms = dev::timeMs([&] { launchBatchNormTrain(le, x.ptr, g.ptr, b.ptr, rm.ptr, rv.ptr, out.ptr, mean.ptr, inv.ptr, s, true); env.scratch.clear(); });
+        printf("  batchNormTrain+ReLU [512,64,14,14]: %.3f ms, %.0f GB/s (reads x twice, writes y)\n", ms, 3.0 * total * 4 / ms / 1e6);
+        ms = dev::timeMs([&] { launchBatchNormBackward(le, x.ptr, dy.ptr, g.ptr, mean.ptr, inv.ptr, dx.ptr, dg.ptr, db.ptr, s, false); env.scratch.clear(); });
+        printf("  batchNormBackward [512,64,14,14]: %.3f ms, %.0f GB/s (reads x, dy twice, writes dx)\n", ms, 5.0 * total * 4 / ms / 1e6);
+      }
+      {
+        PoolShape s{512, 32, 28, 28, 2, 2, 2, 14, 14};
+        const size_t nx = (size_t)s.n * s.c * s.h * s.w, ny = nx / 4;
+        dev::DeviceVec<float> x(dev::randomVector(nx, 22)), y(ny), dy(dev::randomVector(ny, 23)), dx(nx);
+        dev::DeviceVec<int32_t> arg(ny);
+        float ms = dev::timeMs([&] { launchMaxPool2d(le, x.ptr, y.ptr, arg.ptr, s); });
+        printf("  maxPool2d 2x2 [512,32,28,28]: %.3f ms, %.0f GB/s\n", ms, (nx + 2.0 * ny) * 4 / ms / 1e6);
+        ms = dev::timeMs([&] { launchMaxPool2dBackward(le, dy.ptr, arg.ptr, dx.ptr, s); });
+        printf("  maxPool2dBackward (gather): %.3f ms, %.0f GB/s\n", ms, (nx + 2.0 * ny) * 4 / ms / 1e6);
+      }
+      {
+        const size_t n = 512 * 3136;
+        dev::DeviceVec<float> x(dev::randomVector(n, 24)), y(n);
+        float ms = dev::timeMs([&] { launchDropout(le, x.ptr, y.ptr, n, 1, 2, 4194304, 4.f / 3.f, 49, false, false); });
+        printf("  dropout2d [512,64,7,7]: %.3f ms, %.0f GB/s\n", ms, 2.0 * n * 4 / ms / 1e6);
+      }
+      {
+        const size_t n = 421834;
+        dev::DeviceVec<float> p(dev::randomVector(n, 25)), g(dev::randomVector(n, 26)), m(n), v(n);
+        AdamArgs a{1e-3f, 0.9f, 0.999f, 1e-8f, 0.f, false, 1};
+        float ms = dev::timeMs([&] { launchAdamStep(le, p.ptr, g.ptr, m.ptr, v.ptr, n, a); });
+        printf("  adamStep over the seed CNN's 421,834 parameters: %.4f ms, %.0f GB/s\n", ms, 7.0 * n * 4 / ms / 1e6);
+      }
+    }
+
     printf(ok ? "all kernel checks passed\n" : "SOME CHECKS FAILED\n");
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
