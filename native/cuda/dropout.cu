@@ -5,8 +5,10 @@
 //   out  = keep ? x · 1/(1 − p) : 0;   backward: dx (+)= keep ? dy · 1/(1 − p) : 0
 // The step is `step + hyper.stepDelta`, so a captured training step draws a fresh mask on every
 // graph replay (see common.cuh). Nothing is stored between forward and backward.
+// Version 1 (the only one): one grid-stride elementwise kernel, the key hashed per thread.
 // Reference: dropoutMask in src/nn/backends/ref/dropout.ts (bit-exact mask required) and the
-// CPU hash in dev/kernels_check.cu, which checks the mask against known values of the TS hash.
+// CPU hash in dev/kernels_check.cu, which checks the mask against known values of the TS hash:
+//   nvcc -O3 -std=c++17 -arch=sm_90 -o kernels_check native/cuda/dev/kernels_check.cu && ./kernels_check
 #include "fastdiv.h"
 #include "kernels.h"
 

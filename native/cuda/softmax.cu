@@ -6,7 +6,9 @@
 // per-row into scratch, then one block adds the rows in a fixed tree (deterministic) and divides.
 // A label outside [0, cols) cannot throw on the device: that row's loss is NaN, so the mean is
 // NaN and the mistake is visible at the next readback (the ref backend throws instead).
-// Reference: src/nn/backends/ref/softmax.ts (float64 there); CPU loops in dev/kernels_check.cu.
+// Version 1 (the only one). Reference: src/nn/backends/ref/softmax.ts (float64 there); CPU loops
+// in dev/kernels_check.cu:
+//   nvcc -O3 -std=c++17 -arch=sm_90 -o kernels_check native/cuda/dev/kernels_check.cu && ./kernels_check
 #include "kernels.h"
 
 namespace inkling {
