@@ -306,6 +306,16 @@ static void gemmParallel(Context& ctx, int m, int n, int k, View a, View b, floa
   }
 }
 
+/** Σ a[i]·b[i] with 8 interleaved partial sums (so it vectorizes), combined as a fixed tree. */
+static inline float dotFixedOrder(const float* __restrict a, const float* __restrict b, i64 n) {
+  float part[8] = {};
+  i64 i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int t = 0; t < 8; ++t) part[t] += a[i + t] * b[i + t];
+  for (; i < n; ++i) part[i & 7] += a[i] * b[i];
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 /** A few rows (batch-1 inference, small batches): no packing, dot products or row updates
  *  straight from memory, split over columns. Same k order per element as any thread count. */
 static void gemmFewRows(Context& ctx, int m, int n, int k, View a, View b, float* c, i64 ldc, bool accumulate,
@@ -322,14 +332,7 @@ static void gemmFewRows(Context& ctx, int m, int n, int k, View a, View b, float
           const float* bcol = b.p + j * b.cs;
           float s = 0.f;
           if (a.cs == 1) {
-            const float* arow = a.p + i * a.rs;
-            // 8 partial sums so the loop vectorizes (fixed order: deterministic).
-            float part[8] = {};
-            int kk = 0;
-            for (; kk + 8 <= k; kk += 8)
-              for (int t = 0; t < 8; ++t) part[t] += arow[kk + t] * bcol[kk + t];
-            for (; kk < k; ++kk) part[kk & 7] += arow[kk] * bcol[kk];
-            s = ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+            s = dotFixedOrder(a.p + i * a.rs, bcol, k);
           } else {
             for (int kk = 0; kk < k; ++kk) s += a.at(i, kk) * bcol[kk];
           }
