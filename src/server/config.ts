@@ -25,6 +25,7 @@ export const envSchema = z.object({
   INKLING_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INKLING_TRUST_PROXY: bool.default('0'),
   INKLING_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  INKLING_DB_SYNC_COMMIT: bool.default('0'),
 });
 
 export interface Config {
@@ -47,6 +48,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   trustProxy: boolean;
   shutdownTimeoutMs: number;
+  /** Wait for the WAL fsync on every commit (see db/pool.ts); off by default. */
+  dbSyncCommit: boolean;
   /** TEST ONLY (never read from the environment): lets URL input reach loopback addresses so tests
    *  can serve images from a local HTTP server. Off by default. */
   allowLoopbackUrlsForTests: boolean;
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.INKLING_LOG_LEVEL,
     trustProxy: e.INKLING_TRUST_PROXY,
     shutdownTimeoutMs: e.INKLING_SHUTDOWN_TIMEOUT_MS,
+    dbSyncCommit: e.INKLING_DB_SYNC_COMMIT,
     allowLoopbackUrlsForTests: false,
   };
 }

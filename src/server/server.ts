@@ -43,7 +43,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       localDb = await startLocalPostgres({ dataDir: join(config.dataDir, 'postgres'), log: (l) => logger.info(l) });
       url = localDb.url;
     }
-    pool = await connectPool(url, { log: (l) => logger.warn(l) });
+    pool = await connectPool(url, { log: (l) => logger.warn(l), syncCommit: config.dbSyncCommit });
     const applied = await migrate(pool);
     if (applied.length) logger.info(`applied migrations ${applied.join(', ')}`);
     if (!model) {

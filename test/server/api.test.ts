@@ -4,6 +4,8 @@
 import t from 'tap';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
 import type { RunningServer } from '../../src/server/server.ts';
 import { drawDigit, encode, SEVEN, ZERO, ONE } from '../preprocess/images.ts';
@@ -240,6 +242,11 @@ t.test('stats: totals, accuracy, confusion, per day, latency', async (t) => {
   t.equal(s.perDay[0].day, new Date().toISOString().slice(0, 10));
   t.ok(s.latency.p50 > 0 && s.latency.p99 >= s.latency.p50);
   t.equal(s.byDigit.reduce((x: number, y: number) => x + y, 0), 3);
+});
+
+t.test('the service\'s connections commit without waiting for the WAL fsync (INKLING_DB_SYNC_COMMIT=0)', async (t) => {
+  const v = await srv.deps.pool.oneFirst(sql.type(z.object({ synchronous_commit: z.string() }))`SHOW synchronous_commit`);
+  t.equal(v, 'off');
 });
 
 t.test('model, health, readiness, metrics', async (t) => {

@@ -17,7 +17,20 @@ export function resultParserInterceptor(): Interceptor {
   };
 }
 
+/** Adds `-c name=value` session settings to a postgres:// URL (the libpq `options` parameter). */
+export function withSessionSettings(url: string, settings: Record<string, string>): string {
+  const u = new URL(url);
+  const extra = Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+  const current = u.searchParams.get('options');
+  u.searchParams.set('options', current ? `${current} ${extra}` : extra);
+  return u.toString();
+}
+
 export interface PoolOptions {
+  /** false: commits return before the WAL is flushed to disk (synchronous_commit=off). A
+   *  database restart or a crash of this process loses nothing; only a crash of PostgreSQL or
+   *  the OS can lose the last ~0.6 s of writes. Saves one fsync (~3 ms here) per insert. */
+  syncCommit?: boolean;
   /** Attempts to connect before giving up (createPool does not retry by itself). */
   attempts?: number;
   delayMs?: number;
@@ -29,7 +42,8 @@ export async function connectPool(url: string, opts: PoolOptions = {}): Promise<
   let lastError: unknown;
   for (let i = 0; i < attempts; i++) {
     try {
-      return await createPool(url, {
+      const target = opts.syncCommit === false ? withSessionSettings(url, { synchronous_commit: 'off' }) : url;
+      return await createPool(target, {
         interceptors: [resultParserInterceptor()],
         connectionTimeout: 2000,
         statementTimeout: 5000,
