@@ -64,6 +64,11 @@ export class WebgpuBackend implements Backend {
     this.ensureAlive();
     if (!Number.isInteger(length) || length < 0) throw new Error(`webgpu alloc: length must be a non-negative integer, got ${length}`);
     const type = (dtype ?? 'f32') as D;
+    const limit = this.rt.device.limits.maxStorageBufferBindingSize;
+    if (length * 4 > limit) {
+      throw new Error(`webgpu alloc: ${length} elements (${length * 4} bytes) exceed this adapter's largest storage binding ` +
+        `(${limit} bytes, ${this.ctx.description}); use a smaller batch or another backend`);
+    }
     const buf = new WebgpuBuffer<D>(length, type, this.rt.storage.acquire(Math.max(4, length * 4)), this.rt);
     this.live.add(buf);
     this.liveBytes += length * 4;
