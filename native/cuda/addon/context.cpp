@@ -227,11 +227,11 @@ void Context::endCapture() {
     cudaCheck(err, "cudaStreamEndCapture (a call during the capture was not capturable)", __FILE__, __LINE__);
   }
   graph_ = g;
-  err = cudaGraphInstantiate(&exec_, graph_, 0);
+  err = cudaGraphInstantiateWithFlags(&exec_, graph_, 0);  // same signature on CUDA 11.4+, 12 and 13
   if (err != cudaSuccess) {
     exec_ = nullptr;
     releaseGraph();
-    cudaCheck(err, "cudaGraphInstantiate", __FILE__, __LINE__);
+    cudaCheck(err, "cudaGraphInstantiateWithFlags", __FILE__, __LINE__);
   }
   replays_ = 0;
   CUDA_CHECK(cudaGraphLaunch(exec_, stream_));  // the captured step itself (step delta 0)
