@@ -162,7 +162,7 @@ for b in ("128", "512"):
     pt = torch_res and torch_res.get("train", {}).get(b)
     if ours:
         ratio = f"{ours['graph'] / pt:.2f}x PyTorch eager (target 2x)" if pt else "no PyTorch number"
-        print(f"train b{b}|cuda graph {ours['graph']:.0f} samples/s, eager {ours['eager']:.0f}; pytorch {pt or 0:.0f}|{ratio}")
+        print(f"train b{b}|cuda graph {ours['graph']:.0f} samples/s, eager {ours['eager']:.0f}; pytorch {pt or 0:.0f}|{ratio}; loss {ours['lossEager']:.3f} eager → {ours['lossGraph']:.3f} after replays")
     elif pt:
         print(f"train b{b}|pytorch {pt:.0f} samples/s|cuda backend did not run")
 res = {}
