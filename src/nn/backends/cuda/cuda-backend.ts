@@ -22,6 +22,11 @@ import { waitForEvent } from './readback.ts';
 
 type F32 = DeviceBuffer<'f32'>;
 type I32 = DeviceBuffer<'i32'>;
+type Describe = string | (() => string);
+
+function describe(what: Describe | undefined): string {
+  return what === undefined ? 'the params' : typeof what === 'string' ? what : what();
+}
 
 /** CUDA-graph capture of one training step; see native/cuda/README.md. */
 export interface GraphCapableBackend extends Backend {
@@ -67,15 +72,17 @@ export class CudaBackend implements GraphCapableBackend {
     return this.native;
   }
 
-  private f(kernel: string, name: string, buf: F32, needed?: number, what?: string): number {
+  // `what` may be a function so that the JSON of the params is only built for an error message:
+  // eager GPU training is launch-bound, and these checks run on every kernel call.
+  private f(kernel: string, name: string, buf: F32, needed?: number, what?: Describe): number {
     const ptr = devicePtr(this, kernel, name, buf, 'f32');
-    if (needed !== undefined) requireLength(kernel, name, buf, needed, what ?? 'the params');
+    if (needed !== undefined && buf.length < needed) requireLength(kernel, name, buf, needed, describe(what));
     return ptr;
   }
 
-  private i(kernel: string, name: string, buf: I32, needed?: number, what?: string): number {
+  private i(kernel: string, name: string, buf: I32, needed?: number, what?: Describe): number {
     const ptr = devicePtr(this, kernel, name, buf, 'i32');
-    if (needed !== undefined) requireLength(kernel, name, buf, needed, what ?? 'the params');
+    if (needed !== undefined && buf.length < needed) requireLength(kernel, name, buf, needed, describe(what));
     return ptr;
   }
 
@@ -265,10 +272,9 @@ export class CudaBackend implements GraphCapableBackend {
     const k = 'matmul';
     const size = matmulSizes(p);
     const relu = isRelu(k, p.activation);
-    const what = JSON.stringify(p);
     this.ctx(k).matmul(
-      this.f(k, 'a', a, size.a, `m·k for ${what}`), this.f(k, 'b', b, size.b, `k·n for ${what}`),
-      bias ? this.f(k, 'bias', bias, size.bias, 'n') : 0, this.f(k, 'out', out, size.out, `m·n for ${what}`),
+      this.f(k, 'a', a, size.a, () => `m·k for ${JSON.stringify(p)}`), this.f(k, 'b', b, size.b, () => `k·n for ${JSON.stringify(p)}`),
+      bias ? this.f(k, 'bias', bias, size.bias, 'n') : 0, this.f(k, 'out', out, size.out, () => `m·n for ${JSON.stringify(p)}`),
       p.m, p.n, p.k, p.transA, p.transB, p.accumulate ?? false, relu,
     );
   }
@@ -284,7 +290,7 @@ export class CudaBackend implements GraphCapableBackend {
     const k = 'conv2d';
     const { sizes: s, args } = this.convArgs(k, p);
     const relu = isRelu(k, p.activation);
-    const what = `the params ${JSON.stringify(p)}`;
+    const what = () => `the params ${JSON.stringify(p)}`;
     this.ctx(k).conv2d(
       this.f(k, 'x', x, s.x, what), this.f(k, 'w', w, s.w, what), bias ? this.f(k, 'bias', bias, s.bias, 'cOut') : 0,
       this.f(k, 'out', out, s.out, what), ...args, relu,
@@ -294,7 +300,7 @@ export class CudaBackend implements GraphCapableBackend {
   conv2dBackwardInput(dy: F32, w: F32, dx: F32, p: Conv2dParams, accumulate = false): void {
     const k = 'conv2dBackwardInput';
     const { sizes: s, args } = this.convArgs(k, p);
-    const what = `the params ${JSON.stringify(p)}`;
+    const what = () => `the params ${JSON.stringify(p)}`;
     this.ctx(k).conv2dBackwardInput(
       this.f(k, 'dy', dy, s.out, what), this.f(k, 'w', w, s.w, what), this.f(k, 'dx', dx, s.x, what), ...args, accumulate,
     );
@@ -303,7 +309,7 @@ export class CudaBackend implements GraphCapableBackend {
   conv2dBackwardWeight(x: F32, dy: F32, dw: F32, db: F32 | null, p: Conv2dParams, accumulate = false): void {
     const k = 'conv2dBackwardWeight';
     const { sizes: s, args } = this.convArgs(k, p);
-    const what = `the params ${JSON.stringify(p)}`;
+    const what = () => `the params ${JSON.stringify(p)}`;
     this.ctx(k).conv2dBackwardWeight(
       this.f(k, 'x', x, s.x, what), this.f(k, 'dy', dy, s.out, what), this.f(k, 'dw', dw, s.w, what),
       db ? this.f(k, 'db', db, s.bias, 'cOut') : 0, ...args, accumulate,
@@ -322,7 +328,7 @@ export class CudaBackend implements GraphCapableBackend {
     const s = batchNormSizes(k, p, true);
     const relu = isRelu(k, p.activation);
     requireInt32Extent(k, 'n', p.n);
-    const what = `n·c·spatial for ${JSON.stringify(p)}`;
+    const what = () => `n·c·spatial for ${JSON.stringify(p)}`;
     this.ctx(k).batchNormTrain(
       this.f(k, 'x', x, s.x, what), this.f(k, 'gamma', gamma, s.c, 'c'), this.f(k, 'beta', beta, s.c, 'c'),
       this.f(k, 'runningMean', runningMean, s.c, 'c'), this.f(k, 'runningVar', runningVar, s.c, 'c'),
@@ -335,7 +341,7 @@ export class CudaBackend implements GraphCapableBackend {
     const k = 'batchNormInference';
     const s = batchNormSizes(k, p, false);
     const relu = isRelu(k, p.activation);
-    const what = `n·c·spatial for ${JSON.stringify(p)}`;
+    const what = () => `n·c·spatial for ${JSON.stringify(p)}`;
     this.ctx(k).batchNormInference(
       this.f(k, 'x', x, s.x, what), this.f(k, 'gamma', gamma, s.c, 'c'), this.f(k, 'beta', beta, s.c, 'c'),
       this.f(k, 'runningMean', runningMean, s.c, 'c'), this.f(k, 'runningVar', runningVar, s.c, 'c'),
@@ -348,7 +354,7 @@ export class CudaBackend implements GraphCapableBackend {
   ): void {
     const k = 'batchNormBackward';
     const s = batchNormSizes(k, p, false);
-    const what = `n·c·spatial for ${JSON.stringify(p)}`;
+    const what = () => `n·c·spatial for ${JSON.stringify(p)}`;
     this.ctx(k).batchNormBackward(
       this.f(k, 'x', x, s.x, what), this.f(k, 'dy', dy, s.x, what), this.f(k, 'gamma', gamma, s.c, 'c'),
       this.f(k, 'saveMean', saveMean, s.c, 'c'), this.f(k, 'saveInvStd', saveInvStd, s.c, 'c'),
@@ -366,14 +372,14 @@ export class CudaBackend implements GraphCapableBackend {
   maxPool2d(x: F32, out: F32, argmax: I32, p: Pool2dParams): void {
     const k = 'maxPool2d';
     const { sizes: s, args } = this.poolArgs(k, p);
-    const what = `the params ${JSON.stringify(p)}`;
+    const what = () => `the params ${JSON.stringify(p)}`;
     this.ctx(k).maxPool2d(this.f(k, 'x', x, s.x, what), this.f(k, 'out', out, s.out, what), this.i(k, 'argmax', argmax, s.out, what), ...args);
   }
 
   maxPool2dBackward(dy: F32, argmax: I32, dx: F32, p: Pool2dParams): void {
     const k = 'maxPool2dBackward';
     const { sizes: s, args } = this.poolArgs(k, p);
-    const what = `the params ${JSON.stringify(p)}`;
+    const what = () => `the params ${JSON.stringify(p)}`;
     this.ctx(k).maxPool2dBackward(
       this.f(k, 'dy', dy, s.out, what), this.i(k, 'argmax', argmax, s.out, what), this.f(k, 'dx', dx, s.x, what), ...args,
     );
@@ -382,14 +388,14 @@ export class CudaBackend implements GraphCapableBackend {
   avgPool2d(x: F32, out: F32, p: Pool2dParams): void {
     const k = 'avgPool2d';
     const { sizes: s, args } = this.poolArgs(k, p);
-    const what = `the params ${JSON.stringify(p)}`;
+    const what = () => `the params ${JSON.stringify(p)}`;
     this.ctx(k).avgPool2d(this.f(k, 'x', x, s.x, what), this.f(k, 'out', out, s.out, what), ...args);
   }
 
   avgPool2dBackward(dy: F32, dx: F32, p: Pool2dParams): void {
     const k = 'avgPool2dBackward';
     const { sizes: s, args } = this.poolArgs(k, p);
-    const what = `the params ${JSON.stringify(p)}`;
+    const what = () => `the params ${JSON.stringify(p)}`;
     this.ctx(k).avgPool2dBackward(this.f(k, 'dy', dy, s.out, what), this.f(k, 'dx', dx, s.x, what), ...args);
   }
 
