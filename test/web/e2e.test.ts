@@ -196,10 +196,12 @@ t.test('pagination: twelve per page, older and newer', async (t) => {
   await page().locator('[data-view=predict]').click();
   await page().locator('[data-view=history]').click();
   await expect(page().getByTestId('history-count')).toHaveText('13 predictions');
+  await historySettled();
   t.equal(await page().getByTestId('history-item').count(), 12, 'the first page holds twelve');
   await expect(page().getByTestId('page-label')).toHaveText('Page 1 of 2');
   await page().getByRole('button', { name: 'Older' }).click();
   await expect(page().getByTestId('page-label')).toHaveText('Page 2 of 2');
+  await historySettled();
   t.equal(await page().getByTestId('history-item').count(), 1, 'the last one on page two');
   t.ok(await page().getByRole('button', { name: 'Older' }).isDisabled(), 'no page after the last');
   await page().getByRole('button', { name: 'Newer' }).click();
