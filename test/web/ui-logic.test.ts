@@ -202,6 +202,7 @@ t.test('format: percentages, confidence bands, times', async (t) => {
   t.equal(format.percent(0.97), '97%');
   t.equal(format.percent(0.996), '99.6%', 'not rounded up to a false 100%');
   t.equal(format.percent(1), '100%');
+  t.equal(format.percent(0.99999), '99.9%', 'almost certain is not shown as 100.0%');
   t.equal(format.percent(0.004), '<1%');
   t.equal(format.percent(0), '0%');
   t.equal(format.percent(0.99312, 2), '99.31%');

@@ -15,7 +15,7 @@ export function FeedbackBar() {
         <p class="feedback__question" id="feedback-q">${label === null ? 'Is this right?' : 'Thanks for the feedback'}</p>
         <p class="feedback__status small" role="status" data-testid="feedback-status">
           ${label === null
-            ? html`<span class="muted">Press a digit key to correct it</span>`
+            ? html`<span class="muted">Wrong? Pick the right digit<span class="wide-only"> or type it</span></span>`
             : label === result.digit
               ? html`<span class="ok"><${Icon} name="check" size=${14} /> Confirmed as ${label}</span>`
               : html`<span class="corrected">Corrected to ${label}</span>`}

@@ -9,7 +9,7 @@ export function percent(p, decimals) {
   if (!Number.isFinite(p)) return '–';
   const v = p * 100;
   if (decimals !== undefined) return `${v.toFixed(decimals)}%`;
-  if (v >= 99.5 && v < 100) return `${v.toFixed(1)}%`;
+  if (v >= 99.5 && v < 100) return `${(Math.floor(v * 10) / 10).toFixed(1)}%`; // floor: never a false 100
   if (v > 0 && v < 1) return '<1%';
   return `${Math.round(v)}%`;
 }
