@@ -31,7 +31,13 @@ async function serveChild(): Promise<void> {
   const server = await startServer({ ...loadConfig(), port: 0, rateLimit: 0, logLevel: 'warn' });
   process.stdout.write(`READY ${server.url}\n`);
   process.once('SIGTERM', () => {
-    void server.close().then(() => process.exit(0));
+    void server.close().then(async () => {
+      // After a graceful close every request has finished: this is the final count of answered
+      // predictions (including those whose client hung up when a load phase ended).
+      const counted = await server.deps.metrics.predictions.get();
+      const answered = counted.values.reduce((a, v) => a + v.value, 0);
+      process.stdout.write(`ANSWERED ${answered}\n`, () => process.exit(0));
+    });
   });
 }
 
@@ -125,7 +131,8 @@ async function main(): Promise<void> {
   const countRows = () => pool.oneFirst(sql.type(z.object({ n: z.number().int() }))`SELECT count(*)::int AS n FROM predictions`);
   const before = await countRows();
 
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], {
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], {
     env: { ...process.env, DATABASE_URL: dbUrl, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(tmp || tmpdir(), 'bench-spool'), INKLING_RATE_LIMIT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -147,12 +154,13 @@ async function main(): Promise<void> {
   const c16 = await cannon(url, body, 16);
   const c64 = await cannon(url, body, 64);
 
-  // Server-side count of answered predictions (201s, including any whose client hung up when a
-  // phase ended): the table must hold exactly this many new rows.
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  const answered = [...metrics.matchAll(/^inkling_predictions_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  // The server's own count of answered predictions (printed after its graceful shutdown): the
+  // table must hold exactly this many new rows.
+  let childOut = '';
+  child.stdout.on('data', (d) => (childOut += d));
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  const answered = Number(/ANSWERED (\d+)/.exec(childOut)?.[1] ?? -1);
   const after = await countRows();
   await pool.end();
   if (local) await local.stop();
