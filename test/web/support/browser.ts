@@ -17,6 +17,9 @@ export interface Browser {
 }
 
 export async function openBrowser(baseUrl: string): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium) or set CHROMIUM_PATH; the tests never download a browser`);
+  }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'inkling-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
