@@ -56,7 +56,8 @@ export interface TestDatabase {
   destroy(): Promise<void>;
 }
 
-export async function startTestDatabase(): Promise<TestDatabase> {
+/** A fresh copy of the template cluster (not started); returns its data dir and base folder. */
+export async function copyTemplateCluster(): Promise<{ base: string; dataDir: string }> {
   const template = await templateDir();
   makeTraversable(ROOT);
   const base = mkdtempSync(join(ROOT, 'run-'));
@@ -65,6 +66,11 @@ export async function startTestDatabase(): Promise<TestDatabase> {
   cpSync(template, dataDir, { recursive: true });
   if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'postgres:postgres', dataDir]);
   rmSync(join(dataDir, 'postmaster.pid'), { force: true });
+  return { base, dataDir };
+}
+
+export async function startTestDatabase(): Promise<TestDatabase> {
+  const { base, dataDir } = await copyTemplateCluster();
   let pg = await startLocalPostgres({ dataDir, durable: false });
   const db: TestDatabase = {
     url: pg.url,

@@ -104,6 +104,24 @@ function postmasterPid(dataDir: string): number | null {
   }
 }
 
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+function parentPid(pid: number): number | null {
+  try {
+    // /proc/PID/stat: "pid (comm) state ppid ..."; comm may contain spaces, so split after ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
 /** Stops a postgres left running on dataDir by a killed parent. */
 async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
@@ -117,6 +135,14 @@ async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<vo
     return; // not running: postgres removes the stale pid file itself
   }
   if (!cmd.includes('postgres')) return;
+  // Orphaned means its owner is gone: the postmaster's parent (or, through runuser, the parent of
+  // runuser) is init. A postgres owned by a live process (another inkling on the same data dir)
+  // is left alone.
+  let owner = parentPid(pid);
+  if (owner && readCmdline(owner).startsWith('runuser')) owner = parentPid(owner);
+  if (owner !== null && owner > 1) {
+    throw new Error(`${dataDir} is in use by a running postgres (pid ${pid}) of another process (pid ${owner}); stop that process or choose another INKLING_DATA_DIR`);
+  }
   log(`stopping an orphaned postgres (pid ${pid}) still holding ${dataDir}`);
   process.kill(pid, 'SIGINT');
   for (let i = 0; i < 100; i++) {

@@ -1,0 +1,37 @@
+// The local cluster manager: reuse of an initialised data dir, refusal while another live process
+// owns the cluster, and recovery from a postgres orphaned by a SIGKILLed parent (PLATFORM.md).
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { startLocalPostgres } from '../../src/server/db/local-postgres.ts';
+import { connectPool } from '../../src/server/db/pool.ts';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { copyTemplateCluster } from './helpers.ts';
+
+const holder = `
+  const { startLocalPostgres } = await import(${JSON.stringify(new URL('../../src/server/db/local-postgres.ts', import.meta.url).pathname)});
+  await startLocalPostgres({ dataDir: process.argv[1], durable: false });
+  console.log('STARTED');
+  setInterval(() => {}, 1000);
+`;
+
+t.test('in use by a live process: refused; orphaned by SIGKILL: stopped and restarted', async (t) => {
+  const { base, dataDir } = await copyTemplateCluster();
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', holder, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d) => String(d).includes('STARTED') && resolve());
+    child.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
+  });
+  await t.rejects(startLocalPostgres({ dataDir, durable: false }), /in use by a running postgres .* of another process/);
+  child.kill('SIGKILL'); // the postgres it started is now orphaned
+  await new Promise((r) => child.once('exit', r));
+  const lines: string[] = [];
+  const pg = await startLocalPostgres({ dataDir, durable: false, log: (l) => lines.push(l) });
+  t.ok(lines.some((l) => /stopping an orphaned postgres/.test(l)), 'the orphan was stopped');
+  const pool = await connectPool(pg.url);
+  t.equal(await pool.oneFirst(sql.type(z.object({ x: z.number() }))`SELECT 41 + 1 AS x`), 42, 'and the restarted cluster answers');
+  await pool.end();
+  await pg.stop();
+});
