@@ -210,6 +210,37 @@ t.test('pagination: twelve per page, older and newer', async (t) => {
   t.ok(cleared.ok(), 'cleaned up');
 });
 
+t.test('dropping an image file and pasting one both classify it', async (t) => {
+  await page().locator('[data-view=predict]').click();
+  await page().getByRole('tab', { name: 'Upload' }).click();
+  const fileTransfer = (name: string) =>
+    page().evaluateHandle(
+      ({ b64, name }) => {
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([bytes], name, { type: 'image/png' }));
+        return transfer;
+      },
+      { b64: digitOnePng().toString('base64'), name },
+    );
+  await page().getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: await fileTransfer('dropped.png') });
+  await expect(page().getByRole('img', { name: 'Preview of dropped.png' })).toBeVisible();
+  await expect(page().getByTestId('predicted-digit')).toHaveText('1');
+  t.pass('drop classified');
+
+  await page().getByRole('tab', { name: 'Draw' }).click();
+  const pasted = await fileTransfer('pasted.png');
+  await page().evaluate((clipboardData) => {
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData, bubbles: true }));
+  }, pasted);
+  await expect(page().getByRole('img', { name: 'Preview of pasted.png' })).toBeVisible();
+  t.equal(await page().getByRole('tab', { name: 'Upload' }).getAttribute('aria-selected'), 'true', 'pasting switches to the upload tab');
+  await expect(page().getByTestId('predicted-digit')).toHaveText('1');
+  const history = await (await page().request.get('/api/predictions?source=upload')).json();
+  t.equal(history.total, 2, 'both were logged as uploads');
+  await page().request.delete('/api/predictions');
+});
+
 t.test('theme: dark is applied and remembered across a reload; system follows the OS', async (t) => {
   const bg = () => page().evaluate(() => getComputedStyle(document.body).backgroundColor);
   const lightBg = await bg();
