@@ -16,9 +16,9 @@
     {
       "target_name": "inkling_cpu_avx2",
       "type": "static_library",
+      "sources": ["native/cpu/kernels_avx2.cc"],
       "conditions": [
         ["target_arch=='x64'", {
-          "sources": ["native/cpu/kernels_avx2.cc"],
           "cflags_cc": ["-mavx2", "-mfma"]
         }]
       ]

@@ -7,7 +7,4 @@
 
 namespace inkling {
 const KernelTable* portableKernels() { return &inkling_portable::kTable; }
-#if !(defined(__x86_64__) || defined(_M_X64))
-const KernelTable* avx2Kernels() { return nullptr; }
-#endif
 }  // namespace inkling
