@@ -99,7 +99,7 @@ for h in gemm_check kernels_check; do
   if [ -x "$DEV/$h" ]; then
     stage "$h" 60 "$DEV/$h"
     rc=$?
-    row "$h" "$([ $rc -eq 0 ] && echo pass || echo "FAIL rc=$rc")" "$(grep -c ' ok ' "$LOGS/$h.log") checks ok, $(grep -c FAIL "$LOGS/$h.log") failed"
+    row "$h" "$([ $rc -eq 0 ] && echo pass || echo "FAIL rc=$rc")" "$(grep -c ' ok ' "$LOGS/$h.log") checks ok, $(grep -c FAIL "$LOGS/$h.log") failed; $(tailOf "$h" 1)"
   fi
 done
 [ -f "$LOGS/gemm_check.log" ] && grep -E "^RESULT|GFLOP" "$LOGS/gemm_check.log"
@@ -119,13 +119,15 @@ fi
 
 # ---- 4. benchmarks (before the sanitizer: the performance numbers matter most) ----
 if [ "$HAVE_NODE" = 1 ] && [ -f build-cuda/Release/inkling_cuda.node ]; then
-  stage bench-gemm 60 node --import tsx bench/cuda/gemm.ts
-  stage bench-train 120 node --import tsx bench/cuda/train.ts --batches 128,512
+  stage bench-gemm 60 node --import tsx bench/cuda/gemm.ts || row bench-gemm "FAIL rc=$?" "$(tailOf bench-gemm 2)"
+  stage bench-train 120 node --import tsx bench/cuda/train.ts --batches 128,512 || row bench-train "FAIL rc=$?" "$(tailOf bench-train 2)"
 fi
 if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
-  stage bench-pytorch 120 python3 bench/pytorch/seed_cnn_cuda.py '{"batches": [128, 512], "blocks": 7, "steps": 20}'
+  stage bench-pytorch 120 python3 bench/pytorch/seed_cnn_cuda.py '{"batches": [128, 512], "blocks": 7, "steps": 20}' ||
+    row bench-pytorch "FAIL rc=$?" "$(tailOf bench-pytorch 2)"
 else
   echo "torch with CUDA not importable by python3" >"$LOGS/bench-pytorch.log"
+  row bench-pytorch skipped "python3 cannot import torch with CUDA: no PyTorch baseline"
 fi
 # ---- 5. compute-sanitizer ----
 if command -v compute-sanitizer >/dev/null; then
