@@ -10,6 +10,7 @@ import { createWebgpuBackend, type WebgpuBackend } from '../../src/nn/backends/w
 import { grid1d } from '../../src/nn/backends/webgpu/runtime.ts';
 import { bucketBytes } from '../../src/nn/backends/webgpu/buffers.ts';
 import { preprocess } from '../../src/nn/backends/webgpu/shaders.ts';
+import { openContext } from '../../src/nn/backends/webgpu/device.ts';
 import { webgpuRequired, webgpuUnavailableReason } from './gate.ts';
 
 const reason = await webgpuUnavailableReason();
@@ -27,6 +28,11 @@ t.test('pure helpers: grid folding, size buckets, the WGSL preprocessor', async 
   t.same(preprocess(src, { X: true, Y: true }).split('\n').filter(Boolean), ['a', 'b', 'd', 'f']);
   t.same(preprocess(src, { X: false }).split('\n').filter(Boolean), ['a', 'e', 'f']);
   t.throws(() => preprocess('#if X\n', {}), /unterminated/);
+});
+
+t.test('no adapter: the error names the fix', async (t) => {
+  // A Dawn adapter filter that matches nothing stands in for a machine without a driver.
+  await t.rejects(openContext(['adapter=no-such-adapter-anywhere']), /no adapter available[\s\S]*bookworm-backports[\s\S]*apt-get install -y -t bookworm-backports mesa-vulkan-drivers/);
 });
 
 const skip = reason && !webgpuRequired ? `WebGPU unavailable: ${reason}` : false;

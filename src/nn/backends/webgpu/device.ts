@@ -50,11 +50,18 @@ function describe(adapter: GPUAdapter): string {
   return parts.join(' ');
 }
 
-async function openContext(flags: string[]): Promise<GpuContext> {
+/** Opens a new context without the process-wide cache (tests of the failure path use it). */
+export async function openContext(flags: string[]): Promise<GpuContext> {
   // Dawn's globals (GPUBufferUsage, GPUMapMode, …) are not on globalThis in Node by default.
   Object.assign(globalThis, globals);
   const gpu = create(flags);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  } catch (err) {
+    // Dawn throws instead of returning null when flags filter every adapter out.
+    throw new Error(`${NO_ADAPTER_HELP}\nDawn said: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
   if (!adapter) throw new Error(NO_ADAPTER_HELP);
 
   // Ask for everything the adapter offers: the defaults cap workgroups at 256 invocations and
