@@ -70,7 +70,7 @@ else
   H2=$!
   ADDON=build-cuda/Release/inkling_cuda.node
   if [ "$HAVE_NODE" = 1 ]; then
-    rm -f "$ADDON"
+    rm -rf build-cuda  # a fresh configure, so this card's architecture is the one built
     if command -v cmake >/dev/null && [ -x node_modules/.bin/cmake-js ]; then
       stage build-addon 240 env INKLING_CUDA_ARCHS="$ARCH" INKLING_BUILD_JOBS=8 node scripts/build-native.mjs --cuda
     fi
