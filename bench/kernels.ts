@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/nn/backend.ts';
 import { RefBackend } from '../src/nn/backends/ref/index.ts';
 import { backendNames, createBackend, probeBackend, type BackendName } from '../src/nn/backends/registry.ts';
+import { gpuKernelTimer } from '../src/nn/backends/webgpu/timing.ts';
 import { compareOutput, type HostData, type KernelCase } from '../test/conformance/case-kit.ts';
 import { runCase } from '../test/conformance/run-case.ts';
 import { seedCnnCases } from '../test/conformance/seed-cnn-cases.ts';
@@ -62,6 +63,8 @@ export interface KernelResult {
   kernel: string;
   batch: number;
   medianMs: number;
+  /** 'gpu': GPU timestamp queries (WebGPU with timestamp-query); 'wall': wall clock around flush(). */
+  timer: 'wall' | 'gpu';
   /** Median process CPU time per run (all threads): on a shared machine, wall time includes
    *  waiting for a core; CPU time ÷ threads approximates the wall time of an idle machine. */
   cpuMs: number | null;
@@ -79,31 +82,36 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-/** Times one case: a warm-up run, then runs until `minMs` has passed (at least 3, at most 200;
- *  a single run when one already takes longer than minMs). Synchronous backends are timed per
- *  run; flush() closes each run for asynchronous ones. */
-async function timeCase(backend: Backend, c: KernelCase, minMs: number): Promise<{ medianMs: number; cpuMs: number | null; runs: number }> {
+/** Times one case: an untimed warm-up run, then runs until `minMs` has passed (at least 3, at most
+ *  200). Synchronous backends are timed per run; flush() closes each run for asynchronous ones;
+ *  WebGPU with timestamp queries is timed on the GPU. */
+async function timeCase(backend: Backend, c: KernelCase, minMs: number): Promise<{ medianMs: number; cpuMs: number | null; runs: number; timer: 'wall' | 'gpu' }> {
   const inst = c.setup(backend);
   try {
-    const t0 = performance.now();
+    // Untimed warm-up: shader compilation (WebGPU), first touch of pooled memory, thread wake-up.
     inst.run();
     await backend.flush();
-    const first = performance.now() - t0;
+    const gpuTimer = gpuKernelTimer(backend);
+    if (gpuTimer) {
+      // GPU timestamps measure the dispatches alone, without the submit/readback round trip.
+      const gpuTimes: number[] = [];
+      const start = performance.now();
+      while (gpuTimes.length < 50 && (gpuTimes.length < 3 || performance.now() - start < minMs)) gpuTimes.push(await gpuTimer(() => inst.run()));
+      if (gpuTimes.every((t) => Number.isFinite(t))) return { medianMs: median(gpuTimes), cpuMs: null, runs: gpuTimes.length, timer: 'gpu' };
+    }
     const times: number[] = [];
     const cpuTimes: number[] = [];
-    if (first < minMs) {
-      const start = performance.now();
-      while (times.length < 200 && (times.length < 3 || performance.now() - start < minMs)) {
-        const u = process.cpuUsage();
-        const t = performance.now();
-        inst.run();
-        await backend.flush();
-        times.push(performance.now() - t);
-        const used = process.cpuUsage(u);
-        cpuTimes.push((used.user + used.system) / 1000);
-      }
-    } else times.push(first);
-    return { medianMs: median(times), cpuMs: cpuTimes.length ? median(cpuTimes) : null, runs: times.length };
+    const start = performance.now();
+    while (times.length < 200 && (times.length < 3 || performance.now() - start < minMs)) {
+      const u = process.cpuUsage();
+      const t = performance.now();
+      inst.run();
+      await backend.flush();
+      times.push(performance.now() - t);
+      const used = process.cpuUsage(u);
+      cpuTimes.push((used.user + used.system) / 1000);
+    }
+    return { medianMs: median(times), cpuMs: median(cpuTimes), runs: times.length, timer: 'wall' };
   } finally {
     inst.dispose();
   }
@@ -165,13 +173,15 @@ async function main(): Promise<void> {
     const refOut = refAffordable(c) ? await runCase(ref, c) : null;
     for (const backend of backends) {
       if (backend.name === 'ref' && !refOut) continue;
-      const { medianMs, cpuMs, runs } = await timeCase(backend, c, opts.minMs);
+      const { medianMs, cpuMs, runs, timer } = await timeCase(backend, c, opts.minMs);
       const maxError = backend.name === 'ref' ? 0 : refOut ? await maxErrorAgainst(backend, c, refOut) : null;
       const gflops = c.flops / medianMs / 1e6;
       const gbps = c.bytes / medianMs / 1e6;
       const bound = c.flops / Math.max(c.bytes, 1) > balance ? 'compute' : 'memory';
-      const fractionOfPeak = peaks ? (bound === 'compute' ? gflops / peaks.fmaGflopsAllThreads : gbps / peaks.triadGBps) : null;
-      const r: KernelResult = { backend: backend.name, case: c.name, kernel: c.kernel, batch: batchOf(c.name), medianMs, cpuMs, runs, gflops, gbps, bound, fractionOfPeak, maxError };
+      // The peaks are this CPU's: a GPU backend's fraction of them would mean nothing.
+      const onCpu = backend.name === 'cpu' || backend.name === 'ref';
+      const fractionOfPeak = peaks && onCpu ? (bound === 'compute' ? gflops / peaks.fmaGflopsAllThreads : gbps / peaks.triadGBps) : null;
+      const r: KernelResult = { backend: backend.name, case: c.name, kernel: c.kernel, batch: batchOf(c.name), medianMs, timer, cpuMs, runs, gflops, gbps, bound, fractionOfPeak, maxError };
       results.push(r);
       console.log(formatTable([r], results.length === 1));
     }

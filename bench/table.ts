@@ -1,4 +1,5 @@
 // Fixed-width rows for bench:kernels (printed as each case finishes, so a slow run shows progress).
+// A median prefixed with 'g' was measured with GPU timestamp queries rather than wall clock.
 
 import type { KernelResult } from './kernels.ts';
 
@@ -16,7 +17,7 @@ export function formatTable(rows: KernelResult[], header: boolean): string {
   for (const r of rows) {
     const values = [
       r.backend, r.case.length > 58 ? r.case.slice(0, 57) + '…' : r.case,
-      r.medianMs < 1 ? r.medianMs.toFixed(4) : r.medianMs.toFixed(2),
+      (r.timer === 'gpu' ? 'g ' : '') + (r.medianMs < 1 ? r.medianMs.toFixed(4) : r.medianMs.toFixed(2)),
       r.cpuMs === null ? '-' : r.cpuMs < 1 ? r.cpuMs.toFixed(4) : r.cpuMs.toFixed(2),
       r.gflops.toFixed(2), r.gbps.toFixed(2), r.bound,
       r.fractionOfPeak === null ? '-' : (100 * r.fractionOfPeak).toFixed(1),
