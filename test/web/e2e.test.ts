@@ -3,6 +3,8 @@
 // step; later steps build on the history the earlier ones made. With SCREENSHOTS=1 every view is
 // also saved under test/screenshots/ (desktop and phone, light and dark).
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -239,6 +241,45 @@ t.test('dropping an image file and pasting one both classify it', async (t) => {
   const history = await (await page().request.get('/api/predictions?source=upload')).json();
   t.equal(history.total, 2, 'both were logged as uploads');
   await page().request.delete('/api/predictions');
+});
+
+t.test('linking an image by URL: the service fetches it; a bad link is explained', async (t) => {
+  // A local image server (the service started by these tests may fetch from loopback).
+  const images = http.createServer((req, res) => {
+    if (req.url === '/one.png') {
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      res.end(digitOnePng());
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => images.listen(0, '127.0.0.1', resolve));
+  const { port } = images.address() as AddressInfo;
+  try {
+    await page().locator('[data-view=predict]').click();
+    await page().getByRole('tab', { name: 'Link' }).click();
+    const address = page().getByRole('textbox', { name: 'Image address' });
+    const submit = page().getByRole('button', { name: 'Predict from link' });
+    if (service.loopbackUrls) {
+      await address.fill(`http://127.0.0.1:${port}/one.png`);
+      await submit.click();
+      await expect(page().getByTestId('predicted-digit')).toHaveText('1');
+      const logged = await (await page().request.get('/api/predictions?source=url')).json();
+      t.equal(logged.total, 1, 'logged with source url');
+      await address.fill(`http://127.0.0.1:${port}/missing.png`);
+      await submit.click();
+      await expect(page().getByTestId('notice')).toHaveText(/Couldn’t fetch that image\..*404/);
+    } else {
+      // A running service refuses loopback addresses, which says the same thing in its words.
+      await address.fill(`http://127.0.0.1:${port}/one.png`);
+      await submit.click();
+      await expect(page().getByTestId('notice')).toHaveText(/Couldn’t fetch that image\..*not a public address/);
+    }
+    t.pass('link flow checked');
+  } finally {
+    images.close();
+    await page().request.delete('/api/predictions');
+  }
 });
 
 t.test('theme: dark is applied and remembered across a reload; system follows the OS', async (t) => {

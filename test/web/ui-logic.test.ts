@@ -181,6 +181,9 @@ t.test('errors: API errors in plain words', async (t) => {
   t.match(errors.errorFromResponse(503, { error: { code: 'x', message: 'stack trace' } }).title, /server/);
   t.notMatch(errors.errorFromResponse(500, { error: { code: 'x', message: 'stack trace' } }).detail, /stack/, 'internal messages are not shown');
   t.equal(errors.errorFromResponse(400, { error: { code: 'bad_url', message: 'Only http(s) addresses.' } }).detail, 'Only http(s) addresses.', 'a 400 shows the service’s own explanation');
+  const fetchFailed = errors.errorFromResponse(502, { error: { code: 'url_fetch_failed', message: 'the URL answered HTTP 404' } });
+  t.equal(fetchFailed.title, 'Couldn’t fetch that image.', 'a linked image the service could not fetch is not "a server problem"');
+  t.equal(fetchFailed.detail, 'the URL answered HTTP 404');
   const net = errors.networkError();
   t.equal(net.status, 0);
   t.match(net.title, /reach the server/);

@@ -22,7 +22,7 @@ export function UrlPanel() {
           value=${url} onInput=${(/** @type {Event} */ e) => setUrl(/** @type {HTMLInputElement} */ (e.currentTarget).value)} />
       </label>
       <button class="btn btn--primary" type="submit" disabled=${loading || !url.trim()}>
-        ${loading ? 'Fetching…' : 'Predict'}
+        ${loading ? 'Fetching…' : 'Predict from link'}
       </button>
       <p class="muted small">The server fetches the image (public http/https addresses only, up to 5 MB).</p>
     </form>

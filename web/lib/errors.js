@@ -53,6 +53,11 @@ function plainWords(status, code, serverMessage) {
   if (status === 415 || code === 'unsupported_type' || code === 'unsupported_media_type') {
     return { title: 'That file isn’t an image inkling can read.', detail: 'Use a PNG, JPEG, WebP or GIF.' };
   }
+  if (code === 'bad_url' || code.startsWith('url_')) {
+    // The service fetches linked images itself: its message says what went wrong (not public,
+    // HTTP 404, timed out…), and it is written for people.
+    return { title: 'Couldn’t fetch that image.', detail: serverMessage || 'Check the address and try again.' };
+  }
   if (status === 429) {
     return { title: 'Too many requests.', detail: 'Wait a few seconds, then try again.' };
   }

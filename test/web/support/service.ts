@@ -8,19 +8,23 @@ import { startTestDatabase, testConfig } from '../../server/helpers.ts';
 
 export interface RunningService {
   baseUrl: string;
+  /** Whether the service may fetch images from 127.0.0.1 (only the one started here). */
+  loopbackUrls: boolean;
   stop(): Promise<void>;
 }
 
 export async function startService(): Promise<RunningService> {
   const external = process.env.INKLING_E2E_URL;
-  if (external) return { baseUrl: external.replace(/\/$/, ''), stop: async () => {} };
+  if (external) return { baseUrl: external.replace(/\/$/, ''), loopbackUrls: false, stop: async () => {} };
 
   const db = await startTestDatabase();
   try {
     // No model passed: the server loads the shipped one (INKLING_MODEL_DIR default, models/).
-    const server = await startServer(testConfig(db, { rateLimit: 0 }));
+    // Loopback URLs allowed (test-only switch): the Link test serves its image from this process.
+    const server = await startServer(testConfig(db, { rateLimit: 0, allowLoopbackUrlsForTests: true }));
     return {
       baseUrl: server.url.replace(/\/$/, ''),
+      loopbackUrls: true,
       stop: async () => {
         await server.close();
         await db.destroy();
