@@ -104,10 +104,17 @@ export function otsuThreshold(values: Float32Array): number {
 
 /** 8-connected components of mask (non-zero = set). labels[i] = component index + 1 (0 = none);
  *  areas[k] = pixel count of component k. */
-export function connectedComponents(mask: Uint8Array, width: number, height: number): { labels: Int32Array; areas: number[] } {
-  const labels = new Int32Array(mask.length);
+export function connectedComponents(
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  labelsScratch?: Int32Array,
+  stackScratch?: Int32Array,
+): { labels: Int32Array; areas: number[] } {
+  // Optional scratch (at least mask.length long) avoids two allocations per call.
+  const labels = labelsScratch && labelsScratch.length >= mask.length ? labelsScratch.subarray(0, mask.length).fill(0) : new Int32Array(mask.length);
   const areas: number[] = [];
-  const stack = new Int32Array(mask.length);
+  const stack = stackScratch && stackScratch.length >= mask.length ? stackScratch : new Int32Array(mask.length);
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || labels[start]) continue;
     const label = areas.length + 1;
