@@ -164,10 +164,13 @@ t.test('stats count the feedback: accuracy, confusion matrix, model card', async
   t.pass('stats shown');
 });
 
-t.test('screenshots of every view (SCREENSHOTS=1)', { skip: process.env.SCREENSHOTS !== '1' && 'set SCREENSHOTS=1 to save them' }, async (t) => {
-  const saved = await saveScreenshots(page());
-  t.ok(saved.length >= 16, `${saved.length} screenshots saved under test/screenshots/`);
-});
+// Pictures for people to look at, not a check: only registered when asked for.
+if (process.env.SCREENSHOTS === '1') {
+  t.test('screenshots of every view', async (t) => {
+    const saved = await saveScreenshots(page());
+    t.equal(saved.length, 28, `${saved.length} screenshots saved under test/screenshots/`);
+  });
+}
 
 t.test('delete one, then clear all with confirmation', async (t) => {
   await page().locator('[data-view=history]').click();
