@@ -16,7 +16,7 @@ export const envSchema = z.object({
   INKLING_MODEL_DIR: z.string().min(1).default('models'),
   INKLING_BATCH_MAX: int(1, 1024).default(32),
   INKLING_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
-  INKLING_RATE_LIMIT: int(0, 1_000_000).default(120),
+  INKLING_RATE_LIMIT: int(0, 1_000_000).default(600),
   INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   INKLING_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   INKLING_MAX_PIXELS: int(1, 1_000_000_000).default(25_000_000),

@@ -11,7 +11,7 @@ t.test('config: defaults, and a bad value stops with the variable named', async 
   const c = loadConfig({});
   t.equal(c.port, 3000);
   t.equal(c.backend, 'cpu');
-  t.equal(c.rateLimit, 120);
+  t.equal(c.rateLimit, 600);
   t.equal(c.maxBodyBytes, 5 * 1024 * 1024);
   t.equal(c.allowLoopbackUrlsForTests, false, 'the test-only URL allowance cannot be set from the environment');
   t.equal(loadConfig({ INKLING_RATE_LIMIT: '0' }).rateLimit, 0);
