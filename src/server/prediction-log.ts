@@ -21,6 +21,8 @@ export class PredictionLog {
   private closed = false;
   up = true;
   inserted = 0;
+  /** Rows the database refused while reachable (dropped, logged). */
+  refused = 0;
 
   constructor(
     private readonly pool: DatabasePool,
@@ -55,13 +57,37 @@ export class PredictionLog {
     }
   }
 
+  /** Inserts rows; throws only when the database is unreachable. A row the database refuses
+   *  while it is reachable (it should not happen: every value is checked before) is dropped with
+   *  an error log, so one bad row can never block the log or the spool replay forever. */
+  private async insertResilient(rows: PredictionRow[]): Promise<Set<string>> {
+    const dropped = new Set<string>();
+    try {
+      await insertPredictions(this.pool, rows);
+      return dropped;
+    } catch {
+      await ping(this.pool); // throws when the database is down: the caller spools / retries
+      for (const r of rows) {
+        try {
+          await insertPredictions(this.pool, [r]);
+        } catch (rowErr) {
+          await ping(this.pool);
+          this.refused++;
+          dropped.add(r.id);
+          this.log.error({ err: (rowErr as Error).message, id: r.id }, 'the database refused a prediction row; dropped');
+        }
+      }
+      return dropped;
+    }
+  }
+
   private async writeBatch(batch: Pending[]): Promise<void> {
     const rows = batch.map((b) => b.row);
     if (this.up) {
       try {
-        await insertPredictions(this.pool, rows);
-        this.inserted += rows.length;
-        for (const b of batch) b.resolve(true);
+        const dropped = await this.insertResilient(rows);
+        this.inserted += rows.length - dropped.size;
+        for (const b of batch) b.resolve(!dropped.has(b.row.id));
         return;
       } catch (err) {
         this.log.error({ err: (err as Error).message }, `database write failed; spooling ${rows.length} row(s)`);
@@ -93,7 +119,9 @@ export class PredictionLog {
           // Replay until the spool is empty with no append in flight, then flip to "up" in the
           // same synchronous step, so no row can slip into the spool after the last replay.
           for (;;) {
-            const n = await this.spool.replay((rows) => insertPredictions(this.pool, rows));
+            const n = await this.spool.replay(async (rows) => {
+              await this.insertResilient(rows);
+            });
             if (n > 0) this.log.info(`replayed ${n} spooled prediction(s) into the database`);
             if (this.spool.size === 0) break;
           }

@@ -3,6 +3,9 @@
 // in the table, exactly once. Also across a server restart, and with a full spool.
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
+import crypto from 'node:crypto';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
@@ -94,6 +97,26 @@ t.test('a full spool refuses more rows (bounded) and says so', async (t) => {
     await db.restart();
     await srv.deps.log.waitUntilUp();
     t.equal((await c.req('GET', '/api/predictions')).json.total, 2);
+  } finally {
+    await srv.close();
+  }
+});
+
+t.test('a row the database refuses is dropped alone; the log stays up', async (t) => {
+  const srv = await startTestServer(db);
+  try {
+    const row = (digit: number) => ({
+      id: crypto.randomUUID(), createdAt: new Date(), clientId: 'poison-test', source: 'canvas' as const, digit, confidence: 0.5,
+      probabilities: new Array(10).fill(0.1), modelVersion: 'v', decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: 1,
+      inputPng: Buffer.from([1]), thumbnailPng: Buffer.from([2]),
+    });
+    const [good, bad, good2] = await Promise.all([srv.deps.log.write(row(3)), srv.deps.log.write(row(42)), srv.deps.log.write(row(4))]);
+    t.same([good, bad, good2], [true, false, true], 'the CHECK-violating row alone is not logged');
+    t.equal(srv.deps.log.up, true, 'still writing to the database');
+    t.equal(srv.deps.log.refused, 1);
+    t.equal(srv.deps.log.spool.size, 0, 'nothing spooled');
+    const admin = await srv.deps.pool.oneFirst(sql.type(z.object({ n: z.number().int() }))`SELECT count(*)::int AS n FROM predictions WHERE client_id = 'poison-test'`);
+    t.equal(admin, 2);
   } finally {
     await srv.close();
   }
