@@ -38,16 +38,30 @@ export interface LoadedModel {
   dispose(): void;
 }
 
-/** Finds the folder holding model.json under `dir` (itself, or its most recently updated child). */
+/** Finds the folder holding model.json under `dir`: `dir` itself, or among its subfolders the
+ *  evaluated model (card with test figures) with the best test accuracy, so a training run in
+ *  progress (its card has no test figures yet) is never picked over the shipped model; when none
+ *  is evaluated, the most recently updated card. */
 export function findModelDir(dir: string): string {
   if (existsSync(join(dir, 'model.json'))) return dir;
   if (!existsSync(dir)) throw new Error(`model folder ${dir} does not exist: run \`inkling train\` or set INKLING_MODEL_DIR`);
   const candidates = readdirSync(dir)
+    .filter((d) => !d.startsWith('.'))
     .map((d) => join(dir, d))
     .filter((d) => existsSync(join(d, 'model.json')))
-    .sort((a, b) => statSync(join(b, 'model.json')).mtimeMs - statSync(join(a, 'model.json')).mtimeMs);
+    .map((d) => {
+      let accuracy = -1;
+      try {
+        const card = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')) as { test?: { accuracy?: unknown } | null };
+        if (typeof card.test?.accuracy === 'number') accuracy = card.test.accuracy;
+      } catch {
+        // unreadable card: ranked last; loadModel reports it if it is the only one
+      }
+      return { d, accuracy, mtime: statSync(join(d, 'model.json')).mtimeMs };
+    })
+    .sort((a, b) => b.accuracy - a.accuracy || b.mtime - a.mtime);
   if (candidates.length === 0) throw new Error(`no model.json in ${dir} or its subfolders: run \`inkling train --out ${dir}/NAME\` or set INKLING_MODEL_DIR`);
-  return candidates[0];
+  return candidates[0].d;
 }
 
 export async function createServingBackend(name: BackendName, threads: number | null, warn: (m: string) => void): Promise<{ backend: Backend; name: string }> {
