@@ -4,7 +4,7 @@
 // in png.ts; the rest go through sharp, which also shrinks large images to at most
 // SHARP_MAX_SIDE on the long side while decoding (photos: EXIF orientation applied).
 import sharp from 'sharp';
-import { decodePngFast, readPngHeader, ImageDecodeError, type RgbaImage } from './png.ts';
+import { decodePngRows, readPngHeader, ImageDecodeError, type RgbaImage } from './png.ts';
 
 export { ImageDecodeError } from './png.ts';
 
@@ -66,7 +66,7 @@ export async function decodeImage(buf: Uint8Array, opts: DecodeOptions = { maxPi
       throw new ImageTooLargeError(`image is ${h.width}x${h.height} = ${h.width * h.height} pixels; the limit is ${opts.maxPixels}`);
     }
     if (h.width * h.height <= FAST_PNG_MAX_PIXELS) {
-      const img = decodePngFast(buf);
+      const img = decodePngRows(buf);
       if (img) return { ...img, format };
     }
   }

@@ -72,9 +72,11 @@ function toWorking(img: RgbaImage): { px: Float32Array; width: number; height: n
   // Sum each k-pixel run of a row in locals (integers), then add the run to its output pixel
   // once: one read-modify-write per k pixels instead of per pixel.
   const srcW = img.width;
+  const rowStride = img.stride ?? srcW * 4;
+  const rowOffset = img.offset ?? 0;
   for (let y = 0; y < img.height; y++) {
     const orow = Math.floor(y / k) * width * 4;
-    let s = y * srcW * 4;
+    let s = rowOffset + y * rowStride;
     for (let bx = 0; bx < width; bx++) {
       const xEnd = Math.min(srcW, (bx + 1) * k);
       let sr = 0;

@@ -16,8 +16,13 @@ export class ImageDecodeError extends Error {
 export interface RgbaImage {
   width: number;
   height: number;
-  /** width*height*4 bytes, RGBA, not premultiplied. */
+  /** RGBA, not premultiplied: row y starts at offset + y*stride (compact when both are absent:
+   *  offset 0, stride width*4). */
   data: Uint8Array;
+  /** Bytes from one row to the next (default width*4). */
+  stride?: number;
+  /** Byte where row 0 starts (default 0). */
+  offset?: number;
 }
 
 export interface PngHeader {
@@ -50,9 +55,23 @@ export function readPngHeader(buf: Uint8Array): PngHeader {
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
-/** Decodes 8-bit non-interlaced PNGs to RGBA; returns null for the variants left to sharp. Throws
- *  ImageDecodeError on corrupt or truncated data. */
+/** Decodes 8-bit non-interlaced PNGs to compact RGBA; returns null for the variants left to sharp.
+ *  Throws ImageDecodeError on corrupt or truncated data. */
 export function decodePngFast(buf: Uint8Array): RgbaImage | null {
+  const img = decodePngRows(buf);
+  if (!img || img.stride === undefined) return img;
+  const out = new Uint8Array(img.width * img.height * 4);
+  for (let y = 0; y < img.height; y++) {
+    const start = (img.offset ?? 0) + y * img.stride;
+    out.set(img.data.subarray(start, start + img.width * 4), y * img.width * 4);
+  }
+  return { width: img.width, height: img.height, data: out };
+}
+
+/** Like decodePngFast, but an RGBA PNG comes back as a strided view of the inflated rows (each
+ *  row is preceded by its filter byte), which saves a copy of the whole image on the request
+ *  path. */
+export function decodePngRows(buf: Uint8Array): RgbaImage | null {
   const h = readPngHeader(buf);
   const channels = CHANNELS[h.colorType];
   if (channels === undefined) throw new ImageDecodeError(`PNG colour type ${h.colorType} is invalid`);
@@ -136,12 +155,9 @@ export function decodePngFast(buf: Uint8Array): RgbaImage | null {
     }
   }
 
+  if (h.colorType === 6) return { width: h.width, height: h.height, data: raw, stride: stride + 1, offset: 1 };
   const n = h.width * h.height;
   const out = new Uint8Array(n * 4);
-  if (h.colorType === 6) {
-    for (let y = 0; y < h.height; y++) out.set(raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1)), y * stride);
-    return { width: h.width, height: h.height, data: out };
-  }
   for (let y = 0; y < h.height; y++) {
     let s = y * (stride + 1) + 1;
     let d = y * h.width * 4;
