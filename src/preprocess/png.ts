@@ -108,7 +108,9 @@ export function decodePngRows(buf: Uint8Array): RgbaImage | null {
   const expected = (stride + 1) * h.height;
   let raw: Buffer;
   try {
-    raw = zlib.inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: expected + 1 });
+    // chunkSize past the expected size: zlib writes one output chunk, which it returns as is
+    // (the default 16 KB chunks are concatenated afterwards: a second copy of every pixel).
+    raw = zlib.inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: expected + 1, chunkSize: Math.max(64, expected + 1) });
   } catch (err) {
     throw new ImageDecodeError(`PNG image data is corrupt (${(err as Error).message})`);
   }
