@@ -59,6 +59,11 @@ t.test('POST raw PNG: 201 with the full prediction, logged, cookie set', async (
   t.equal(h.json.items[0].id, p.id);
   t.equal(h.json.items[0].source, 'canvas');
   t.match(h.json.items[0].thumbnail, /^data:image\/png;base64,/);
+  t.equal(h.json.items[0].input, p.input, 'the stored 28x28 PNG is byte for byte the one answered');
+  t.equal(h.json.items[0].probabilities.length, 10);
+  t.ok(Math.abs(h.json.items[0].confidence - p.confidence) < 1e-5, 'stored confidence matches the answer');
+  const thumb = await sharp(Buffer.from(h.json.items[0].thumbnail.split(',')[1], 'base64')).metadata();
+  t.ok(thumb.width! > 0 && thumb.width! <= 128 && thumb.height! <= 128, 'the stored thumbnail is a PNG of at most 128 px');
 });
 
 t.test('POST multipart, JSON data URL and JSON base64', async (t) => {
