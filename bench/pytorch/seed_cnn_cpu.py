@@ -8,39 +8,21 @@ Prints one JSON object: training samples/s per batch size (Adam, median of timed
 warm-up) and inference latency (batch 1) / throughput (batch 256) in eval mode.
 """
 import json
+import os
 import statistics
 import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-class SeedCnn(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
-        self.bn2 = nn.BatchNorm2d(64)
-        self.dropout1 = nn.Dropout2d(0.25)
-        self.fc1 = nn.Linear(3136, 128)
-        self.dropout2 = nn.Dropout(0.5)
-        self.fc2 = nn.Linear(128, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-        x = self.dropout1(x)
-        x = torch.flatten(x, 1)
-        x = self.dropout2(F.relu(self.fc1(x)))
-        return self.fc2(x)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training", "interop"))
+from seed_cnn_torch import seed_cnn  # noqa: E402  (the one PyTorch definition of the seed CNN)
 
 
 def train_throughput(batch, blocks, steps_per_block):
     torch.manual_seed(1)
-    model = SeedCnn().train()
+    model = seed_cnn().train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     x = torch.randn(batch, 1, 28, 28)
     y = torch.randint(0, 10, (batch,))
@@ -64,7 +46,7 @@ def train_throughput(batch, blocks, steps_per_block):
 
 def inference(batch, repeats):
     torch.manual_seed(1)
-    model = SeedCnn().eval()
+    model = seed_cnn().eval()
     x = torch.randn(batch, 1, 28, 28)
     times = []
     with torch.no_grad():

@@ -12,14 +12,18 @@ python3-torch); the safetensors format is parsed here (8-byte little-endian head
 header, raw little-endian data) so the `safetensors` pip package is not required.
 """
 import json
+import os
 import struct
 import sys
 from collections import OrderedDict
 
 import torch
-from torch import nn
 
 DTYPES = {"F32": torch.float32, "I32": torch.int32, "I64": torch.int64, "F64": torch.float64, "U8": torch.uint8}
+
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from seed_cnn_torch import seed_cnn  # noqa: E402
 
 
 def read_safetensors(path):
@@ -37,28 +41,6 @@ def read_safetensors(path):
         t = torch.frombuffer(buf, dtype=DTYPES[entry["dtype"]]) if end > begin else torch.empty(0, dtype=DTYPES[entry["dtype"]])
         out[name] = t.reshape(entry["shape"]).clone()
     return out
-
-
-def seed_cnn():
-    """The seed CNN exactly as src/nn/models/seed-cnn.ts names its layers."""
-    return nn.Sequential(
-        OrderedDict(
-            conv1=nn.Conv2d(1, 32, 3, padding=1),
-            bn1=nn.BatchNorm2d(32),
-            relu1=nn.ReLU(),
-            pool1=nn.MaxPool2d(2),
-            conv2=nn.Conv2d(32, 64, 3, padding=1),
-            bn2=nn.BatchNorm2d(64),
-            relu2=nn.ReLU(),
-            pool2=nn.MaxPool2d(2),
-            drop1=nn.Dropout2d(0.25),
-            flatten=nn.Flatten(),
-            fc1=nn.Linear(3136, 128),
-            relu3=nn.ReLU(),
-            drop2=nn.Dropout(0.5),
-            fc2=nn.Linear(128, 10),
-        )
-    )
 
 
 def main():
