@@ -27,3 +27,17 @@ export function dropoutUniform(key: number, counter: number): number {
   const bits = lowbias32((Math.imul(counter, 0x9e3779b1) ^ key) >>> 0);
   return (bits >>> 8) / 16777216;
 }
+
+/** keep ⇔ u >= p ⇔ (bits >>> 8) >= ceil(p·2^24), exactly: u = (bits >>> 8) / 2^24 and p·2^24 is
+ *  exact in float64. Backends computing on a device compare this integer threshold (computed on
+ *  the host): comparing u with p rounded to float32 differs for the rare p whose float32 rounding
+ *  lands on the 2^-24 grid below p (e.g. p = 0.7), and the masks would no longer be identical. */
+export function dropoutKeepThreshold(p: number): number {
+  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p}`);
+  return Math.ceil(p * 16777216);
+}
+
+/** Kept values are scaled by 1/(1 − p); p = 1 drops everything (scale 0, as PyTorch). */
+export function dropoutKeepScale(p: number): number {
+  return p >= 1 ? 0 : 1 / (1 - p);
+}

@@ -148,7 +148,7 @@ export function dropoutCases(): KernelCase[] {
     dropoutCase('', 64, { p: 0, seed: 5, step: 1, spatial: 1 }, false),
     // Counter 358 under (seed 36040, step 0) draws u = 11744051/2^24, just below p = 0.7 but equal to
     // fround(0.7): a backend that compares u with p in float32 keeps it, ref drops it. Compare the
-    // integer threshold ceil(p·2^24) instead (see dropoutKeepThreshold in ref/dropout.ts).
+    // integer threshold ceil(p·2^24) instead (see dropoutKeepThreshold in src/nn/dropout-rng.ts).
     dropoutCase('', ODD, { p: 0.7, seed: 36040, step: 0, spatial: 1 }, false),
     dropoutCase('', ODD, { p: 0.5, seed: 1234, step: 7, spatial: 1 }, true),
     dropoutCase('', 2 * 7 * 15, { p: 0.25, seed: 99, step: 3, spatial: 15 }, true),

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { dropoutKey, dropoutUniform, lowbias32 } from '../../src/nn/dropout-rng.ts';
+import { dropoutKeepScale, dropoutKeepThreshold, dropoutKey, dropoutUniform, lowbias32 } from '../../src/nn/dropout-rng.ts';
 
 // Expected values printed by the same steps in C with uint32_t arithmetic: the vectors every
 // backend's dropout must reproduce.
@@ -29,4 +29,21 @@ t.test('dropout uniforms are in [0,1) and about uniform', async (t) => {
   t.ok(Math.abs(sum / n - 0.5) < 0.01, `mean ${sum / n}`);
   t.ok(Math.abs(below / n - 0.25) < 0.01, `P(u<0.25) ${below / n}`);
   t.not(dropoutKey(1234, 8), key, 'the step changes the key');
+});
+
+t.test('the keep threshold is the exact integer form of u >= p', async (t) => {
+  const key = dropoutKey(36040, 0);
+  for (const p of [0, 0.1, 0.25, 0.5, 0.7, 0.9, 1, 5 / 16777216]) {
+    const thr = dropoutKeepThreshold(p);
+    let mismatches = 0;
+    for (let i = 0; i < 4096; i++) {
+      const bits24 = dropoutUniform(key, i) * 16777216;
+      if ((bits24 >= thr) !== (dropoutUniform(key, i) >= p)) mismatches++;
+    }
+    t.equal(mismatches, 0, `p = ${p}`);
+  }
+  t.equal(dropoutKeepThreshold(1), 16777216, 'p = 1 keeps nothing');
+  t.throws(() => dropoutKeepThreshold(-0.1), /p must be in \[0, 1\]/);
+  t.equal(dropoutKeepScale(0.5), 2);
+  t.equal(dropoutKeepScale(1), 0);
 });

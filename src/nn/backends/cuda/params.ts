@@ -32,17 +32,7 @@ export function requireInt32Extent(kernel: string, what: string, value: number):
   }
 }
 
-/** Dropout's keep test as an integer compare: u = (bits >> 8) / 2^24 >= p ⇔ (bits >> 8) >= ceil(p·2^24).
- *  p·2^24 is exact in float64 (a power-of-two scale), so this matches the ref's float64 compare bit for bit. */
-export function dropoutKeepThreshold(p: number): number {
-  if (!(p >= 0 && p <= 1)) throw new Error(`dropout: p must be in [0, 1], got ${p}`);
-  return Math.ceil(p * 16777216);
-}
-
-/** Kept values are scaled by 1/(1 − p); p = 1 drops everything (scale 0, as the ref). */
-export function dropoutKeepScale(p: number): number {
-  return p >= 1 ? 0 : 1 / (1 - p);
-}
+export { dropoutKeepScale, dropoutKeepThreshold } from '../../dropout-rng.ts';
 
 /** fill() writes 32-bit patterns: the float32 bits of `value`, or the int32 for i32 buffers. */
 export function fillBits(dtype: 'f32' | 'i32', value: number): number {

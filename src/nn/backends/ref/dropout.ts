@@ -4,16 +4,8 @@
 // scaled by 1/(1 − p); p = 1 drops everything (out = 0, as PyTorch).
 
 import type { DropoutParams } from '../../backend.ts';
-import { dropoutKey, dropoutUniform } from '../../dropout-rng.ts';
+import { dropoutKey, dropoutKeepScale, dropoutUniform } from '../../dropout-rng.ts';
 import type { Num } from './numeric.ts';
-
-/** keep ⇔ u >= p ⇔ (bits >>> 8) >= ceil(p·2^24), exactly (u = (bits >>> 8)/2^24, and p·2^24 is exact
- *  in double). A backend computing on the device should compare this integer threshold, computed
- *  on the host in double: comparing u with p rounded to float32 differs for the rare p whose float32
- *  rounding lands on the 2^-24 grid below p (e.g. p = 0.7), and the masks would not be identical. */
-export function dropoutKeepThreshold(p: number): number {
-  return Math.ceil(p * 16777216);
-}
 
 /** The keep mask (1 = kept) for `length` elements: what every backend must reproduce bit-exactly. */
 export function dropoutMask(length: number, p: DropoutParams): Uint8Array {
@@ -24,20 +16,16 @@ export function dropoutMask(length: number, p: DropoutParams): Uint8Array {
   return mask;
 }
 
-function keepScale(p: DropoutParams): number {
-  return p.p >= 1 ? 0 : 1 / (1 - p.p);
-}
-
 export function dropout(x: Num, out: Num, p: DropoutParams): void {
   const mask = dropoutMask(out.length, p);
-  const k = keepScale(p);
+  const k = dropoutKeepScale(p.p);
   for (let i = 0; i < out.length; i++) out[i] = mask[i] ? x[i] * k : 0;
 }
 
 /** dx (+)= dy · mask / (1 − p), the mask redrawn from (seed, step). */
 export function dropoutBackward(dy: Num, dx: Num, p: DropoutParams, accumulate: boolean): void {
   const mask = dropoutMask(dx.length, p);
-  const k = keepScale(p);
+  const k = dropoutKeepScale(p.p);
   for (let i = 0; i < dx.length; i++) {
     const g = mask[i] ? dy[i] * k : 0;
     dx[i] = accumulate ? dx[i] + g : g;

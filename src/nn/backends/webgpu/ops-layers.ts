@@ -3,7 +3,7 @@ import {
   poolOutputSize,
   type AdamParams, type BatchNormParams, type CrossEntropyParams, type DropoutParams, type Pool2dParams, type SgdParams,
 } from '../../backend.ts';
-import { dropoutKey } from '../../dropout-rng.ts';
+import { dropoutKey, dropoutKeepScale, dropoutKeepThreshold } from '../../dropout-rng.ts';
 import { grid1d, type Runtime, type Uniform } from './runtime.ts';
 import type { WebgpuBuffer } from './buffers.ts';
 
@@ -109,13 +109,10 @@ export function avgPool2dBackward(rt: Runtime, dy: WebgpuBuffer, dx: WebgpuBuffe
 // ---- dropout ----
 
 function dropoutUniforms(n: number, p: DropoutParams): Uniform[] {
-  if (!(p.p >= 0 && p.p <= 1)) throw new Error(`webgpu dropout: p must be in [0, 1], got ${p.p}`);
-  // keep ⇔ u ≥ p with u = (bits >> 8) / 2^24 ⇔ (bits >> 8) ≥ ceil(p · 2^24): exact, since
-  // multiplying by 2^24 is exact in float64.
-  const threshold = Math.ceil(p.p * 16777216);
+  const threshold = dropoutKeepThreshold(p.p);
   return [
     ['u', n], ['u', Math.max(1, p.spatial)], ['u', dropoutKey(p.seed >>> 0, p.step >>> 0)], ['u', threshold],
-    ['f', p.p < 1 ? 1 / (1 - p.p) : 0],
+    ['f', dropoutKeepScale(p.p)],
   ];
 }
 
