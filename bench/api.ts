@@ -16,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
@@ -36,7 +36,10 @@ async function serveChild(): Promise<void> {
       // predictions (including those whose client hung up when a load phase ended).
       const counted = await server.deps.metrics.predictions.get();
       const answered = counted.values.reduce((a, v) => a + v.value, 0);
-      process.stdout.write(`ANSWERED ${answered}\n`, () => process.exit(0));
+      const { batcher, preprocess, config } = server.deps;
+      const stats = `STATS forward passes ${batcher.batches} (mean batch ${(batcher.images / Math.max(1, batcher.batches)).toFixed(1)}), ` +
+        `preprocessed inline ${preprocess.inline}, in ${config.preprocessThreads} thread(s) ${preprocess.offloaded}`;
+      process.stdout.write(`ANSWERED ${answered}\n${stats}\n`, () => process.exit(0));
     });
   });
 }
@@ -146,6 +149,7 @@ async function main(): Promise<void> {
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   const body = await canvasPng();
+  const loadBefore = loadavg()[0].toFixed(2);
   console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${seconds} s per phase`);
 
   const warm = await sequential(url, body, 1000); // warm-up (JIT, pool, pages); logged too
@@ -161,6 +165,7 @@ async function main(): Promise<void> {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   const answered = Number(/ANSWERED (\d+)/.exec(childOut)?.[1] ?? -1);
+  const serverStats = /STATS (.*)/.exec(childOut)?.[1] ?? '';
   const after = await countRows();
   await pool.end();
   if (local) await local.stop();
@@ -168,6 +173,8 @@ async function main(): Promise<void> {
 
   const seen = warm.ok + c1.ok + c16.ok + c64.ok;
   console.log(`warm-up: ${warm.ok} ok; c1: ${c1.ok} ok, ${c1.failed} failed; c16: ${c16.ok} ok, ${c16.other} other; c64: ${c64.ok} ok, ${c64.other} other`);
+  console.log(`server: ${serverStats}`);
+  console.log(`machine load (1-min average): ${loadBefore} before, ${loadavg()[0].toFixed(2)} after (the server, PostgreSQL and this load generator share the cores)`);
   console.log(`db rows: ${after - before} new; server answered ${answered} predictions (201); clients saw ${seen} before each phase's cut-off`);
   const logsOk = after - before === answered && answered >= seen && warm.failed + c1.failed + c16.other + c64.other === 0;
   console.log(logsOk ? 'db check: one row per successful request: OK' : 'db check: FAILED (rows missing or requests failed)');

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { LoadedModel } from './model.ts';
 import type { InferenceBatcher } from './inference-batcher.ts';
+import type { PreprocessPool } from './preprocess-pool.ts';
 import type { PredictionLog } from './prediction-log.ts';
 import type { Metrics } from './metrics.ts';
 import type { FetchPolicy } from './url-fetch.ts';
@@ -21,6 +22,7 @@ export interface AppDeps {
   pool: DatabasePool;
   model: LoadedModel;
   batcher: InferenceBatcher;
+  preprocess: PreprocessPool;
   log: PredictionLog;
   metrics: Metrics;
   logger: Logger;

@@ -2,6 +2,7 @@
 // down. A bad value stops the process with a message naming the variable and the fix.
 import { z } from 'zod';
 import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -15,6 +16,7 @@ export const envSchema = z.object({
   INKLING_THREADS: int(1, 256).optional(),
   INKLING_MODEL_DIR: z.string().min(1).default('models'),
   INKLING_BATCH_MAX: int(1, 1024).default(32),
+  INKLING_PREPROCESS_THREADS: int(0, 64).optional(),
   INKLING_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
   INKLING_RATE_LIMIT: int(0, 1_000_000).default(600),
   INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -38,6 +40,9 @@ export interface Config {
   modelDir: string;
   batchMax: number;
   batchWaitMs: number;
+  /** Worker threads that preprocess images while other requests are in flight (0 = always on
+   *  the main thread). Default: cores - 1, at most 4. */
+  preprocessThreads: number;
   /** Requests per minute per client on /api; 0 = off. */
   rateLimit: number;
   adminToken: string | null;
@@ -90,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     modelDir: resolve(cwd, e.INKLING_MODEL_DIR),
     batchMax: e.INKLING_BATCH_MAX,
     batchWaitMs: e.INKLING_BATCH_WAIT_MS,
+    preprocessThreads: e.INKLING_PREPROCESS_THREADS ?? Math.min(4, Math.max(0, availableParallelism() - 1)),
     rateLimit: e.INKLING_RATE_LIMIT,
     adminToken: e.INKLING_ADMIN_TOKEN ?? null,
     maxBodyBytes: e.INKLING_MAX_BODY_BYTES,

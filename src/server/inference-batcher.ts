@@ -16,6 +16,8 @@ export class InferenceBatcher {
   private timer: NodeJS.Timeout | null = null;
   private immediate = false;
   batches = 0;
+  /** Images through the forward passes (images / batches = mean batch size). */
+  images = 0;
   onBatch: ((size: number, ms: number) => void) | null = null;
 
   constructor(
@@ -67,6 +69,7 @@ export class InferenceBatcher {
       const probs = await this.model.predict(x, n);
       const ms = performance.now() - t0;
       this.batches++;
+      this.images += n;
       this.onBatch?.(n, ms);
       for (let i = 0; i < n; i++) jobs[i].resolve({ probabilities: probs.slice(i * 10, i * 10 + 10), inferenceMs: ms, batchSize: n });
     } catch (err) {

@@ -12,6 +12,7 @@ import { connectPool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
 import { loadModel, type LoadedModel } from './model.ts';
 import { InferenceBatcher } from './inference-batcher.ts';
+import { PreprocessPool } from './preprocess-pool.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { Spool } from './spool.ts';
 import { createMetrics } from './metrics.ts';
@@ -63,10 +64,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     metrics.batchSize.observe(n);
     metrics.inferenceSeconds.observe(ms / 1000);
   };
+  const preprocess = new PreprocessPool(config.preprocessThreads);
   const log = new PredictionLog(pool, new Spool(config.spoolDir, config.spoolMaxRows), logger);
   let shuttingDown = false;
   const fetchPolicy = { ...defaultFetchPolicy(config.maxBodyBytes), allowLoopback: config.allowLoopbackUrlsForTests };
-  const deps: AppDeps = { config, pool, model, batcher, log, metrics, logger, fetchPolicy, shuttingDown: () => shuttingDown };
+  const deps: AppDeps = { config, pool, model, batcher, preprocess, log, metrics, logger, fetchPolicy, shuttingDown: () => shuttingDown };
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 5000;
@@ -98,6 +100,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       }, config.shutdownTimeoutMs).unref());
       await Promise.race([closed, timeout]);
       await batcher.drain();
+      await preprocess.close();
       await log.close();
       await pool!.end().catch(() => {});
       if (localDb) await localDb.stop();

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { preprocessImage, normalizeMnist, UnsupportedImageError, ImageTooLargeError, ImageDecodeError, type PreprocessResult } from '../../preprocess/index.ts';
+import { normalizeMnist, UnsupportedImageError, ImageTooLargeError, ImageDecodeError, type PreprocessResult } from '../../preprocess/index.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { readImageInput, readBody } from '../image-input.ts';
 import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor } from '../db/predictions.ts';
@@ -77,12 +77,24 @@ function mapPreprocessError(err: unknown): never {
 }
 
 export function predictionRoutes(router: Router, deps: AppDeps): void {
+  // POSTs being handled right now: a lone one is preprocessed inline (lowest latency), overlapping
+  // ones in the preprocessing threads (throughput; see preprocess-pool.ts).
+  let inFlight = 0;
   router.post('/api/predictions', async (ctx) => {
+    inFlight++;
+    try {
+      await createPrediction(ctx, inFlight === 1);
+    } finally {
+      inFlight--;
+    }
+  });
+
+  async function createPrediction(ctx: Context, alone: boolean): Promise<void> {
     const t0 = performance.now();
     const input = await readImageInput(ctx, deps.config.maxBodyBytes, deps.fetchPolicy);
     let pre: PreprocessResult;
     try {
-      pre = await preprocessImage(input.bytes, { maxPixels: deps.config.maxPixels });
+      pre = await deps.preprocess.run(input.bytes, deps.config.maxPixels, alone);
     } catch (err) {
       mapPreprocessError(err);
     }
@@ -126,7 +138,7 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
       timings: { decodeMs: round(pre.decodeMs), preprocessMs: round(pre.preprocessMs), inferenceMs: round(inferenceMs), totalMs: round(totalMs) },
       logged,
     };
-  });
+  }
 
   router.get('/api/predictions', async (ctx) => {
     const q = historyQuery.safeParse(ctx.query);

@@ -1,0 +1,118 @@
+// Preprocessing (decode, ink map, framing, the two PNGs: ~0.5-1 ms of CPU per canvas image) off
+// the main thread. Under concurrency the main thread then only does HTTP, batched inference and
+// the database while worker threads preprocess the next images in parallel; on this 2-core
+// machine that roughly doubles the requests per second.
+//
+// When the caller says no other request is in flight, the image is preprocessed inline on the
+// main thread instead: a lone request (one connection, a user drawing) then pays no thread hop
+// (~0.1 ms of messaging and wake-up). So the pool only changes anything when requests overlap.
+//
+// size 0 = always inline (no threads). A worker that dies fails its jobs (500) and is replaced.
+import { Worker } from 'node:worker_threads';
+import {
+  preprocessImage,
+  UnsupportedImageError,
+  ImageTooLargeError,
+  ImageDecodeError,
+  type PreprocessResult,
+} from '../preprocess/index.ts';
+import type { PreprocessJob } from './preprocess-worker.ts';
+
+interface Pending {
+  resolve: (r: PreprocessResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Lane {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+type Reply =
+  | { id: number; result: Omit<PreprocessResult, 'inputPng' | 'thumbnailPng'> & { inputPng: Uint8Array | null; thumbnailPng: Uint8Array } }
+  | { id: number; error: { name: string; message: string } };
+
+const ENTRY = new URL('./preprocess-worker-entry.mjs', import.meta.url);
+
+/** Rebuilds the preprocessing error classes by name, so the route maps them to the same 4xx. */
+function rebuildError(e: { name: string; message: string }): Error {
+  switch (e.name) {
+    case 'UnsupportedImageError':
+      return new UnsupportedImageError(e.message);
+    case 'ImageTooLargeError':
+      return new ImageTooLargeError(e.message);
+    case 'ImageDecodeError':
+      return new ImageDecodeError(e.message);
+    default: {
+      const err = new Error(`preprocessing worker: ${e.message}`);
+      err.name = e.name;
+      return err;
+    }
+  }
+}
+
+const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+export class PreprocessPool {
+  private lanes: Lane[] = [];
+  private nextId = 1;
+  private closed = false;
+  /** Images preprocessed inline / in a worker (tests, metrics). */
+  inline = 0;
+  offloaded = 0;
+
+  constructor(readonly size: number) {
+    for (let i = 0; i < size; i++) this.lanes.push(this.spawn());
+  }
+
+  private spawn(): Lane {
+    const lane: Lane = { worker: new Worker(ENTRY), pending: new Map() };
+    lane.worker.unref(); // never keeps the process alive by itself; close() ends it
+    lane.worker.on('message', (m: Reply) => {
+      const p = lane.pending.get(m.id);
+      if (!p) return;
+      lane.pending.delete(m.id);
+      if ('error' in m) p.reject(rebuildError(m.error));
+      else {
+        const r = m.result;
+        p.resolve({ ...r, inputPng: r.inputPng ? asBuffer(r.inputPng) : null, thumbnailPng: asBuffer(r.thumbnailPng) });
+      }
+    });
+    const fail = (err: Error) => {
+      for (const p of lane.pending.values()) p.reject(err);
+      lane.pending.clear();
+      const i = this.lanes.indexOf(lane);
+      if (i >= 0 && !this.closed) this.lanes[i] = this.spawn();
+    };
+    lane.worker.on('error', (err) => fail(err));
+    lane.worker.on('exit', (code) => {
+      if (!this.closed) fail(new Error(`preprocessing worker exited with code ${code}`));
+    });
+    return lane;
+  }
+
+  /** `alone`: no other request is in flight, so the main thread has nothing better to do. */
+  run(bytes: Uint8Array, maxPixels: number, alone: boolean): Promise<PreprocessResult> {
+    if (alone || this.lanes.length === 0) {
+      this.inline++;
+      return preprocessImage(bytes, { maxPixels });
+    }
+    this.offloaded++;
+    let lane = this.lanes[0];
+    for (const l of this.lanes) if (l.pending.size < lane.pending.size) lane = l;
+    const id = this.nextId++;
+    return new Promise<PreprocessResult>((resolve, reject) => {
+      lane.pending.set(id, { resolve, reject });
+      const job: PreprocessJob = { id, bytes, maxPixels };
+      lane.worker.postMessage(job);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const lanes = this.lanes;
+    this.lanes = [];
+    await Promise.all(lanes.map((l) => l.worker.terminate()));
+    for (const l of lanes) for (const p of l.pending.values()) p.reject(new Error('preprocessing pool closed'));
+  }
+}
