@@ -43,7 +43,9 @@ function formatTick(v: number, step: number): string {
   if (v === 0) return '0';
   // Small scales (learning rates) read best as 2.5e-4, with every tick in the same notation.
   if (step < 5e-3 || Math.abs(v) >= 1e5) return v.toExponential(1).replace('.0e', 'e');
-  const decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
+  let decimals = Math.max(0, Math.min(6, -Math.floor(Math.log10(step) + 1e-9)));
+  // A step like 2.5 needs one more digit than its magnitude says.
+  if (Math.abs(step * 10 ** decimals - Math.round(step * 10 ** decimals)) > 1e-6) decimals++;
   return v.toFixed(decimals);
 }
 
