@@ -18,6 +18,7 @@ import { Spool } from './spool.ts';
 import { createMetrics } from './metrics.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { defaultFetchPolicy } from './url-fetch.ts';
+import { watchParent } from './parent-watch.ts';
 
 export interface RunningServer {
   url: string;
@@ -31,6 +32,9 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this model instead of loading one (tests share one across servers). */
   model?: LoadedModel;
+  /** When the parent process exits (e.g. npm, whose shell does not forward SIGTERM), send this
+   *  process SIGTERM so its handler (inkling serve's) shuts down gracefully. Default true. */
+  exitWithParent?: boolean;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -81,11 +85,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info(`inkling listening on ${url}`);
+  const unwatch = opts.exitWithParent === false ? () => {} : watchParent(() => {
+    logger.warn('the parent process exited (a SIGTERM to npm is not passed on by its shell): shutting down');
+    process.kill(process.pid, 'SIGTERM');
+  });
 
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
       shuttingDown = true;
+      unwatch();
       // Stop accepting; idle keep-alive sockets are closed, busy ones finish their request.
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();

@@ -66,3 +66,40 @@ t.test('starts, serves, shuts down gracefully on SIGTERM', async (t) => {
   t.equal(await p.exited, 0, 'exit 0');
   t.match(p.output(), /inkling stopped/);
 });
+
+t.test('started through a shell that does not forward SIGTERM (npm start): exits when the shell dies', async (t) => {
+  const tdb = await startTestDatabase();
+  t.teardown(() => tdb.destroy());
+  const modelDir = await makeTestModelDir();
+  // Like npm: SIGTERM reaches the shell, which dies without passing it on; the server must
+  // notice it was orphaned and shut down gracefully instead of running on.
+  const shell = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" serve & echo "PID $!"; wait`], {
+    env: { ...process.env, DATABASE_URL: tdb.url, INKLING_MODEL_DIR: modelDir, PORT: '0', INKLING_LOG_LEVEL: 'info', INKLING_SPOOL_DIR: `${modelDir}/spool` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  shell.stdout.on('data', (d) => (out += d));
+  shell.stderr.on('data', (d) => (out += d));
+  const deadline = Date.now() + 60_000;
+  while (!/inkling listening on/.test(out)) {
+    if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const pid = Number(/PID (\d+)/.exec(out)?.[1]);
+  t.ok(pid > 0, 'server pid known');
+  shell.kill('SIGTERM');
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const end = Date.now() + 15_000;
+  while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  t.notOk(alive(), 'the orphaned server exited');
+  if (alive()) process.kill(pid, 'SIGKILL');
+  t.match(out, /parent process exited/, 'it says why');
+  t.match(out, /inkling stopped/, 'graceful shutdown ran');
+});
