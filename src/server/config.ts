@@ -91,7 +91,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir,
     backend: e.INKLING_BACKEND,
-    threads: e.INKLING_THREADS ?? null,
+    // One kernel thread by default: batches are small (1-4 images) and the cpu backend's workers
+    // spin after each kernel, taking CPU from the preprocessing threads and PostgreSQL (measured
+    // with bench:api on 2 cores: more requests/s with 1 than with 2).
+    threads: e.INKLING_THREADS ?? 1,
     modelDir: resolve(cwd, e.INKLING_MODEL_DIR),
     batchMax: e.INKLING_BATCH_MAX,
     batchWaitMs: e.INKLING_BATCH_WAIT_MS,

@@ -52,59 +52,18 @@ export interface Cursor {
   id: string;
 }
 
-/** Inserts a batch in ONE statement whose text never changes with the batch size: each column
- *  travels as one array parameter and `unnest` turns them back into rows (14 parameters for any
- *  number of rows, instead of 14 per row: less to build here and less for PostgreSQL to parse and
- *  plan on every flush). The probabilities go as text array literals (`{p0,...,p9}`) cast per row,
- *  because `unnest` of a 2-D array would flatten it. Idempotent on id, so a replayed spool never
- *  duplicates a row. */
+/** Multi-row INSERT of a batch (one statement per flush). Idempotent on id, so a replayed spool
+ *  never duplicates a row. */
 export async function insertPredictions(db: CommonQueryMethods, rows: PredictionRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const n = rows.length;
-  const ids = new Array<string>(n);
-  const createdAt = new Array<string>(n);
-  const clients = new Array<string>(n);
-  const sources = new Array<string>(n);
-  const digits = new Array<number>(n);
-  const confidences = new Array<number>(n);
-  const probabilities = new Array<string>(n);
-  const versions = new Array<string>(n);
-  const decodeMs = new Array<number>(n);
-  const preprocessMs = new Array<number>(n);
-  const inferenceMs = new Array<number>(n);
-  const totalMs = new Array<number>(n);
-  const inputs = new Array<Buffer>(n);
-  const thumbnails = new Array<Buffer>(n);
-  for (let i = 0; i < n; i++) {
-    const r = rows[i];
-    ids[i] = r.id;
-    createdAt[i] = r.createdAt.toISOString();
-    clients[i] = r.clientId;
-    sources[i] = r.source;
-    digits[i] = r.digit;
-    confidences[i] = r.confidence;
-    probabilities[i] = `{${r.probabilities.join(',')}}`;
-    versions[i] = r.modelVersion;
-    decodeMs[i] = r.decodeMs;
-    preprocessMs[i] = r.preprocessMs;
-    inferenceMs[i] = r.inferenceMs;
-    totalMs[i] = r.totalMs;
-    inputs[i] = r.inputPng;
-    thumbnails[i] = r.thumbnailPng;
-  }
+  const values = rows.map((r) => sql.fragment`(
+    ${sql.uuid(r.id)}, ${sql.timestamp(r.createdAt)}, ${r.clientId}, ${r.source}, ${r.digit}, ${r.confidence},
+    ${sql.array(r.probabilities, 'float4')}, ${r.modelVersion}, ${r.decodeMs}, ${r.preprocessMs}, ${r.inferenceMs}, ${r.totalMs},
+    ${sql.binary(r.inputPng)}, ${sql.binary(r.thumbnailPng)})`);
   await db.query(sql.type(noRows)`
     INSERT INTO predictions (id, created_at, client_id, source, digit, confidence, probabilities, model_version,
       decode_ms, preprocess_ms, inference_ms, total_ms, input_png, thumbnail_png)
-    SELECT id, created_at, client_id, source, digit, confidence, probabilities::real[], model_version,
-      decode_ms, preprocess_ms, inference_ms, total_ms, input_png, thumbnail_png
-    FROM unnest(
-      ${sql.array(ids, 'uuid')}, ${sql.array(createdAt, 'timestamptz')}, ${sql.array(clients, 'text')},
-      ${sql.array(sources, 'text')}, ${sql.array(digits, 'int2')}, ${sql.array(confidences, 'float4')},
-      ${sql.array(probabilities, 'text')}, ${sql.array(versions, 'text')}, ${sql.array(decodeMs, 'float4')},
-      ${sql.array(preprocessMs, 'float4')}, ${sql.array(inferenceMs, 'float4')}, ${sql.array(totalMs, 'float4')},
-      ${sql.array(inputs, 'bytea')}, ${sql.array(thumbnails, 'bytea')}
-    ) AS r(id, created_at, client_id, source, digit, confidence, probabilities, model_version,
-      decode_ms, preprocess_ms, inference_ms, total_ms, input_png, thumbnail_png)
+    VALUES ${sql.join(values, sql.fragment`, `)}
     ON CONFLICT (id) DO NOTHING`);
 }
 
