@@ -29,6 +29,7 @@ async function serveChild(): Promise<void> {
   const { loadConfig } = await import('../src/server/config.ts');
   const { startServer } = await import('../src/server/server.ts');
   const server = await startServer({ ...loadConfig(), port: 0, rateLimit: 0, logLevel: 'warn' });
+  const cpuAtReady = process.cpuUsage();
   process.stdout.write(`READY ${server.url}\n`);
   process.once('SIGTERM', () => {
     void server.close().then(async () => {
@@ -37,7 +38,11 @@ async function serveChild(): Promise<void> {
       const counted = await server.deps.metrics.predictions.get();
       const answered = counted.values.reduce((a, v) => a + v.value, 0);
       const { batcher, preprocess, config } = server.deps;
-      const stats = `STATS forward passes ${batcher.batches} (mean batch ${(batcher.images / Math.max(1, batcher.batches)).toFixed(1)}), ` +
+      // CPU time of the whole server process (all its threads) per answered prediction: unlike
+      // req/s it barely depends on what else runs on the machine.
+      const cpu = process.cpuUsage(cpuAtReady);
+      const cpuPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, answered);
+      const stats = `STATS server CPU ${cpuPerRequest.toFixed(2)} ms per prediction, forward passes ${batcher.batches} (mean batch ${(batcher.images / Math.max(1, batcher.batches)).toFixed(1)}), ` +
         `preprocessed inline ${preprocess.inline}, in ${config.preprocessThreads} thread(s) ${preprocess.offloaded}`;
       process.stdout.write(`ANSWERED ${answered}\n${stats}\n`, () => process.exit(0));
     });
