@@ -57,6 +57,8 @@ export interface InkMapResult {
   thumbnail: { rgb: Uint8Array; width: number; height: number };
 }
 
+const ZERO_ROW = Buffer.alloc(4096 * 4);
+
 /** Premultiplied float RGBA at the working resolution: k x k block averages with the smallest
  *  integer k that brings the long side to WORK_MAX or below (exact area averaging, one pass; edge
  *  blocks that stick out average only the pixels they hold). */
@@ -74,9 +76,15 @@ function toWorking(img: RgbaImage): { px: Float32Array; width: number; height: n
   const srcW = img.width;
   const rowStride = img.stride ?? srcW * 4;
   const rowOffset = img.offset ?? 0;
+  // Rows that are all zero bytes (transparent black: most rows of a canvas export) add nothing:
+  // one native memcmp per row skips them instead of a JS loop over every pixel.
+  const rowBytes = srcW * 4;
+  const zeros = rowBytes <= ZERO_ROW.length ? ZERO_ROW : null;
+  const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   for (let y = 0; y < img.height; y++) {
     const orow = Math.floor(y / k) * width * 4;
     let s = rowOffset + y * rowStride;
+    if (zeros && buf.compare(zeros, 0, rowBytes, s, s + rowBytes) === 0) continue;
     for (let bx = 0; bx < width; bx++) {
       const xEnd = Math.min(srcW, (bx + 1) * k);
       let sr = 0;
