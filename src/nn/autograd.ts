@@ -15,7 +15,7 @@
 // - A non-leaf's gradient buffer is freed as soon as its node has run; the node's aux buffers too.
 //   The graph is single-use (like PyTorch without retain_graph).
 
-import type { Backend, DeviceBuffer, DType } from './backend.ts';
+import type { Activation, Backend, DeviceBuffer, DType } from './backend.ts';
 import { Tensor } from './tensor.ts';
 
 export { keep, tidy } from './scope.ts';
@@ -117,6 +117,15 @@ export class BackwardContext {
       return { buf: t.gradBuf, accumulate: false };
     }
     return { buf: t.gradBuf, accumulate: true };
+  }
+
+  /** The gradient before a fused activation: gy itself for 'none'; for 'relu', gy masked by the
+   *  op's output (out > 0 ⇔ pre-activation > 0) into a scratch buffer. */
+  beforeActivation(activation: Activation | undefined, out: Tensor, gy: DeviceBuffer<'f32'>): DeviceBuffer<'f32'> {
+    if (activation !== 'relu') return gy;
+    const dy = this.temp(out.size);
+    this.backend.reluBackward(out.buffer as DeviceBuffer<'f32'>, gy, dy);
+    return dy;
   }
 
   /** A scratch buffer freed after this node's backward. */

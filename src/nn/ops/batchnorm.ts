@@ -62,11 +62,7 @@ export function batchNorm(
       'batchNorm',
       [x, gamma, beta],
       (gy, g) => {
-        let dy = gy;
-        if (activation === 'relu') {
-          dy = g.temp(out.size);
-          be.reluBackward(f32(out), gy, dy);
-        }
+        const dy = g.beforeActivation(activation, out, gy);
         const tx = g.target(x);
         const dx = tx === null || tx.accumulate ? g.temp(x.size) : tx.buf;
         const gb = g.pair(gamma, beta, c, c, false) ?? { a: g.temp(c), b: g.temp(c), accumulate: false };
@@ -87,11 +83,7 @@ export function batchNorm(
       'batchNorm(eval)',
       [x, gamma, beta],
       (gy, g) => {
-        let dy = gy;
-        if (activation === 'relu') {
-          dy = g.temp(out.size);
-          be.reluBackward(f32(out), gy, dy);
-        }
+        const dy = g.beforeActivation(activation, out, gy);
         const zeros = g.temp(c);
         be.fill(zeros, 0);
         const tx = g.target(x);

@@ -40,11 +40,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
       'conv2d',
       [x, w, b],
       (gy, g) => {
-        let dy = gy;
-        if (activation === 'relu') {
-          dy = g.temp(out.size);
-          be.reluBackward(f32(out), gy, dy);
-        }
+        const dy = g.beforeActivation(activation, out, gy);
         const tx = g.target(x);
         if (tx !== null) be.conv2dBackwardInput(dy, f32(w), tx.buf, p, tx.accumulate);
         const wb = g.pair(w, b, w.size, cOut, true);

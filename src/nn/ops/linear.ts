@@ -45,11 +45,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null, opts: LinearOptio
       'linear',
       [x, w, b],
       (gy, g) => {
-        let dy = gy;
-        if (activation === 'relu') {
-          dy = g.temp(out.size);
-          be.reluBackward(f32(out), gy, dy);
-        }
+        const dy = g.beforeActivation(activation, out, gy);
         const tx = g.target(x);
         if (tx !== null) {
           be.matmul(dy, f32(w), null, tx.buf, { m, n: inF, k: outF, transA: false, transB: false, accumulate: tx.accumulate });
