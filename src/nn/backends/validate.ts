@@ -14,6 +14,7 @@ import {
   type ChannelLayout,
   type Conv2dParams,
   type CrossEntropyParams,
+  type DeviceBuffer,
   type DropoutParams,
   type MatmulParams,
   type Pool2dParams,
@@ -63,6 +64,23 @@ export function requireRange(kernel: string, what: string, offset: number, lengt
   if (offset + length > buf.length) {
     throw new Error(`${kernel}: ${what} range [${offset}, ${offset + length}) exceeds the buffer's ${buf.length} elements`);
   }
+}
+
+/** upload's checks: the host array's type matches the buffer's dtype and fits at offset. */
+export function checkUpload(buf: DeviceBuffer, data: Float32Array | Int32Array, offset: number): void {
+  const wantI32 = buf.dtype === 'i32';
+  if (wantI32 ? !(data instanceof Int32Array) : !(data instanceof Float32Array)) {
+    throw new Error(`upload: a ${buf.dtype} buffer takes ${wantI32 ? 'an Int32Array' : 'a Float32Array'}, got ${data?.constructor?.name}`);
+  }
+  requireRange('upload', 'destination', offset, data.length, buf);
+}
+
+/** download's checks; returns how many elements to copy (by default the rest of the buffer). */
+export function downloadLength(buf: Sized, offset: number, length?: number): number {
+  requireNonNegativeInt('download', 'offset', offset);
+  const n = length ?? buf.length - offset;
+  requireRange('download', 'source', offset, n, buf);
+  return n;
 }
 
 /** Element counts of a matmul's operands. */

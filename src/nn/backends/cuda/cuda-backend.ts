@@ -10,7 +10,7 @@ import type {
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, conv2dSizes, crossEntropySizes,
+  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requireNonNegativeInt, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { CudaBuffer, devicePtr, elementAddress } from './buffers.ts';
@@ -101,19 +101,14 @@ export class CudaBackend implements GraphCapableBackend {
   upload<D extends DType>(buf: DeviceBuffer<D>, data: HostArray<D>, offset = 0): void {
     const native = this.ctx('upload');
     const ptr = devicePtr(this, 'upload', 'buf', buf);
-    const wantI32 = buf.dtype === 'i32';
-    if (wantI32 ? !(data instanceof Int32Array) : !(data instanceof Float32Array)) {
-      throw new Error(`upload: a ${buf.dtype} buffer takes ${wantI32 ? 'an Int32Array' : 'a Float32Array'}, got ${data?.constructor?.name}`);
-    }
-    requireRange('upload', 'destination', offset, data.length, buf);
+    checkUpload(buf, data, offset);
     native.upload(elementAddress(ptr, offset), data);
   }
 
   async download<D extends DType>(buf: DeviceBuffer<D>, offset = 0, length?: number): Promise<HostArray<D>> {
     const native = this.ctx('download');
     const ptr = devicePtr(this, 'download', 'buf', buf);
-    const n = length ?? buf.length - offset;
-    requireRange('download', 'source', offset, n, buf);
+    const n = downloadLength(buf, offset, length);
     const out = (buf.dtype === 'i32' ? new Int32Array(n) : new Float32Array(n)) as HostArray<D>;
     const id = native.beginDownload(elementAddress(ptr, offset), n * 4);
     try {

@@ -3,7 +3,7 @@
 // errors instead of silently reading stale memory.
 
 import type { BackendStats, DeviceBuffer, DType, HostArray } from '../../backend.ts';
-import { requireNonNegativeInt, requireRange } from '../validate.ts';
+import { checkUpload, downloadLength, requireNonNegativeInt } from '../validate.ts';
 
 export class RefBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   readonly length: number;
@@ -52,19 +52,13 @@ export class RefMemory {
 
   upload<D extends DType>(buf: DeviceBuffer<D>, data: HostArray<D>, offset = 0): void {
     const dst = this.resolve('upload', 'buf', buf);
-    const wantI32 = buf.dtype === 'i32';
-    if (wantI32 ? !(data instanceof Int32Array) : !(data instanceof Float32Array)) {
-      throw new Error(`upload: a ${buf.dtype} buffer takes ${wantI32 ? 'an Int32Array' : 'a Float32Array'}, got ${data?.constructor?.name}`);
-    }
-    requireRange('upload', 'destination', offset, data.length, buf);
+    checkUpload(buf, data, offset);
     dst.set(data, offset);
   }
 
   download<D extends DType>(buf: DeviceBuffer<D>, offset = 0, length?: number): HostArray<D> {
     const src = this.resolve('download', 'buf', buf);
-    const n = length ?? buf.length - offset;
-    requireNonNegativeInt('download', 'offset', offset);
-    requireRange('download', 'source', offset, n, buf);
+    const n = downloadLength(buf, offset, length);
     return src.slice(offset, offset + n) as HostArray<D>;
   }
 

@@ -7,7 +7,7 @@ import type {
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, conv2dSizes, crossEntropySizes,
+  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import type { GpuContext } from './device.ts';
@@ -77,9 +77,7 @@ export class WebgpuBackend implements Backend {
 
   upload<D extends DType>(buf: DeviceBuffer<D>, data: HostArray<D>, offset = 0): void {
     const b = this.b(buf);
-    if (offset < 0 || offset + data.length > b.length) {
-      throw new Error(`webgpu upload: ${data.length} elements at offset ${offset} do not fit a buffer of ${b.length}`);
-    }
+    checkUpload(buf, data, offset);
     if (data.length === 0) return;
     // queue.writeBuffer runs at queue time: earlier dispatches still in the encoder must be
     // submitted first, or they would see the new contents.
@@ -89,10 +87,7 @@ export class WebgpuBackend implements Backend {
 
   async download<D extends DType>(buf: DeviceBuffer<D>, offset = 0, length?: number): Promise<HostArray<D>> {
     const b = this.b(buf);
-    const count = length ?? b.length - offset;
-    if (offset < 0 || count < 0 || offset + count > b.length) {
-      throw new Error(`webgpu download: ${count} elements at offset ${offset} exceed a buffer of ${b.length}`);
-    }
+    const count = downloadLength(b, offset, length);
     const make = (data: ArrayBuffer) => (b.dtype === 'i32' ? new Int32Array(data) : new Float32Array(data)) as HostArray<D>;
     if (count === 0) {
       this.rt.throwIfErrors();
