@@ -50,6 +50,11 @@ export async function connectPool(url: string, opts: PoolOptions = {}): Promise<
         idleTimeout: 10_000,
         maximumPoolSize: 8,
         connectionRetryLimit: 0,
+        // Slonik's default runs DISCARD ALL on every release: a second round trip after every
+        // query, on the request path (an insert took two). Nothing here leaves session state
+        // behind (no SET, temp tables, LISTEN or prepared statements outside a query), so the
+        // reset has nothing to undo.
+        resetConnection: async () => {},
       });
     } catch (err) {
       lastError = err;
