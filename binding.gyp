@@ -4,6 +4,8 @@
 # The AVX2+FMA kernel table is its own static library so that only that translation unit is
 # compiled with -mavx2 -mfma; it is linked after the portable objects, so any inline function
 # both define (std::min, ...) resolves to the portable copy.
+# The image preprocessing (native/cpu/preprocess/) is a library of its own too, built with
+# -ffp-contract=off: it must round exactly like the TypeScript it mirrors (no fused multiply-adds).
 {
   "target_defaults": {
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20"],
@@ -24,8 +26,14 @@
       ]
     },
     {
+      "target_name": "inkling_cpu_preprocess",
+      "type": "static_library",
+      "sources": ["native/cpu/preprocess/ink_map.cc"],
+      "cflags_cc": ["-ffp-contract=off"]
+    },
+    {
       "target_name": "inkling_cpu",
-      "dependencies": ["inkling_cpu_avx2"],
+      "dependencies": ["inkling_cpu_avx2", "inkling_cpu_preprocess"],
       "sources": [
         "native/cpu/addon.cc",
         "native/cpu/isa.cc",

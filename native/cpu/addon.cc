@@ -12,6 +12,7 @@
 
 #include "context.h"
 #include "kernels.h"
+#include "preprocess/ink_map.h"
 
 using inkling::ConvShape;
 using inkling::Context;
@@ -51,6 +52,16 @@ struct Args {
     napi_typedarray_type kind;
     if (napi_get_typedarray_info(env, argv[i], &kind, &length, &d, nullptr, nullptr) != napi_ok)
       throw std::runtime_error("cpu backend: argument " + std::to_string(i) + " must be a typed array");
+    return d;
+  }
+  /** A typed array's data and element count; throws unless it is of `want` type. */
+  void* typed(size_t i, napi_typedarray_type want, size_t* length) const {
+    void* d = nullptr;
+    napi_typedarray_type kind;
+    bool is = false;
+    napi_is_typedarray(env, argv[i], &is);
+    if (!is || napi_get_typedarray_info(env, argv[i], &kind, length, &d, nullptr, nullptr) != napi_ok || kind != want)
+      throw std::runtime_error("argument " + std::to_string(i) + " has the wrong type of array");
     return d;
   }
   float* f32(size_t i) const { return static_cast<float*>(data(i)); }
@@ -154,6 +165,35 @@ napi_value TriadGBps(napi_env env, napi_callback_info info) {
   });
 }
 
+/** inkMap(rgba: Uint8Array, width, height, stride, offset, ink: Float32Array, thumbnail: Uint8Array,
+ *  info: Int32Array(2)): the service's ink map (preprocess/ink_map.h); no context needed. Writes
+ *  [strokePixels, lightInk] into info. The sizes are checked here, so a wrong call throws rather
+ *  than reading or writing out of bounds. */
+napi_value InkMap(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info);
+    if (a.argc < 8) throw std::runtime_error("inkMap: 8 arguments expected");
+    size_t srcLen = 0, inkLen = 0, thumbLen = 0, infoLen = 0;
+    const auto* src = static_cast<const uint8_t*>(a.typed(0, napi_uint8_array, &srcLen));
+    const int width = a.integer(1), height = a.integer(2);
+    const int64_t stride = a.count(3), offset = a.count(4);
+    auto* ink = static_cast<float*>(a.typed(5, napi_float32_array, &inkLen));
+    auto* thumb = static_cast<uint8_t*>(a.typed(6, napi_uint8_array, &thumbLen));
+    auto* out = static_cast<int32_t*>(a.typed(7, napi_int32_array, &infoLen));
+    if (width < 1 || height < 1 || stride < int64_t(width) * 4 || offset < 0)
+      throw std::runtime_error("inkMap: bad image geometry");
+    if (uint64_t(offset) + uint64_t(height - 1) * uint64_t(stride) + uint64_t(width) * 4 > srcLen)
+      throw std::runtime_error("inkMap: the pixel array is shorter than the image");
+    const inkling::WorkSize ws = inkling::workSize(width, height);
+    const size_t n = size_t(ws.width) * size_t(ws.height);
+    if (inkLen != n || thumbLen != n * 3 || infoLen < 2) throw std::runtime_error("inkMap: output arrays of the wrong size");
+    const inkling::InkMapResult r = inkling::inkMap(src, width, height, stride, offset, ink, thumb);
+    out[0] = r.strokePixels;
+    out[1] = r.lightInk ? 1 : 0;
+    return nullptr;
+  });
+}
+
 /** createContext(threads, isa): threads 0 = one per core; isa "auto" | "avx2" | "portable". */
 Napi::Value CreateContext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -229,6 +269,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   addRaw(env, exports, "adamStep", AdamStep);
   addRaw(env, exports, "peakFmaGflops", PeakFmaGflops);
   addRaw(env, exports, "triadGBps", TriadGBps);
+  addRaw(env, exports, "inkMap", InkMap);
   return exports;
 }
 

@@ -2,13 +2,14 @@
 // MNIST 28x28 frame, with the PNGs the service stores (the 28x28 input and a thumbnail) and the
 // time each stage took. `frame` is null when the image holds no digit.
 import { decodeImage, type DecodeOptions, type ImageFormat } from './decode.ts';
-import { inkMapFromRgba } from './ink.ts';
+import { inkMap as computeInkMap } from './ink-native.ts';
 import { frameDigit, isBlank, FRAME_SIZE } from './frame.ts';
 import { encodePng } from './png.ts';
 
 export * from './frame.ts';
 export { decodeImage, sniffFormat, UnsupportedImageError, ImageTooLargeError, ImageDecodeError, DEFAULT_MAX_PIXELS } from './decode.ts';
 export { inkMapFromRgba } from './ink.ts';
+export { inkMap, inkMapNative, inkMapImplementation } from './ink-native.ts';
 export { encodePng, decodePngFast } from './png.ts';
 
 export interface PreprocessResult {
@@ -37,7 +38,7 @@ export async function preprocessImage(buf: Uint8Array, opts?: DecodeOptions): Pr
   const t0 = performance.now();
   const img = await decodeImage(buf, opts);
   const t1 = performance.now();
-  const inkMap = inkMapFromRgba(img);
+  const inkMap = computeInkMap(img);
   const blank = inkMap.strokePixels === 0 || isBlank(inkMap.ink, inkMap.width, inkMap.height);
   const frame = blank ? null : frameDigit(inkMap.ink, inkMap.width, inkMap.height);
   const inputPng = frame ? frameToPng(frame) : null;

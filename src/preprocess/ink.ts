@@ -62,10 +62,14 @@ const ZERO_ROW = Buffer.alloc(4096 * 4);
 /** Premultiplied float RGBA at the working resolution: k x k block averages with the smallest
  *  integer k that brings the long side to WORK_MAX or below (exact area averaging, one pass; edge
  *  blocks that stick out average only the pixels they hold). */
+/** The working size of a width x height image: k x k blocks, long side at most WORK_MAX. */
+export function workingSize(width: number, height: number): { k: number; width: number; height: number } {
+  const k = Math.max(1, Math.ceil(Math.max(width, height) / WORK_MAX));
+  return { k, width: Math.ceil(width / k), height: Math.ceil(height / k) };
+}
+
 function toWorking(img: RgbaImage): { px: Float32Array; width: number; height: number } {
-  const k = Math.max(1, Math.ceil(Math.max(img.width, img.height) / WORK_MAX));
-  const width = Math.ceil(img.width / k);
-  const height = Math.ceil(img.height / k);
+  const { k, width, height } = workingSize(img.width, img.height);
   const px = scratch.px.subarray(0, width * height * 4);
   px.fill(0);
   const d = img.data;
@@ -124,6 +128,8 @@ function toWorking(img: RgbaImage): { px: Float32Array; width: number; height: n
   return { px, width, height };
 }
 
+/** The reference implementation (TypeScript). The service calls `inkMap` (ink-native.ts), which is
+ *  this same computation in C++ when the cpu addon is built, bit for bit. */
 export function inkMapFromRgba(img: RgbaImage): InkMapResult {
   const { px, width, height } = toWorking(img);
   const n = width * height;
