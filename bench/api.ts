@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
@@ -30,6 +31,20 @@ async function serveChild(): Promise<void> {
   const { startServer } = await import('../src/server/server.ts');
   const server = await startServer({ ...loadConfig(), port: 0, rateLimit: 0, logLevel: 'warn' });
   const cpuAtReady = process.cpuUsage();
+  // Garbage collection on the main thread while serving (minor = scavenges, major = mark-compact).
+  const gc = { minor: 0, minorMs: 0, major: 0, majorMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
+        gc.minor++;
+        gc.minorMs += e.duration;
+      } else {
+        gc.major++;
+        gc.majorMs += e.duration;
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.stdout.write(`READY ${server.url}\n`);
   process.once('SIGTERM', () => {
     void server.close().then(async () => {
@@ -37,13 +52,15 @@ async function serveChild(): Promise<void> {
       // predictions (including those whose client hung up when a load phase ended).
       const counted = await server.deps.metrics.predictions.get();
       const answered = counted.values.reduce((a, v) => a + v.value, 0);
-      const { batcher, preprocess, config } = server.deps;
+      const { batcher, preprocess, config, log } = server.deps;
       // CPU time of the whole server process (all its threads) per answered prediction: unlike
       // req/s it barely depends on what else runs on the machine.
       const cpu = process.cpuUsage(cpuAtReady);
       const cpuPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, answered);
       const stats = `STATS server CPU ${cpuPerRequest.toFixed(2)} ms per prediction, forward passes ${batcher.batches} (mean batch ${(batcher.images / Math.max(1, batcher.batches)).toFixed(1)}), ` +
-        `preprocessed inline ${preprocess.inline}, in ${config.preprocessThreads} thread(s) ${preprocess.offloaded}`;
+        `preprocessed inline ${preprocess.inline}, in ${config.preprocessThreads} thread(s) ${preprocess.offloaded}, ` +
+        `rows per INSERT ${(log.inserted / Math.max(1, log.statements)).toFixed(1)}, ` +
+        `main-thread GC ${gc.minor} minor (${gc.minorMs.toFixed(0)} ms) + ${gc.major} major (${gc.majorMs.toFixed(0)} ms)`;
       process.stdout.write(`ANSWERED ${answered}\n${stats}\n`, () => process.exit(0));
     });
   });
@@ -139,7 +156,7 @@ async function main(): Promise<void> {
   const countRows = () => pool.oneFirst(sql.type(z.object({ n: z.number().int() }))`SELECT count(*)::int AS n FROM predictions`);
   const before = await countRows();
 
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], {
     env: { ...process.env, DATABASE_URL: dbUrl, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(tmp || tmpdir(), 'bench-spool'), INKLING_RATE_LIMIT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -157,11 +174,13 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0].toFixed(2);
   console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${seconds} s per phase`);
 
+  const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
+  const skipped = { latencies: [0], ok: 0, failed: 0, rps: 0, other: 0 };
   const warm = await sequential(url, body, 1000); // warm-up (JIT, pool, pages); logged too
-  const c1 = await sequential(url, body, seconds * 1000);
+  const c1 = phases.has('c1') ? await sequential(url, body, seconds * 1000) : skipped;
   const sorted = [...c1.latencies].sort((a, b) => a - b);
-  const c16 = await cannon(url, body, 16);
-  const c64 = await cannon(url, body, 64);
+  const c16 = phases.has('c16') ? await cannon(url, body, 16) : skipped;
+  const c64 = phases.has('c64') ? await cannon(url, body, 64) : skipped;
 
   // The server's own count of answered predictions (printed after its graceful shutdown): the
   // table must hold exactly this many new rows.

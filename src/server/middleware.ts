@@ -1,9 +1,10 @@
 // Small middlewares, one job each: request ids + access log, security headers, the caller's
 // identity (anonymous client cookie or admin bearer), per-client rate limiting.
-import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.ts';
+import { randomToken } from './random-tokens.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -20,7 +21,7 @@ export function requestContext(logger: Logger, onDone: (ctx: Context, ms: number
   return async (ctx: Context, next: Next) => {
     const t0 = performance.now();
     const incoming = ctx.get('x-request-id');
-    const id = REQUEST_ID.test(incoming) ? incoming : randomBytes(9).toString('base64url');
+    const id = REQUEST_ID.test(incoming) ? incoming : randomToken(9);
     ctx.state.requestId = id;
     ctx.state.log = logger.child({ reqId: id });
     ctx.set('X-Request-Id', id);
@@ -88,7 +89,7 @@ export function identity(adminToken: string | null, secureCookies: boolean) {
     }
     let id = ctx.cookies.get(CLIENT_COOKIE);
     if (!id || !CLIENT_ID.test(id)) {
-      id = randomBytes(16).toString('base64url');
+      id = randomToken(16);
       ctx.cookies.set(CLIENT_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: 365 * 24 * 3600 * 1000, overwrite: true });
     }
     ctx.state.clientId = id;

@@ -21,6 +21,8 @@ export class PredictionLog {
   private closed = false;
   up = true;
   inserted = 0;
+  /** INSERT statements sent (inserted / statements = rows per statement). */
+  statements = 0;
   /** Rows the database refused while reachable (dropped, logged). */
   refused = 0;
 
@@ -29,6 +31,7 @@ export class PredictionLog {
     readonly spool: Spool,
     private readonly log: Logger,
     private readonly maxBatch = 256,
+    private readonly maxInFlight = 2,
   ) {
     if (spool.size > 0) {
       this.up = false;
@@ -48,11 +51,18 @@ export class PredictionLog {
     });
   }
 
+  /** At most `maxInFlight` INSERTs run at once; rows that arrive meanwhile wait and go out
+   *  together when one finishes. Under load that turns many one-row statements into a few
+   *  multi-row ones (less parsing and round trips in PostgreSQL and Slonik per row); a lone row
+   *  never waits. */
   private flushQueue(): void {
     this.scheduled = false;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && this.inFlight.size < this.maxInFlight) {
       const batch = this.queue.splice(0, this.maxBatch);
-      const p = this.writeBatch(batch).finally(() => this.inFlight.delete(p));
+      const p: Promise<void> = this.writeBatch(batch).finally(() => {
+        this.inFlight.delete(p);
+        if (this.queue.length > 0 && !this.scheduled) this.flushQueue();
+      });
       this.inFlight.add(p);
     }
   }
@@ -63,6 +73,7 @@ export class PredictionLog {
   private async insertResilient(rows: PredictionRow[]): Promise<Set<string>> {
     const dropped = new Set<string>();
     try {
+      this.statements++;
       await insertPredictions(this.pool, rows);
       return dropped;
     } catch {
