@@ -28,7 +28,7 @@
     {
       "target_name": "inkling_cpu_preprocess",
       "type": "static_library",
-      "sources": ["native/cpu/preprocess/ink_map.cc"],
+      "sources": ["native/cpu/preprocess/ink_map.cc", "native/cpu/preprocess/png_ink_map.cc"],
       "cflags_cc": ["-ffp-contract=off"]
     },
     {

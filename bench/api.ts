@@ -11,11 +11,12 @@
 // The server runs in a child process (this file with --serve) so the load generator does not share
 // its event loop. Database: DATABASE_URL, else a fresh local cluster in a temp dir. Model: the one
 // under models/ (INKLING_MODEL_DIR), else a random-weight seed CNN (same cost per image), noted.
-// Rate limiting is off (INKLING_RATE_LIMIT=0) and the log level is warn.
+// Rate limiting is off (INKLING_RATE_LIMIT=0) and the log level is warn. Before the phases, a
+// warm-up (1 s at one connection, then BENCH_WARMUP_SECONDS, default 5, at 16) lets the JIT settle.
 // Ends with:  api c1: p50 1.9 ms, p99 4.1 ms  /  api c16: 1430 req/s  /  api c64: ...
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 
 async function serveChild(): Promise<void> {
   const { loadConfig } = await import('../src/server/config.ts');
@@ -101,8 +103,9 @@ async function sequential(url: string, body: Buffer, ms: number): Promise<{ late
     const t0 = performance.now();
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(target, { method: 'POST', agent, headers: { 'content-type': 'image/png', 'content-length': body.length } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        let txt = '';
+        res.on('data', (d) => (txt += d));
+        res.on('end', () => { try { const j = JSON.parse(txt); (globalThis as any).__trace?.push([performance.now() - t0, j.timings.totalMs, j.timings.preprocessMs, j.timings.inferenceMs, j.timings.decodeMs, j.timings.logMs, j.timings.insStart, j.timings.insMs]); } catch {} resolve(res.statusCode ?? 0); });
       });
       req.on('error', reject);
       req.end(body);
@@ -115,17 +118,17 @@ async function sequential(url: string, body: Buffer, ms: number): Promise<{ late
   return { latencies, ok, failed };
 }
 
-async function cannon(url: string, body: Buffer, connections: number): Promise<{ rps: number; ok: number; other: number }> {
+async function cannon(url: string, body: Buffer, connections: number, duration = seconds): Promise<{ rps: number; ok: number; other: number }> {
   const r = await autocannon({
     url: `${url}/api/predictions?source=canvas`,
     method: 'POST',
     headers: { 'content-type': 'image/png' },
     body,
     connections,
-    duration: seconds,
+    duration,
   });
   const ok = r['2xx'];
-  return { rps: ok / seconds, ok, other: r.non2xx + r.errors + r.timeouts };
+  return { rps: ok / duration, ok, other: r.non2xx + r.errors + r.timeouts };
 }
 
 async function main(): Promise<void> {
@@ -163,6 +166,8 @@ async function main(): Promise<void> {
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
+    const childLog = process.env.BENCH_CHILD_LOG; // the server's stdout, e.g. with BENCH_NODE_FLAGS=--trace-gc
+    if (childLog) child.stdout.on('data', (d) => appendFileSync(childLog, d));
     child.stdout.on('data', (d) => {
       out += d;
       const m = /READY (\S+)/.exec(out);
@@ -176,9 +181,17 @@ async function main(): Promise<void> {
 
   const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
   const skipped = { latencies: [0], ok: 0, failed: 0, rps: 0, other: 0 };
-  const warm = await sequential(url, body, 1000); // warm-up (JIT, pool, pages); logged too
+  // Warm-up, logged too: one connection (the inline path) then 16 (the preprocessing threads,
+  // batching): V8 keeps optimizing hot code for several seconds of load (measured: ~200
+  // TurboFan compilations/s in the first second of concurrent load, ~15/s after ten), and the
+  // phases should measure the steady state, not the JIT.
+  const warmSeq = await sequential(url, body, 1000);
+  const warmLoad = await cannon(url, body, 16, warmupSeconds);
+  const warm = { ok: warmSeq.ok + warmLoad.ok, failed: warmSeq.failed + warmLoad.other };
+  (globalThis as any).__trace = [];
   const c1 = phases.has('c1') ? await sequential(url, body, seconds * 1000) : skipped;
   const sorted = [...c1.latencies].sort((a, b) => a - b);
+  (await import('node:fs')).writeFileSync('/tmp/prof/trace.json', JSON.stringify((globalThis as any).__trace));
   const c16 = phases.has('c16') ? await cannon(url, body, 16) : skipped;
   const c64 = phases.has('c64') ? await cannon(url, body, 64) : skipped;
 

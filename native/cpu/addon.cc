@@ -13,6 +13,7 @@
 #include "context.h"
 #include "kernels.h"
 #include "preprocess/ink_map.h"
+#include "preprocess/png_ink_map.h"
 
 using inkling::ConvShape;
 using inkling::Context;
@@ -194,6 +195,35 @@ napi_value InkMap(napi_env env, napi_callback_info info) {
   });
 }
 
+/** inkMapFromPng(png: Uint8Array, ink: Float32Array, thumbnail: Uint8Array, info: Float64Array(5)):
+ *  true with [strokePixels, lightInk, decodeMs, inkMs] in info when the PNG took the streaming
+ *  path; false when the caller must decode it in TypeScript (preprocess/png_ink_map.h). The
+ *  output arrays must be sized for the image's working size (checked). */
+napi_value InkMapFromPng(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info);
+    if (a.argc < 4) throw std::runtime_error("inkMapFromPng: 4 arguments expected");
+    size_t pngLen = 0, inkLen = 0, thumbLen = 0, infoLen = 0;
+    const auto* png = static_cast<const uint8_t*>(a.typed(0, napi_uint8_array, &pngLen));
+    auto* ink = static_cast<float*>(a.typed(1, napi_float32_array, &inkLen));
+    auto* thumb = static_cast<uint8_t*>(a.typed(2, napi_uint8_array, &thumbLen));
+    auto* out = static_cast<double*>(a.typed(3, napi_float64_array, &infoLen));
+    if (infoLen < 4) throw std::runtime_error("inkMapFromPng: info needs 4 slots");
+    inkling::InkMapResult r{};
+    double decodeMs = 0, inkMs = 0;
+    const bool ok = inkling::inkMapFromPng(png, pngLen, ink, inkLen, thumb, thumbLen, r, decodeMs, inkMs);
+    if (ok) {
+      out[0] = r.strokePixels;
+      out[1] = r.lightInk ? 1 : 0;
+      out[2] = decodeMs;
+      out[3] = inkMs;
+    }
+    napi_value result;
+    napi_get_boolean(env, ok, &result);
+    return result;
+  });
+}
+
 /** createContext(threads, isa): threads 0 = one per core; isa "auto" | "avx2" | "portable". */
 Napi::Value CreateContext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -270,6 +300,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   addRaw(env, exports, "peakFmaGflops", PeakFmaGflops);
   addRaw(env, exports, "triadGBps", TriadGBps);
   addRaw(env, exports, "inkMap", InkMap);
+  addRaw(env, exports, "inkMapFromPng", InkMapFromPng);
   return exports;
 }
 

@@ -30,7 +30,8 @@ export interface DecodeOptions {
 }
 
 export const DEFAULT_MAX_PIXELS = 25_000_000;
-const FAST_PNG_MAX_PIXELS = 1_000_000;
+/** PNGs up to this many pixels are decoded without sharp (png.ts, or the native path). */
+export const FAST_PNG_MAX_PIXELS = 1_000_000;
 const SHARP_MAX_SIDE = 1024;
 
 export function sniffFormat(buf: Uint8Array): ImageFormat | null {

@@ -4,7 +4,9 @@
 // strided pixel rows as the PNG decoder hands them over. Without the cpu addon this is a skip
 // (the service then runs the TypeScript), unless INKLING_REQUIRE_CPU=1 makes it a failure.
 import t, { type Test } from 'tap';
-import { decodeImage, inkMapFromRgba, inkMapNative, inkMapImplementation } from '../../src/preprocess/index.ts';
+import zlib from 'node:zlib';
+import sharp from 'sharp';
+import { decodeImage, inkMapFromRgba, inkMapNative, inkMapFromPngNative, inkMapImplementation, preprocessImage, readPngHeader, encodePng } from '../../src/preprocess/index.ts';
 import type { RgbaImage } from '../../src/preprocess/png.ts';
 import { drawDigit, encode, SEVEN, ZERO, ONE, type Segment, type DrawOptions } from './images.ts';
 
@@ -79,6 +81,52 @@ t.test('native ink map', { skip: nativeMissing && !required ? 'the cpu addon is 
   t.test('random images, odd sizes, strided rows', async (t) => {
     for (let seed = 1; seed <= 40; seed++) compare(t, randomImage(seed), `random #${seed}`);
   });
+  t.test('PNG bytes straight to the ink map: every colour type, filters, split IDAT', async (t) => {
+    const rgba = drawDigit(SEVEN, { ...canvas, transparent: true });
+    const raw = sharp(Buffer.from(rgba), { raw: { width: 280, height: 280, channels: 4 } });
+    const opaque = drawDigit(ZERO, { ...canvas, ink: [30, 40, 160], paper: [250, 240, 210], noise: 8 });
+    const rawOpaque = sharp(Buffer.from(opaque), { raw: { width: 280, height: 280, channels: 4 } });
+    const pngs: [string, Buffer][] = [
+      ['RGBA (canvas export)', await raw.clone().png({ adaptiveFiltering: true }).toBuffer()],
+      ['RGBA, no filters', await raw.clone().png({ adaptiveFiltering: false, compressionLevel: 1 }).toBuffer()],
+      ['RGB', await rawOpaque.clone().removeAlpha().png({ adaptiveFiltering: true }).toBuffer()],
+      ['grey', await rawOpaque.clone().toColourspace('b-w').png({ adaptiveFiltering: true }).toBuffer()],
+      ['grey + alpha', await raw.clone().toColourspace('b-w').png({ adaptiveFiltering: true }).toBuffer()],
+      ['palette with tRNS', await raw.clone().png({ palette: true }).toBuffer()],
+      ['palette, opaque', await rawOpaque.clone().removeAlpha().png({ palette: true }).toBuffer()],
+      ['28x28 grey (our encoder)', encodePng(Uint8Array.from({ length: 784 }, (_, i) => ((i * 37) % 251 > 200 ? 0 : 255)), 28, 28, 1)],
+    ];
+    pngs.push(['RGBA, IDAT split in 97-byte chunks', splitIdat(pngs[0][1], 97)]);
+    for (const [name, png] of pngs) {
+      const h = readPngHeader(png);
+      t.equal(h.bitDepth, 8, `${name}: 8-bit`);
+      const fused = inkMapFromPngNative(png, h.width, h.height);
+      if (!fused) {
+        t.fail(`${name}: the native PNG path declined it`);
+        continue;
+      }
+      const ts = inkMapFromRgba(await decodeImage(png));
+      t.equal(fused.strokePixels, ts.strokePixels, `${name}: stroke pixels`);
+      t.equal(fused.polarity, ts.polarity, `${name}: polarity`);
+      t.equal(sameBits(fused.ink, ts.ink), -1, `${name}: ink map bit for bit`);
+      t.equal(sameBits(fused.thumbnail.rgb, ts.thumbnail.rgb), -1, `${name}: thumbnail byte for byte`);
+    }
+  });
+  t.test('PNGs the native path declines go the TypeScript way (same answers, same errors)', async (t) => {
+    const good = await sharp(Buffer.from(drawDigit(SEVEN, { ...canvas, transparent: true })), { raw: { width: 280, height: 280, channels: 4 } }).png().toBuffer();
+    const { width, height } = readPngHeader(good);
+    const idat = good.indexOf('IDAT') - 4;
+    const truncated = good.subarray(0, idat + 40);
+    const badAdler = Buffer.from(good);
+    badAdler[idat + 8 + badAdler.readUInt32BE(idat) - 1] ^= 0xff; // last byte of the zlib stream
+    const sixteenBit = await sharp(Buffer.from(drawDigit(SEVEN, canvas)), { raw: { width: 280, height: 280, channels: 4 } }).toColourspace('rgb16').png().toBuffer();
+    const extraRow = pngWithRaw(281, 280);
+    for (const [name, png] of [['truncated', truncated], ['bad adler32', badAdler], ['16-bit', sixteenBit], ['more pixel data than rows', extraRow]] as const) {
+      t.equal(inkMapFromPngNative(png, width, height), null, `${name}: declined`);
+      const viaTs = await preprocessImage(png).then(() => 'decoded', (e: Error) => e.name);
+      t.ok(viaTs === 'decoded' ? name === '16-bit' : viaTs === 'ImageDecodeError', `${name}: preprocessImage gives ${viaTs}`);
+    }
+  });
   t.test('bad calls throw instead of reading out of bounds', async (t) => {
     const img = randomImage(3);
     const needed = img.offset! + (img.height - 1) * img.stride! + img.width * 4;
@@ -86,3 +134,43 @@ t.test('native ink map', { skip: nativeMissing && !required ? 'the cpu addon is 
     t.throws(() => inkMapNative({ ...img, stride: 1 }), /geometry/);
   });
 });
+
+/** The same PNG with its image data spread over IDAT chunks of `size` bytes. */
+function splitIdat(png: Buffer, size: number): Buffer {
+  const parts: Buffer[] = [png.subarray(0, 8)];
+  const data: Buffer[] = [];
+  let pos = 8;
+  let tail: Buffer[] = [];
+  while (pos < png.length) {
+    const len = png.readUInt32BE(pos);
+    const type = png.toString('latin1', pos + 4, pos + 8);
+    const whole = png.subarray(pos, pos + 12 + len);
+    if (type === 'IDAT') data.push(png.subarray(pos + 8, pos + 8 + len));
+    else if (data.length === 0) parts.push(whole);
+    else tail.push(whole);
+    pos += 12 + len;
+  }
+  const all = Buffer.concat(data);
+  for (let i = 0; i < all.length; i += size) parts.push(pngChunk('IDAT', all.subarray(i, i + size)));
+  return Buffer.concat([...parts, ...tail]);
+}
+
+function pngChunk(type: string, body: Buffer): Buffer {
+  const out = Buffer.alloc(12 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.write(type, 4, 'latin1');
+  body.copy(out, 8);
+  out.writeUInt32BE(zlib.crc32(out.subarray(4, 8 + body.length)), 8 + body.length);
+  return out;
+}
+
+/** A 280-wide grey PNG whose IHDR says 280 rows but whose data holds `rows`. */
+function pngWithRaw(rows: number, declared: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(280, 0);
+  ihdr.writeUInt32BE(declared, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 0;
+  const raw = Buffer.alloc(rows * 281, 0);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', zlib.deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0))]);
+}

@@ -222,67 +222,77 @@ inline bool allZero(const uint8_t* p, int64_t n) {
   return acc == 0;
 }
 
-/** toWorking of ink.ts: premultiplied float RGBA, k x k block averages. */
-void toWorking(const uint8_t* d, int srcW, int srcH, int64_t stride, int64_t offset, const WorkSize& ws, float* px) {
-  const int k = ws.k, width = ws.width, height = ws.height;
-  std::fill(px, px + int64_t(width) * height * 4, 0.0f);
+}  // namespace
+
+/** One source row of toWorking (ink.ts): adds row y's k-pixel runs to its working row. */
+void accumulateRow(const uint8_t* row, int y, int srcW, const WorkSize& ws, float* px) {
+  const int k = ws.k, width = ws.width;
   const double inv = 1.0 / 255;
   const double inv2 = inv * inv;
-  const int64_t rowBytes = int64_t(srcW) * 4;
-  for (int y = 0; y < srcH; y++) {
-    float* orow = px + int64_t(y / k) * width * 4;
-    const uint8_t* row = d + offset + int64_t(y) * stride;
-    // Transparent black rows and blocks (most of a canvas export) add nothing: skip them with a
-    // word-wide zero test instead of a branch per pixel.
-    if (allZero(row, rowBytes)) continue;
-    for (int bx = 0; bx < width; bx++) {
-      const int xEnd = std::min(srcW, (bx + 1) * k);
-      if (allZero(row + int64_t(bx) * k * 4, int64_t(xEnd - bx * k) * 4)) continue;
-      int64_t sr = 0, sg = 0, sb = 0, sa = 0;
-      for (int x = bx * k; x < xEnd; x++) {
-        const uint8_t* s = row + int64_t(x) * 4;
-        const int a = s[3];
-        if (a == 0) continue;
-        sr += s[0] * a;
-        sg += s[1] * a;
-        sb += s[2] * a;
-        sa += a;
-      }
-      if (sa != 0) {
-        float* o = orow + bx * 4;
-        o[0] = float(double(o[0]) + double(sr) * inv2);
-        o[1] = float(double(o[1]) + double(sg) * inv2);
-        o[2] = float(double(o[2]) + double(sb) * inv2);
-        o[3] = float(double(o[3]) + double(sa) * inv);
-      }
+  // Transparent black rows and blocks (most of a canvas export) add nothing: skip them with a
+  // word-wide zero test instead of a branch per pixel.
+  if (allZero(row, int64_t(srcW) * 4)) return;
+  float* orow = px + int64_t(y / k) * width * 4;
+  for (int bx = 0; bx < width; bx++) {
+    const int xEnd = std::min(srcW, (bx + 1) * k);
+    if (allZero(row + int64_t(bx) * k * 4, int64_t(xEnd - bx * k) * 4)) continue;
+    int64_t sr = 0, sg = 0, sb = 0, sa = 0;
+    for (int x = bx * k; x < xEnd; x++) {
+      const uint8_t* s = row + int64_t(x) * 4;
+      const int a = s[3];
+      if (a == 0) continue;
+      sr += s[0] * a;
+      sg += s[1] * a;
+      sb += s[2] * a;
+      sa += a;
     }
-  }
-  if (k > 1) {
-    for (int by = 0; by < height; by++) {
-      const int rows = std::min(k, srcH - by * k);
-      for (int bx = 0; bx < width; bx++) {
-        const double norm = 1.0 / (double(rows) * std::min(k, srcW - bx * k));
-        float* o = px + (int64_t(by) * width + bx) * 4;
-        for (int c = 0; c < 4; c++) o[c] = float(double(o[c]) * norm);
-      }
+    if (sa != 0) {
+      float* o = orow + bx * 4;
+      o[0] = float(double(o[0]) + double(sr) * inv2);
+      o[1] = float(double(o[1]) + double(sg) * inv2);
+      o[2] = float(double(o[2]) + double(sb) * inv2);
+      o[3] = float(double(o[3]) + double(sa) * inv);
     }
   }
 }
 
-}  // namespace
+/** The end of toWorking (ink.ts): block sums to block means. */
+void normalizeBlocks(int srcW, int srcH, const WorkSize& ws, float* px) {
+  const int k = ws.k;
+  if (k == 1) return;
+  for (int by = 0; by < ws.height; by++) {
+    const int rows = std::min(k, srcH - by * k);
+    for (int bx = 0; bx < ws.width; bx++) {
+      const double norm = 1.0 / (double(rows) * std::min(k, srcW - bx * k));
+      float* o = px + (int64_t(by) * ws.width + bx) * 4;
+      for (int c = 0; c < 4; c++) o[c] = float(double(o[c]) * norm);
+    }
+  }
+}
 
 WorkSize workSize(int width, int height) {
   const int k = std::max(1, int(std::ceil(double(std::max(width, height)) / kWorkMax)));
   return WorkSize{k, int(std::ceil(double(width) / k)), int(std::ceil(double(height) / k))};
 }
 
+float* workingImage(const WorkSize& ws) {
+  float* px = sized(scratch.px, int64_t(ws.width) * ws.height * 4);
+  std::fill(px, px + int64_t(ws.width) * ws.height * 4, 0.0f);
+  return px;
+}
+
 InkMapResult inkMap(const uint8_t* data, int srcW, int srcH, int64_t stride, int64_t offset, float* out,
                     uint8_t* thumb) {
   const WorkSize ws = workSize(srcW, srcH);
+  float* px = workingImage(ws);
+  for (int y = 0; y < srcH; y++) accumulateRow(data + offset + int64_t(y) * stride, y, srcW, ws, px);
+  normalizeBlocks(srcW, srcH, ws, px);
+  return inkMapFromWorking(px, ws, out, thumb);
+}
+
+InkMapResult inkMapFromWorking(float* px, const WorkSize& ws, float* out, uint8_t* thumb) {
   const int width = ws.width, height = ws.height;
   const int64_t n = int64_t(width) * height;
-  float* px = sized(scratch.px, n * 4);
-  toWorking(data, srcW, srcH, stride, offset, ws, px);
 
   // 2. Composite over a contrasting colour where there is transparency.
   double alphaSum = 0, lumAlpha = 0, minAlpha = 1;

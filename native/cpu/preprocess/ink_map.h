@@ -26,4 +26,10 @@ struct InkMapResult {
 InkMapResult inkMap(const uint8_t* data, int width, int height, int64_t stride, int64_t offset, float* ink,
                     uint8_t* thumbnail);
 
+/** Internals shared with png_ink_map.cc, which builds the working image while it decodes. */
+float* workingImage(const WorkSize& ws);  // zeroed premultiplied RGBA floats, thread-local scratch
+void accumulateRow(const uint8_t* rgbaRow, int y, int width, const WorkSize& ws, float* px);
+void normalizeBlocks(int width, int height, const WorkSize& ws, float* px);
+InkMapResult inkMapFromWorking(float* px, const WorkSize& ws, float* ink, uint8_t* thumbnail);
+
 }  // namespace inkling
