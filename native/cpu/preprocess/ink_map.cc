@@ -28,13 +28,27 @@ T* sized(std::vector<T>& v, size_t n) {
   return v.data();
 }
 
+/** 256-bin histogram of values in [0,1] (bin = floor(v*255), clamped), as counts. Four interleaved
+ *  sub-histograms: most values land in one bin (0 for a canvas), and consecutive increments of
+ *  one counter would wait on each other. Counts are integers, so the sum is exact. */
+void histogram01(const float* values, int64_t count, double* hist) {
+  uint32_t h[4][256] = {{0}};
+  int64_t i = 0;
+  auto bin = [](double v) { return v <= 0 ? 0 : v >= 1 ? 255 : int(v * 255); };
+  for (; i + 4 <= count; i += 4) {
+    h[0][bin(values[i])]++;
+    h[1][bin(values[i + 1])]++;
+    h[2][bin(values[i + 2])]++;
+    h[3][bin(values[i + 3])]++;
+  }
+  for (; i < count; i++) h[0][bin(values[i])]++;
+  for (int b = 0; b < 256; b++) hist[b] = double(h[0][b]) + h[1][b] + h[2][b] + h[3][b];
+}
+
 /** median01 of ink-ops.ts: 256-bin histogram median of values in [0,1]. */
 double median01(const float* values, int64_t count) {
-  uint32_t hist[256] = {0};
-  for (int64_t i = 0; i < count; i++) {
-    const double v = values[i];
-    hist[v <= 0 ? 0 : v >= 1 ? 255 : int(v * 255)]++;
-  }
+  double hist[256];
+  histogram01(values, count, hist);
   double acc = 0;
   for (int b = 0; b < 256; b++) {
     acc += hist[b];
@@ -45,11 +59,8 @@ double median01(const float* values, int64_t count) {
 
 /** otsuThreshold of ink-ops.ts. */
 double otsuThreshold(const float* values, int64_t n) {
-  double hist[256] = {0};
-  for (int64_t i = 0; i < n; i++) {
-    const double v = values[i];
-    hist[v <= 0 ? 0 : v >= 1 ? 255 : int(v * 255)]++;
-  }
+  double hist[256];
+  histogram01(values, n, hist);
   const double total = double(n);
   double sumAll = 0;
   for (int i = 0; i < 256; i++) sumAll += i * hist[i];
@@ -218,6 +229,12 @@ inline bool allZero(const uint8_t* p, int64_t n) {
     std::memcpy(&w, p + i, 8);
     acc |= w;
   }
+  if (i + 4 <= n) {  // pixels are 4 bytes: a block of an odd pixel count ends here
+    uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    acc |= w;
+    i += 4;
+  }
   for (; i < n; i++) acc |= p[i];
   return acc == 0;
 }
@@ -256,15 +273,20 @@ void accumulateRow(const uint8_t* row, int y, int srcW, const WorkSize& ws, floa
   }
 }
 
-/** The end of toWorking (ink.ts): block sums to block means. */
+/** The end of toWorking (ink.ts): block sums to block means. The factor 1/(rows*cols) takes at
+ *  most four values (full blocks, the right column, the bottom row, the corner): computed once
+ *  each, the same doubles the TypeScript computes per block. */
 void normalizeBlocks(int srcW, int srcH, const WorkSize& ws, float* px) {
   const int k = ws.k;
   if (k == 1) return;
+  const int lastCols = srcW - (ws.width - 1) * k;
   for (int by = 0; by < ws.height; by++) {
     const int rows = std::min(k, srcH - by * k);
-    for (int bx = 0; bx < ws.width; bx++) {
-      const double norm = 1.0 / (double(rows) * std::min(k, srcW - bx * k));
-      float* o = px + (int64_t(by) * ws.width + bx) * 4;
+    const double full = 1.0 / (double(rows) * k);
+    const double last = 1.0 / (double(rows) * std::min(k, lastCols));
+    float* o = px + int64_t(by) * ws.width * 4;
+    for (int bx = 0; bx < ws.width; bx++, o += 4) {
+      const double norm = bx + 1 < ws.width ? full : last;
       for (int c = 0; c < 4; c++) o[c] = float(double(o[c]) * norm);
     }
   }
@@ -435,8 +457,9 @@ InkMapResult inkMapFromWorking(float* px, const WorkSize& ws, float* out, uint8_
   }
 
   for (int64_t i = 0; i < n * 3; i++) {
-    const double v = rgb[i];
-    thumb[i] = v <= 0 ? 0 : v >= 1 ? 255 : uint8_t(int(v * 255 + 0.5));
+    // = (v <= 0 ? 0 : v >= 1 ? 255 : trunc(v*255 + 0.5)), written as a clamp so it vectorizes
+    const double x = double(rgb[i]) * 255 + 0.5;
+    thumb[i] = uint8_t(int(std::min(std::max(x, 0.0), 255.0)));
   }
   return InkMapResult{int(strokePixels), light};
 }
