@@ -23,7 +23,10 @@ export function requestContext(logger: Logger, onDone: (ctx: Context, ms: number
     const incoming = ctx.get('x-request-id');
     const id = REQUEST_ID.test(incoming) ? incoming : randomToken(9);
     ctx.state.requestId = id;
-    ctx.state.log = logger.child({ reqId: id });
+    // The request's child logger is made on first use: most requests log nothing above the
+    // configured level, and a pino child costs an object and its serialized bindings.
+    let child: Logger | null = null;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= logger.child({ reqId: id })), configurable: true, enumerable: true });
     ctx.set('X-Request-Id', id);
     try {
       await next();
