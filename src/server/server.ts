@@ -12,6 +12,7 @@ import { connectPool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
 import { loadModel, type LoadedModel } from './model.ts';
 import { InferenceBatcher } from './inference-batcher.ts';
+import { inkMapImplementation } from '../preprocess/index.ts';
 import { PreprocessPool } from './preprocess-pool.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { Spool } from './spool.ts';
@@ -53,7 +54,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     if (applied.length) logger.info(`applied migrations ${applied.join(', ')}`);
     if (!model) {
       model = await loadModel(config.modelDir, config.backend, config.threads, (m) => logger.warn(m));
-      logger.info(`model ${model.card.version} (${model.card.architecture}) from ${model.dir} on backend ${model.backendName}`);
+      logger.info(`model ${model.card.version} (${model.card.architecture}) from ${model.dir} on backend ${model.backendName}; ink map in ${inkMapImplementation === 'native' ? 'C++ (cpu addon)' : 'TypeScript (no cpu addon)'}`);
     }
   } catch (err) {
     await pool?.end().catch(() => {});
