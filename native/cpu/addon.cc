@@ -195,7 +195,7 @@ napi_value InkMap(napi_env env, napi_callback_info info) {
   });
 }
 
-/** inkMapFromPng(png: Uint8Array, ink: Float32Array, thumbnail: Uint8Array, info: Float64Array(5)):
+/** inkMapFromPng(png: Uint8Array, ink: Float32Array, thumbnail: Uint8Array, info: Float64Array(4)):
  *  true with [strokePixels, lightInk, decodeMs, inkMs] in info when the PNG took the streaming
  *  path; false when the caller must decode it in TypeScript (preprocess/png_ink_map.h). The
  *  output arrays must be sized for the image's working size (checked). */
