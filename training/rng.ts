@@ -14,7 +14,9 @@ export function mixSeed(seed: number, a = 0, b = 0): number {
   return h;
 }
 
-export class Rng {
+/** The data pipeline's generator (named apart from src/nn/random.ts's Rng, the xoshiro128** used
+ *  for weight init): cheap to re-seed per sample, see above. */
+export class SampleRng {
   private state: number;
 
   constructor(seed = 1) {
@@ -62,7 +64,7 @@ export class Rng {
 }
 
 /** Fisher–Yates into `out` (0..n-1), seeded by (seed, epoch). `out` is reused across epochs. */
-export function shuffledIndices(out: Int32Array, seed: number, epoch: number, rng = new Rng()): Int32Array {
+export function shuffledIndices(out: Int32Array, seed: number, epoch: number, rng = new SampleRng()): Int32Array {
   const n = out.length;
   for (let i = 0; i < n; i++) out[i] = i;
   rng.reseed(seed, epoch, 0x5f3759df);

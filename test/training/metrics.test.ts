@@ -1,7 +1,7 @@
 import t from 'tap';
 import { fitTemperature } from '../../training/calibration.ts';
 import { classificationMetrics, expectedCalibrationError, meanNll, reliabilityBins } from '../../training/metrics.ts';
-import { Rng } from '../../training/rng.ts';
+import { SampleRng } from '../../training/rng.ts';
 
 t.test('accuracy, confusion, precision and recall on a hand-made case', async (t) => {
   // 3 classes, 5 samples: labels 0 0 1 2 2; predictions 0 1 1 2 0.
@@ -43,7 +43,7 @@ t.test('ECE with 15 bins on hand-made confidences', async (t) => {
 });
 
 t.test('temperature fitting recovers a known T from synthetic logits', async (t) => {
-  const rng = new Rng(42);
+  const rng = new SampleRng(42);
   const n = 20000;
   const classes = 10;
   const trueT = 2.5;

@@ -9,7 +9,7 @@
 // (seed, epoch, dataset index), so results do not depend on batch order or thread.
 import { frameDigit } from '../../src/preprocess/frame.ts';
 import { IMAGE_PIXELS, IMAGE_SIDE } from '../data/mnist.ts';
-import { Rng } from '../rng.ts';
+import { SampleRng } from '../rng.ts';
 import { type AugmentConfig, isIdentity } from './config.ts';
 import { changeThickness } from './morphology.ts';
 import { createElasticField, drawElasticField, IDENTITY_AFFINE, inverseAffine, type InverseAffine, warpBilinear } from './warp.ts';
@@ -25,7 +25,7 @@ export class Augmenter {
   private readonly scratch: Float32Array;
   private readonly field;
   private readonly inv: InverseAffine = { ...IDENTITY_AFFINE };
-  private readonly rng = new Rng();
+  private readonly rng = new SampleRng();
 
   constructor(config: AugmentConfig, private readonly seed: number) {
     this.config = { ...config };
