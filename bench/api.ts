@@ -15,7 +15,9 @@
 // under models/ (INKLING_MODEL_DIR), else a random-weight seed CNN (same cost per image), noted.
 // Rate limiting is off (INKLING_RATE_LIMIT=0) and the log level is warn. Before the phases, a
 // warm-up (1 s at one connection, then BENCH_WARMUP_SECONDS, default 5, at 16) lets the JIT settle.
-// Ends with:  api c1: p50 1.9 ms, p99 4.1 ms  /  api c16: 1430 req/s  /  api c64: ...
+// The phases run in BENCH_ROUNDS interleaved rounds (default 3) and each final figure is the
+// median over the rounds. Ends with:  api c1: p50 1.9 ms, p99 4.1 ms  /  api c16: 1430 req/s  /
+// api c64: ...
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -30,6 +32,13 @@ import { z } from 'zod';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+const rounds = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
 async function serveChild(): Promise<void> {
   const { loadConfig } = await import('../src/server/config.ts');
@@ -210,10 +219,10 @@ async function main(): Promise<void> {
   });
   const body = await canvasPng();
   const loadBefore = loadavg()[0].toFixed(2);
-  console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${seconds} s per phase`);
+  console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase`);
 
   const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
-  const skipped = { latencies: [0], timings: [] as ServerTimings[], ok: 0, failed: 0, rps: 0, other: 0 };
+  const skipped = { latencies: [0], timings: [] as ServerTimings[], ok: 0, failed: 0 };
   // Warm-up, logged too: one connection (the inline path) then 16 (the preprocessing threads,
   // batching): V8 keeps optimizing hot code for several seconds of load (measured: ~200
   // TurboFan compilations/s in the first second of concurrent load, ~15/s after ten), and the
@@ -221,10 +230,22 @@ async function main(): Promise<void> {
   const warmSeq = await sequential(url, body, 1000);
   const warmLoad = await cannon(url, body, 16, warmupSeconds);
   const warm = { ok: warmSeq.ok + warmLoad.ok, failed: warmSeq.failed + warmLoad.other };
-  const c1 = phases.has('c1') ? await sequential(url, body, seconds * 1000) : skipped;
+  // Rounds of c1, c16, c64 (BENCH_ROUNDS, default 3): the machine's speed drifts by tens of
+  // percent within a minute, so each figure is the median of the rounds, and the rounds are
+  // interleaved rather than run back to back per phase.
+  const c1Rounds: Awaited<ReturnType<typeof sequential>>[] = [];
+  const c16Rounds: Awaited<ReturnType<typeof cannon>>[] = [];
+  const c64Rounds: Awaited<ReturnType<typeof cannon>>[] = [];
+  for (let r = 0; r < rounds; r++) {
+    if (phases.has('c1')) c1Rounds.push(await sequential(url, body, seconds * 1000));
+    if (phases.has('c16')) c16Rounds.push(await cannon(url, body, 16));
+    if (phases.has('c64')) c64Rounds.push(await cannon(url, body, 64));
+  }
+  const c1 = c1Rounds.length ? { latencies: c1Rounds.flatMap((x) => x.latencies), timings: c1Rounds.flatMap((x) => x.timings), ok: sum(c1Rounds.map((x) => x.ok)), failed: sum(c1Rounds.map((x) => x.failed)) } : skipped;
   const sorted = [...c1.latencies].sort((a, b) => a - b);
-  const c16 = phases.has('c16') ? await cannon(url, body, 16) : skipped;
-  const c64 = phases.has('c64') ? await cannon(url, body, 64) : skipped;
+  const c1P50s = c1Rounds.map((x) => percentile([...x.latencies].sort((a, b) => a - b), 50));
+  const c16 = { ok: sum(c16Rounds.map((x) => x.ok)), other: sum(c16Rounds.map((x) => x.other)), rps: c16Rounds.map((x) => x.rps) };
+  const c64 = { ok: sum(c64Rounds.map((x) => x.ok)), other: sum(c64Rounds.map((x) => x.other)), rps: c64Rounds.map((x) => x.rps) };
 
   // The server's own count of answered predictions (printed after its graceful shutdown): the
   // table must hold exactly this many new rows.
@@ -248,9 +269,14 @@ async function main(): Promise<void> {
   console.log(logsOk ? 'db check: one row per successful request: OK' : 'db check: FAILED (rows missing or requests failed)');
   const med = (k: keyof ServerTimings) => percentile(c1.timings.map((x) => x[k]).sort((a, b) => a - b), 50)?.toFixed(2);
   if (c1.timings.length) console.log(`c1 inside the server (p50, the response's timings): decode ${med('decodeMs')} ms, preprocess ${med('preprocessMs')} ms, inference ${med('inferenceMs')} ms, total before logging ${med('totalMs')} ms; the rest is the database insert, HTTP and the client`);
-  if (phases.has('c1')) console.log(`api c1: p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`);
-  if (phases.has('c16')) console.log(`api c16: ${Math.round(c16.rps)} req/s`);
-  if (phases.has('c64')) console.log(`api c64: ${Math.round(c64.rps)} req/s`);
+  const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(' / ');
+  if (rounds > 1) {
+    console.log(`rounds (${rounds}, interleaved): c1 p50 ${list(c1P50s, 1)} ms; c16 ${list(c16.rps, 0)} req/s; c64 ${list(c64.rps, 0)} req/s`);
+  }
+  // Final lines: medians over the rounds (p99: of all c1 requests together).
+  if (phases.has('c1')) console.log(`api c1: p50 ${median(c1P50s).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms`);
+  if (phases.has('c16')) console.log(`api c16: ${Math.round(median(c16.rps))} req/s`);
+  if (phases.has('c64')) console.log(`api c64: ${Math.round(median(c64.rps))} req/s`);
   if (!logsOk) process.exitCode = 1;
 }
 
