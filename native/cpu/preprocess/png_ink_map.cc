@@ -159,14 +159,23 @@ bool toRgba(const Chunks& c, const uint8_t* s, uint8_t* d, uint32_t width) {
   }
 }
 
+/** One zlib inflate state per thread, reset between images: inflateInit allocates its state and
+ *  a 32 KB window on every call otherwise. */
 struct Inflater {
   z_stream z{};
   bool open = false;
-  Inflater() { open = inflateInit(&z) == Z_OK; }
+  bool reset() {
+    if (open) return inflateReset(&z) == Z_OK;
+    z = z_stream{};
+    open = inflateInit(&z) == Z_OK;
+    return open;
+  }
   ~Inflater() {
     if (open) inflateEnd(&z);
   }
 };
+thread_local Inflater inflater;
+thread_local std::vector<uint8_t> rowScratch, rgbaScratch;
 
 }  // namespace
 
@@ -184,12 +193,14 @@ bool inkMapFromPng(const uint8_t* buf, size_t len, float* ink, size_t inkLen, ui
   if (inkLen != n || thumbLen != n * 3) return false;
 
   const size_t stride = size_t(c.width) * channels;
-  std::vector<uint8_t> rows(2 * (stride + 1));
-  std::vector<uint8_t> rgba(size_t(c.width) * 4);
+  std::vector<uint8_t>& rows = rowScratch;
+  std::vector<uint8_t>& rgba = rgbaScratch;
+  if (rows.size() < 2 * (stride + 1)) rows.resize(2 * (stride + 1));
+  if (rgba.size() < size_t(c.width) * 4) rgba.resize(size_t(c.width) * 4);
   uint8_t* cur = rows.data();
   uint8_t* prev = nullptr;
-  Inflater inf;
-  if (!inf.open) return false;
+  Inflater& inf = inflater;
+  if (!inf.reset()) return false;
   float* px = workingImage(ws);
   size_t chunk = 0;
   inf.z.next_in = const_cast<Bytef*>(c.idat[0].first);
@@ -214,7 +225,7 @@ bool inkMapFromPng(const uint8_t* buf, size_t len, float* ink, size_t inkLen, ui
     if (!toRgba(c, cur + 1, rgba.data(), c.width)) return false;
     accumulateRow(rgba.data(), int(y), int(c.width), ws, px);
     prev = cur;
-    cur = cur == rows.data() ? rows.data() + stride + 1 : rows.data();
+    cur = cur == rows.data() ? rows.data() + stride + 1 : rows.data();  // the two row buffers alternate
   }
   // The stream must end exactly here (png.ts: inflated length == expected, adler32 verified).
   if (zr != Z_STREAM_END) {
