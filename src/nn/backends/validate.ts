@@ -156,18 +156,26 @@ export function channelLayoutSize(kernel: string, layout: ChannelLayout): number
   return layout.outer * layout.channels * layout.inner;
 }
 
-export function checkSgdParams(p: SgdParams, hasVelocity: boolean): void {
+/** Everything sgdStep checks, on every backend: the hyperparameters, then the buffer lengths. */
+export function checkSgdStep(param: Sized, grad: Sized, velocity: Sized | null, p: SgdParams): void {
+  const hasVelocity = velocity !== null;
   for (const key of ['lr', 'momentum', 'dampening', 'weightDecay'] as const) requireFinite('sgdStep', key, p[key]);
   if (p.momentum !== 0 && !hasVelocity) throw new Error('sgdStep: momentum != 0 needs a velocity buffer (got null)');
   if (p.nesterov && (p.momentum <= 0 || p.dampening !== 0)) {
     throw new Error('sgdStep: Nesterov momentum requires a momentum > 0 and zero dampening (as in PyTorch)');
   }
+  requireSameLength('sgdStep', 'grad', grad, 'param', param);
+  if (velocity) requireSameLength('sgdStep', 'velocity', velocity, 'param', param);
 }
 
-export function checkAdamParams(p: AdamParams): void {
+/** Everything adamStep checks, on every backend: the hyperparameters, then the buffer lengths. */
+export function checkAdamStep(param: Sized, grad: Sized, m: Sized, v: Sized, p: AdamParams): void {
   for (const key of ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'] as const) requireFinite('adamStep', key, p[key]);
   requirePositiveInt('adamStep', 'step (t, counted from 1)', p.step);
   if (!(p.beta1 >= 0 && p.beta1 < 1) || !(p.beta2 >= 0 && p.beta2 < 1)) {
     throw new Error(`adamStep: betas must be in [0, 1), got (${p.beta1}, ${p.beta2})`);
   }
+  requireSameLength('adamStep', 'grad', grad, 'param', param);
+  requireSameLength('adamStep', 'm', m, 'param', param);
+  requireSameLength('adamStep', 'v', v, 'param', param);
 }

@@ -8,7 +8,7 @@ import type {
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, conv2dSizes, crossEntropySizes,
+  batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
   matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import type { CpuAddon, NativeContext } from './addon.ts';
@@ -322,19 +322,14 @@ export class CpuBackend implements Backend {
   // ---- optimizer updates ----
   sgdStep(param: F32, grad: F32, velocity: F32 | null, p: SgdParams): void {
     const k = 'sgdStep';
-    checkSgdParams(p, velocity !== null);
-    requireSameLength(k, 'grad', grad, 'param', param);
-    if (velocity) requireSameLength(k, 'velocity', velocity, 'param', param);
+    checkSgdStep(param, grad, velocity, p);
     this.addon.sgdStep(this.ctx, this.f32(k, 'param', param), this.f32(k, 'grad', grad),
       velocity ? this.f32(k, 'velocity', velocity) : null, param.length, p.lr, p.momentum, p.dampening, p.nesterov, p.weightDecay);
   }
 
   adamStep(param: F32, grad: F32, m: F32, v: F32, p: AdamParams): void {
     const k = 'adamStep';
-    checkAdamParams(p);
-    requireSameLength(k, 'grad', grad, 'param', param);
-    requireSameLength(k, 'm', m, 'param', param);
-    requireSameLength(k, 'v', v, 'param', param);
+    checkAdamStep(param, grad, m, v, p);
     this.addon.adamStep(this.ctx, this.f32(k, 'param', param), this.f32(k, 'grad', grad), this.f32(k, 'm', m),
       this.f32(k, 'v', v), param.length, p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, p.decoupled, p.step);
   }

@@ -10,7 +10,7 @@ import type {
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
+  batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requireNonNegativeInt, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { CudaBuffer, devicePtr, elementAddress } from './buffers.ts';
@@ -453,9 +453,7 @@ export class CudaBackend implements GraphCapableBackend {
   // ---- optimizer updates ----
   sgdStep(param: F32, grad: F32, velocity: F32 | null, p: SgdParams): void {
     const k = 'sgdStep';
-    checkSgdParams(p, velocity !== null);
-    requireSameLength(k, 'grad', grad, 'param', param);
-    if (velocity) requireSameLength(k, 'velocity', velocity, 'param', param);
+    checkSgdStep(param, grad, velocity, p);
     this.ctx(k).sgdStep(
       this.f(k, 'param', param), this.f(k, 'grad', grad), velocity ? this.f(k, 'velocity', velocity) : 0, param.length,
       p.lr, p.momentum, p.dampening, p.weightDecay, p.nesterov,
@@ -464,10 +462,7 @@ export class CudaBackend implements GraphCapableBackend {
 
   adamStep(param: F32, grad: F32, m: F32, v: F32, p: AdamParams): void {
     const k = 'adamStep';
-    checkAdamParams(p);
-    requireSameLength(k, 'grad', grad, 'param', param);
-    requireSameLength(k, 'm', m, 'param', param);
-    requireSameLength(k, 'v', v, 'param', param);
+    checkAdamStep(param, grad, m, v, p);
     this.ctx(k).adamStep(
       this.f(k, 'param', param), this.f(k, 'grad', grad), this.f(k, 'm', m), this.f(k, 'v', v), param.length,
       p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, p.decoupled, p.step,

@@ -7,7 +7,7 @@ import type {
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormSizes, channelLayoutSize, checkAdamParams, checkDropoutParams, checkSgdParams, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
+  batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import type { GpuContext } from './device.ts';
@@ -424,17 +424,12 @@ export class WebgpuBackend implements Backend {
   // ---- optimizers ----
 
   sgdStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, velocity: DeviceBuffer<'f32'> | null, p: SgdParams): void {
-    checkSgdParams(p, velocity !== null);
-    requireSameLength('sgdStep', 'grad', grad, 'param', param);
-    if (velocity) requireSameLength('sgdStep', 'velocity', velocity, 'param', param);
+    checkSgdStep(param, grad, velocity, p);
     layers.sgdStep(this.rt, this.b(param), this.b(grad), velocity ? this.b(velocity) : null, p);
   }
 
   adamStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, m: DeviceBuffer<'f32'>, v: DeviceBuffer<'f32'>, p: AdamParams): void {
-    checkAdamParams(p);
-    requireSameLength('adamStep', 'grad', grad, 'param', param);
-    requireSameLength('adamStep', 'm', m, 'param', param);
-    requireSameLength('adamStep', 'v', v, 'param', param);
+    checkAdamStep(param, grad, m, v, p);
     layers.adamStep(this.rt, this.b(param), this.b(grad), this.b(m), this.b(v), p);
   }
 }
