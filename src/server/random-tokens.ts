@@ -16,9 +16,8 @@ export function randomToken(bytes: number): string {
     randomFillSync(pool);
     used = 0;
   }
+  // `used` only moves forward until the next refill, so no bytes are handed out twice.
   const token = pool.toString('base64url', used, used + bytes);
-  // Never hand the same bytes out twice.
-  pool.fill(0, used, used + bytes);
   used += bytes;
   return token;
 }
