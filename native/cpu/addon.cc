@@ -195,8 +195,8 @@ napi_value InkMap(napi_env env, napi_callback_info info) {
   });
 }
 
-/** inkMapFromPng(png: Uint8Array, ink: Float32Array, thumbnail: Uint8Array, info: Float64Array(4)):
- *  true with [strokePixels, lightInk, decodeMs, inkMs] in info when the PNG took the streaming
+/** inkMapFromPng(png: Uint8Array, ink: Float32Array, thumbnail: Uint8Array, info: Float64Array(3)):
+ *  true with [strokePixels, lightInk, decodeMs] in info when the PNG took the streaming
  *  path; false when the caller must decode it in TypeScript (preprocess/png_ink_map.h). The
  *  output arrays must be sized for the image's working size (checked). */
 napi_value InkMapFromPng(napi_env env, napi_callback_info info) {
@@ -208,15 +208,14 @@ napi_value InkMapFromPng(napi_env env, napi_callback_info info) {
     auto* ink = static_cast<float*>(a.typed(1, napi_float32_array, &inkLen));
     auto* thumb = static_cast<uint8_t*>(a.typed(2, napi_uint8_array, &thumbLen));
     auto* out = static_cast<double*>(a.typed(3, napi_float64_array, &infoLen));
-    if (infoLen < 4) throw std::runtime_error("inkMapFromPng: info needs 4 slots");
+    if (infoLen < 3) throw std::runtime_error("inkMapFromPng: info needs 3 slots");
     inkling::InkMapResult r{};
-    double decodeMs = 0, inkMs = 0;
-    const bool ok = inkling::inkMapFromPng(png, pngLen, ink, inkLen, thumb, thumbLen, r, decodeMs, inkMs);
+    double decodeMs = 0;
+    const bool ok = inkling::inkMapFromPng(png, pngLen, ink, inkLen, thumb, thumbLen, r, decodeMs);
     if (ok) {
       out[0] = r.strokePixels;
       out[1] = r.lightInk ? 1 : 0;
       out[2] = decodeMs;
-      out[3] = inkMs;
     }
     napi_value result;
     napi_get_boolean(env, ok, &result);

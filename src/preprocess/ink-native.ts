@@ -1,7 +1,7 @@
 // The ink map on the request path: inkMapFromRgba (ink.ts) computed by the cpu addon's C++ copy
 // (native/cpu/preprocess/ink_map.cc) when the addon is built, else by the TypeScript itself.
-// The C++ gives the same bits (test/preprocess/ink-native.test.ts) in about a tenth of the time:
-// most of a prediction's CPU was this map (~0.5 ms per canvas image in TypeScript here).
+// The C++ gives the same bits (test/preprocess/ink-native.test.ts) in under half the time (0.48
+// vs 0.22 ms for a 280x280 canvas here): most of a prediction's CPU was this map.
 // INKLING_NATIVE_PREPROCESS=0 forces the TypeScript (comparisons, debugging).
 import { loadCpuAddon } from '../nn/backends/cpu/addon.ts';
 import type { RgbaImage } from './png.ts';
@@ -49,8 +49,6 @@ export function inkMap(img: RgbaImage): InkMapResult {
 export interface PngInkMap extends InkMapResult {
   /** Inflating the PNG and building the working image (there is no separate decoded image). */
   decodeMs: number;
-  /** The rest of the ink map. */
-  inkMs: number;
 }
 
 /** PNG bytes straight to the ink map in C++ (native/cpu/preprocess/png_ink_map.cc), for PNGs in
@@ -66,12 +64,12 @@ export function inkMapFromPngNative(png: Uint8Array, width: number, height: numb
   const ink = reuse ? scratch.ink.subarray(0, n) : new Float32Array(n);
   const rgb = reuse ? scratch.rgb.subarray(0, n * 3) : new Uint8Array(n * 3);
   if (!native.inkMapFromPng(png, ink, rgb, scratch.info)) return null;
-  const [strokePixels, light, decodeMs, inkMs] = scratch.info;
-  return { ink, width: work.width, height: work.height, strokePixels, polarity: light ? 'light' : 'dark', thumbnail: { rgb, width: work.width, height: work.height }, decodeMs, inkMs };
+  const [strokePixels, light, decodeMs] = scratch.info;
+  return { ink, width: work.width, height: work.height, strokePixels, polarity: light ? 'light' : 'dark', thumbnail: { rgb, width: work.width, height: work.height }, decodeMs };
 }
 
 const scratch = {
   ink: new Float32Array(WORK_MAX * WORK_MAX),
   rgb: new Uint8Array(WORK_MAX * WORK_MAX * 3),
-  info: new Float64Array(4),
+  info: new Float64Array(3),
 };

@@ -180,7 +180,7 @@ thread_local std::vector<uint8_t> rowScratch, rgbaScratch;
 }  // namespace
 
 bool inkMapFromPng(const uint8_t* buf, size_t len, float* ink, size_t inkLen, uint8_t* thumbnail, size_t thumbLen,
-                   InkMapResult& result, double& decodeMs, double& inkMs) {
+                   InkMapResult& result, double& decodeMs) {
   const auto t0 = std::chrono::steady_clock::now();
   Chunks c;
   if (!readChunks(buf, len, c)) return false;
@@ -244,10 +244,8 @@ bool inkMapFromPng(const uint8_t* buf, size_t len, float* ink, size_t inkLen, ui
     }
   }
   normalizeBlocks(int(c.width), int(c.height), ws, px);
-  const auto t1 = std::chrono::steady_clock::now();
+  decodeMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   result = inkMapFromWorking(px, ws, ink, thumbnail);
-  decodeMs = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  inkMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
   return true;
 }
 

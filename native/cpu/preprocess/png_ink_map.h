@@ -11,8 +11,8 @@ namespace inkling {
 
 /** True and the ink map in `ink`/`thumbnail` (sized for workSize(width, height)) when the PNG is in
  *  the subset png.ts decodes itself and decodes cleanly; false for anything else (the caller then
- *  takes the TypeScript path). decodeMs: inflating and building the working image; inkMs: the rest. */
+ *  takes the TypeScript path). decodeMs: inflating and building the working image. */
 bool inkMapFromPng(const uint8_t* png, size_t length, float* ink, size_t inkLength, uint8_t* thumbnail,
-                   size_t thumbnailLength, InkMapResult& result, double& decodeMs, double& inkMs);
+                   size_t thumbnailLength, InkMapResult& result, double& decodeMs);
 
 }  // namespace inkling

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
     std::vector<float> ink(n);
     std::vector<uint8_t> thumb(n * 3);
     inkling::InkMapResult res;
-    double decodeMs, inkMs;
-    if (inkling::inkMapFromPng(png.data(), png.size(), ink.data(), n, thumb.data(), n * 3, res, decodeMs, inkMs))
+    double decodeMs;
+    if (inkling::inkMapFromPng(png.data(), png.size(), ink.data(), n, thumb.data(), n * 3, res, decodeMs))
       ok++;
     else
       declined++;
