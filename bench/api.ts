@@ -222,7 +222,6 @@ async function main(): Promise<void> {
   console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase`);
 
   const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
-  const skipped = { latencies: [0], timings: [] as ServerTimings[], ok: 0, failed: 0 };
   // Warm-up, logged too: one connection (the inline path) then 16 (the preprocessing threads,
   // batching): V8 keeps optimizing hot code for several seconds of load (measured: ~200
   // TurboFan compilations/s in the first second of concurrent load, ~15/s after ten), and the
@@ -241,7 +240,7 @@ async function main(): Promise<void> {
     if (phases.has('c16')) c16Rounds.push(await cannon(url, body, 16));
     if (phases.has('c64')) c64Rounds.push(await cannon(url, body, 64));
   }
-  const c1 = c1Rounds.length ? { latencies: c1Rounds.flatMap((x) => x.latencies), timings: c1Rounds.flatMap((x) => x.timings), ok: sum(c1Rounds.map((x) => x.ok)), failed: sum(c1Rounds.map((x) => x.failed)) } : skipped;
+  const c1 = { latencies: c1Rounds.flatMap((x) => x.latencies), timings: c1Rounds.flatMap((x) => x.timings), ok: sum(c1Rounds.map((x) => x.ok)), failed: sum(c1Rounds.map((x) => x.failed)) };
   const sorted = [...c1.latencies].sort((a, b) => a - b);
   const c1P50s = c1Rounds.map((x) => percentile([...x.latencies].sort((a, b) => a - b), 50));
   const c16 = { ok: sum(c16Rounds.map((x) => x.ok)), other: sum(c16Rounds.map((x) => x.other)), rps: c16Rounds.map((x) => x.rps) };
