@@ -3,6 +3,9 @@
 // - cpu: native/cpu through binding.gyp and node-gyp (npm's bundled copy). A failed build does not
 //   fail the install: inkling then says so at run time and `ref` still works.
 // - cuda: native/cuda through CMakeLists.txt and cmake-js, only when nvcc is found.
+// - cuda-emu: the same CUDA sources compiled with g++ against the SIMT emulator (native/emu,
+//   scripts/cuda-emu/build.mjs). A failure prints one line and does not fail the install; CI sets
+//   INKLING_REQUIRE_CUDA_EMU=1, which makes it fail.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -57,6 +60,12 @@ if ((all || want.has('cuda')) && existsSync(join(root, 'CMakeLists.txt'))) {
     console.error('inkling: the cuda backend failed to build; see the compiler output above.');
     if (!all) failed = true;
   }
+}
+
+if (all || want.has('cuda-emu')) {
+  const required = process.env.INKLING_REQUIRE_CUDA_EMU === '1';
+  const ok = run(process.execPath, [join(root, 'scripts', 'cuda-emu', 'build.mjs'), ...(all ? ['--quiet'] : [])]);
+  if (!ok && (required || !all)) failed = true;
 }
 
 process.exit(failed ? 1 : 0);

@@ -222,6 +222,19 @@ void waitUntil(Block& b, ThreadState& t, std::unique_lock<std::mutex>& lk, Wait 
   }
 }
 
+// The threads of warp w: a contiguous range of the block's threads (linear index order).
+struct ThreadRange {
+  ThreadState* first;
+  ThreadState* last;
+  ThreadState* begin() const { return first; }
+  ThreadState* end() const { return last; }
+};
+ThreadRange warpThreads(Block& b, uint32_t warp) {
+  ThreadState* base = b.threads->data();
+  const uint32_t lo = warp * kWarpSize, hi = std::min(b.total, lo + kWarpSize);
+  return ThreadRange{base + lo, base + hi};
+}
+
 ThreadState& current() {
   if (!tSelf) {
     std::fprintf(stderr, "inkling emulator: a kernel-only function was called outside a kernel\n");
@@ -518,7 +531,9 @@ void barrier(SourceSite site) {
   waitUntil(b, t, lk, Wait::Barrier, site, "barrier", [&] { return b.barrierGeneration != generation; });
 }
 
-void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all) {
+void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all) { warpExchange(c, mine, bytes, all, 0xffffffffu); }
+
+void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all, uint32_t wanted) {
   ThreadState& t = current();
   Block& b = *t.block;
   const uint32_t lane = t.index.lane, bit = 1u << lane;
@@ -566,22 +581,24 @@ void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all
   if (oc->arrived == oc->c.mask) {
     oc->complete = true;
     oc->pending = oc->c.mask;
-    for (ThreadState& o : *b.threads)
-      if (o.state == State::Waiting && o.wait == Wait::Collective && o.index.warp == t.index.warp) wake(b, o);
+    for (ThreadState& o : warpThreads(b, t.index.warp))
+      if (o.state == State::Waiting && o.wait == Wait::Collective) wake(b, o);
     if (b.threadsMode) b.cv.notify_all();
   } else {
     waitUntil(b, t, lk, Wait::Collective, c.site, c.name, [&] { return oc->complete; });
   }
   auto* out = static_cast<unsigned char*>(all);
-  for (uint32_t l = 0; l < kWarpSize; l++)
-    if (oc->c.mask & (1u << l)) std::memcpy(out + l * bytes, w.slots[l], bytes);
+  for (uint32_t copy = oc->c.mask & wanted; copy; copy &= copy - 1) {
+    const uint32_t l = static_cast<uint32_t>(__builtin_ctz(copy));
+    std::memcpy(out + l * bytes, w.slots[l], bytes);
+  }
   oc->pending &= ~bit;
   if (oc->pending == 0) {
     oc->inUse = false;
     oc->complete = false;
     w.inUse &= ~(1u << (oc - w.open));
-    for (ThreadState& o : *b.threads)
-      if (o.state == State::Waiting && o.wait == Wait::Drain && o.index.warp == t.index.warp) wake(b, o);
+    for (ThreadState& o : warpThreads(b, t.index.warp))
+      if (o.state == State::Waiting && o.wait == Wait::Drain) wake(b, o);
     if (b.threadsMode) b.cv.notify_all();
   }
 }
