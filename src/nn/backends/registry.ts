@@ -9,10 +9,23 @@
 
 import type { Backend } from '../backend.ts';
 
-export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda';
+export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'cuda-emu';
 
 /** Every backend name the project knows, in the order they are tried and reported. */
-export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda'];
+export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda', 'cuda-emu'];
+
+/** Backends that run a GPU's kernels on an emulator: for verification, far too slow for `npm test`.
+ *  Each names the CI stage that runs its conformance table, memory and training tests; anything
+ *  that iterates the registry in `npm test` reports them as skipped with this reason. */
+export const emulatedBackends: Readonly<Partial<Record<BackendName, { stage: string }>>> = {
+  'cuda-emu': { stage: 'npm run test:cuda-emu' },
+};
+
+/** Why `npm test` does not run `name`, or null when it is not an emulated backend. */
+export function emulatorSkipReason(name: BackendName): string | null {
+  const e = emulatedBackends[name];
+  return e ? `emulated backend: too slow for npm test, covered by the CI stage \`${e.stage}\`` : null;
+}
 
 /** Options every factory understands (a factory may accept more of its own). */
 export interface BackendOptions {
@@ -27,6 +40,7 @@ const loaders: Partial<Record<BackendName, () => Promise<BackendFactory>>> = {
   cpu: () => import('./cpu/index.ts').then((m) => m.createCpuBackend),
   webgpu: () => import('./webgpu/index.ts').then((m) => m.createWebgpuBackend),
   cuda: () => import('./cuda/index.ts').then((m) => m.createCudaBackend),
+  'cuda-emu': () => import('./cuda-emu/index.ts').then((m) => m.createCudaEmuBackend),
 };
 
 export type BackendProbe = { available: true } | { available: false; reason: string };

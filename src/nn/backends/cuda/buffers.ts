@@ -8,11 +8,13 @@ import type { DevicePtr } from './native.ts';
 export class CudaBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   /** 0 once freed. */
   ptr: DevicePtr;
+  /** `view`: a guarded buffer's window into its region (../guarded-alloc.ts): freeing it frees nothing. */
   constructor(
     readonly owner: object,
     readonly length: number,
     readonly dtype: D,
     ptr: DevicePtr,
+    readonly view = false,
   ) {
     this.ptr = ptr;
   }

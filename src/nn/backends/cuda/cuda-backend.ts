@@ -13,6 +13,7 @@ import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requireNonNegativeInt, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
+import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { CudaBuffer, devicePtr, elementAddress } from './buffers.ts';
 import type { BnArgs, ConvArgs, CudaDeviceInfo, NativeCudaContext, PoolArgs } from './native.ts';
 import {
@@ -51,7 +52,6 @@ export function isGraphCapable(backend: Backend): backend is GraphCapableBackend
 }
 
 export class CudaBackend implements GraphCapableBackend {
-  readonly name = 'cuda';
   readonly device: string;
   readonly info: CudaDeviceInfo;
   private native: NativeCudaContext | null;
@@ -59,10 +59,13 @@ export class CudaBackend implements GraphCapableBackend {
   private liveBytes = 0;
   private capturingNow = false;
   private graph = false;
+  private gemm: GemmVariantName;
 
-  constructor(native: NativeCudaContext) {
+  /** `name` is 'cuda', or 'cuda-emu' when `native` comes from the emulator build. */
+  constructor(native: NativeCudaContext, readonly name: 'cuda' | 'cuda-emu' = 'cuda') {
     this.native = native;
     this.info = native.info();
+    this.gemm = this.info.gemm;
     const gb = (this.info.totalMemory / 2 ** 30).toFixed(0);
     this.device = `${this.info.name} (sm_${this.info.computeCapability.replace('.', '')}, ${this.info.smCount} SMs, ${gb} GiB, gemm ${this.info.gemm})`;
   }
@@ -98,6 +101,17 @@ export class CudaBackend implements GraphCapableBackend {
     return buf;
   }
 
+  /** Test hook for the conformance guards (../guarded-alloc.ts): a pointer `guard`·4 bytes into a
+   *  region allocation, so a kernel writing past the buffer writes into the guard. */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    checkGuardArgs('allocGuarded', length, guard);
+    const region = this.alloc(length + 2 * guard, dtype) as CudaBuffer<D>;
+    const buffer = new CudaBuffer<D>(this, length, dtype, elementAddress(region.ptr, guard), true);
+    this.liveBuffers.add(buffer);
+    this.liveBytes += length * 4;
+    return { buffer, region, guard };
+  }
+
   upload<D extends DType>(buf: DeviceBuffer<D>, data: HostArray<D>, offset = 0): void {
     const native = this.ctx('upload');
     const ptr = devicePtr(this, 'upload', 'buf', buf);
@@ -124,7 +138,7 @@ export class CudaBackend implements GraphCapableBackend {
   free(buf: DeviceBuffer): void {
     const native = this.ctx('free');
     const ptr = devicePtr(this, 'free', 'buf', buf);
-    native.free(ptr);
+    if (!(buf as CudaBuffer).view) native.free(ptr);
     (buf as CudaBuffer).ptr = 0;
     this.liveBuffers.delete(buf as CudaBuffer);
     this.liveBytes -= buf.length * 4;
@@ -158,6 +172,12 @@ export class CudaBackend implements GraphCapableBackend {
   /** Switches the GEMM behind matmul and conv: 'simt' (fp32) or 'tf32' (tensor cores). */
   setGemmVariant(variant: GemmVariantName): void {
     this.ctx('setGemmVariant').setGemm(variant === 'tf32' ? 1 : 0);
+    this.gemm = variant;
+  }
+
+  /** The arithmetic of matmul and the convolutions: 'tf32' rounds their operands to TF32. */
+  get gemmPrecision(): 'fp32' | 'tf32' {
+    return this.gemm === 'tf32' ? 'tf32' : 'fp32';
   }
 
   // ---- graphs ----
