@@ -61,12 +61,14 @@ export const sanitizerFlags = {
   thread: { compile: ['-O1', '-g', '-fsanitize=thread'], link: ['-fsanitize=thread'] },
 };
 
-/** Compile flags for units of `root` (the emulator's <cuda_runtime.h> first on the include path). */
-export function emuFlags({ root = repoRoot, sanitize = 'none', napi = false, extra = [] } = {}) {
+/** Compile flags (the emulator's <cuda_runtime.h> first on the include path). */
+export function emuFlags({ sanitize = 'none', napi = false, extra = [] } = {}) {
   const flags = [
     '-std=c++20', '-fPIC', '-fexceptions', '-pthread', '-Wall', '-Wno-unused-function', '-Wno-unknown-pragmas', '-Wno-sign-compare',
     ...sanitizerFlags[sanitize].compile, ...archFlags(),
-    `-I${join(root, 'native/emu/cuda/include')}`, `-I${join(root, 'native/cuda')}`,
+    // Relative (compiles run in `root`): the same flags for every copy of the tree, so a mutation
+    // build in a temporary folder reuses the tree's objects for the units it did not change.
+    '-Inative/emu/cuda/include', '-Inative/cuda',
     '-DINKLING_CUDA_ARCHS="emulated sm_90"',
     ...extra,
   ];
@@ -85,7 +87,7 @@ export async function buildCudaEmuAddon({ root = repoRoot, outDir = emuBuildDir,
   const u = emuUnits(root);
   const output = join(outDir, 'Release', 'inkling_cuda_emu.node');
   const r = await compileAndLink({
-    root, units: [...u.kernels, ...u.host, ...u.napi, ...u.emulator], flags: emuFlags({ root, napi: true }),
+    root, units: [...u.kernels, ...u.host, ...u.napi, ...u.emulator], flags: emuFlags({ napi: true }),
     linkFlags: ['-shared'], output, objDir: join(outDir, 'obj'), readCaches, jobs,
   });
   return { ...r, output };
@@ -102,7 +104,7 @@ export async function buildEmuProgram(o) {
   const output = join(o.outDir, o.name);
   const units = [...o.units, ...(o.withKernels === false ? [] : [...u.kernels, ...u.host]), ...u.emulator];
   const r = await compileAndLink({
-    root, units, flags: emuFlags({ root, sanitize }), linkFlags: sanitizerFlags[sanitize].link, output,
+    root, units, flags: emuFlags({ sanitize }), linkFlags: sanitizerFlags[sanitize].link, output,
     objDir: join(o.outDir, `obj-${sanitize}`), readCaches: o.readCaches, jobs: o.jobs,
   });
   return { ...r, output };

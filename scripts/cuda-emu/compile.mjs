@@ -40,10 +40,12 @@ function parseDepfile(text) {
   return body.slice(colon + 2).split(/\s+/).filter(Boolean);
 }
 
+// A dependency inside the source tree is recorded relative to it (so a copy of the tree hashes its
+// own files); anything else (system and node headers, node_modules) by its absolute path.
 function depKey(root, dep) {
   const abs = isAbsolute(dep) ? dep : resolve(root, dep);
   const rel = relative(root, abs);
-  return rel.startsWith('..') ? abs : rel;
+  return rel.startsWith('..') || rel.startsWith('node_modules') ? abs : rel;
 }
 
 function contentHash(root, deps, flagsKey) {

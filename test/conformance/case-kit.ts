@@ -8,10 +8,12 @@
 //
 // Guard regions: on a backend with allocGuarded (every backend: src/nn/backends/guarded-alloc.ts)
 // every buffer of every case, inputs and outputs, sits between two guards of CONFORMANCE_GUARD
-// elements holding GUARD_BITS (a NaN; an absurd int32). guards() reports any guard element that
-// changed: a kernel that writes past either end of a buffer fails its case. A read past an input
-// reads the NaN, which shows in the outputs. This is generic: a case added with defineCase gets
-// guards without doing anything.
+// elements. Each guard element holds a signaling NaN whose payload names its buffer and position
+// (guardBits): arithmetic on it yields a quiet NaN (other bits), and a copy from another buffer's
+// guard brings another payload, so a kernel that writes past either end changes the bits whatever
+// it writes, and guards() reports it: the case fails. A read past an input reads the NaN, which
+// shows in the outputs. As int32 the same bits are absurd indices and labels. This is generic: a
+// case added with defineCase gets guards without doing anything.
 
 import type { Backend, DeviceBuffer, DType } from '../../src/nn/backend.ts';
 import { CONFORMANCE_GUARD, hasGuardedAlloc, type GuardedAllocation } from '../../src/nn/backends/guarded-alloc.ts';
@@ -41,7 +43,7 @@ export type Comparison = 'exact' | { tolerance: number; zeros?: boolean; tf32Per
 /** Default for float outputs: float32 sums in a different order stay well inside this. */
 export const DEFAULT_TOLERANCE = 1e-4;
 
-/** A guard element that no longer holds GUARD_BITS after the case ran. */
+/** A guard element that no longer holds its guardBits after the case ran. */
 export interface GuardDamage {
   buffer: string;
   side: 'before' | 'after';
@@ -128,12 +130,14 @@ export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
       const guarded = hasGuardedAlloc(backend);
       const buffers: Record<string, DeviceBuffer> = {};
       const regions: Record<string, GuardedAllocation<DType>> = {};
-      for (const [key, data] of Object.entries(host)) {
+      const guardIndex: Record<string, number> = {};
+      for (const [index, [key, data]] of Object.entries(host).entries()) {
         const dtype: DType = data instanceof Int32Array ? 'i32' : 'f32';
         let buf: DeviceBuffer;
         if (guarded) {
           const g = backend.allocGuarded(data.length, dtype, CONFORMANCE_GUARD);
-          backend.upload(g.region, guardFill(dtype, data.length + 2 * CONFORMANCE_GUARD));
+          backend.upload(g.region, guardFill(dtype, index, data.length + 2 * CONFORMANCE_GUARD));
+          guardIndex[key] = index;
           regions[key] = g;
           buf = g.buffer;
         } else {
@@ -156,7 +160,7 @@ export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
           const damage: GuardDamage[] = [];
           for (const [key, g] of Object.entries(regions)) {
             const region = await backend.download(g.region);
-            damage.push(...guardDamage(key, region, g.guard));
+            damage.push(...guardDamage(key, guardIndex[key]!, region, g.guard));
           }
           return damage;
         },
@@ -169,22 +173,28 @@ export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
   };
 }
 
-/** The bits every guard element holds: a quiet NaN with a payload as f32, 2143659429 as i32. */
-export const GUARD_BITS = 0x7fc5a5a5;
+/** The bits of element `position` of buffer `buffer`'s region: a signaling NaN (exponent all ones,
+ *  quiet bit 22 clear, bit 21 set so the mantissa is never zero) with the buffer (bits 16–20) and
+ *  the position (bits 0–15) as payload. */
+export function guardBits(buffer: number, position: number): number {
+  return (0x7fa00000 | ((buffer & 0x1f) << 16) | (position & 0xffff)) >>> 0;
+}
 
-function guardFill(dtype: DType, length: number): HostData {
-  const bits = new Uint32Array(length).fill(GUARD_BITS);
+function guardFill(dtype: DType, buffer: number, length: number): HostData {
+  const bits = new Uint32Array(length);
+  for (let i = 0; i < length; i++) bits[i] = guardBits(buffer, i);
   return dtype === 'i32' ? new Int32Array(bits.buffer) : new Float32Array(bits.buffer);
 }
 
-/** The elements of `region`'s two guards (`guard` elements each) that no longer hold GUARD_BITS. */
-export function guardDamage(buffer: string, region: HostData, guard: number): GuardDamage[] {
+/** The elements of the two guards (`guard` elements each) of buffer number `buffer`'s `region`
+ *  that no longer hold their guardBits. */
+export function guardDamage(name: string, buffer: number, region: HostData, guard: number): GuardDamage[] {
   const bits = new Uint32Array(region.buffer, region.byteOffset, region.length);
   const damage: GuardDamage[] = [];
   for (let i = 0; i < guard; i++) {
-    if (bits[i] !== GUARD_BITS) damage.push({ buffer, side: 'before', distance: guard - 1 - i, value: region[i] });
+    if (bits[i] !== guardBits(buffer, i)) damage.push({ buffer: name, side: 'before', distance: guard - 1 - i, value: region[i] });
     const j = region.length - guard + i;
-    if (bits[j] !== GUARD_BITS) damage.push({ buffer, side: 'after', distance: i, value: region[j] });
+    if (bits[j] !== guardBits(buffer, j)) damage.push({ buffer: name, side: 'after', distance: i, value: region[j] });
   }
   return damage;
 }
