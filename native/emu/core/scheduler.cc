@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,23 @@ struct ThreadState {
   const char* what = "";        // the collective's name while waiting in one
   Block* block = nullptr;
   Fiber fiber;
+  std::condition_variable cv;   // OS-thread mode: signalled when woken (no thundering herd)
+};
+
+// The threads of a block (not a std::vector: a ThreadState holds a condition variable and cannot move).
+struct ThreadArray {
+  std::unique_ptr<ThreadState[]> items;
+  uint32_t count = 0;
+  void reset(uint32_t n) {
+    if (n != count) items.reset(new ThreadState[n]);
+    count = n;
+  }
+  ThreadState* data() { return items.get(); }
+  ThreadState* begin() { return items.get(); }
+  ThreadState* end() { return items.get() + count; }
+  const ThreadState* begin() const { return items.get(); }
+  const ThreadState* end() const { return items.get() + count; }
+  ThreadState& operator[](size_t i) { return items[i]; }
 };
 
 struct OpenCollective {
@@ -72,7 +90,7 @@ struct Block {
   const std::function<void()>* body = nullptr;
   Dim3 index{};
   bool threadsMode = false;
-  std::vector<ThreadState>* threads = nullptr;
+  ThreadArray* threads = nullptr;
   std::vector<WarpState>* warps = nullptr;
   uint32_t total = 0;
   uint32_t live = 0;     // not finished
@@ -85,7 +103,6 @@ struct Block {
   bool aborted = false;
   std::string* error = nullptr;
   std::mutex mu;
-  std::condition_variable cv;
   Fiber scheduler;
   void* dynamicShared = nullptr;
   size_t dynamicSharedBytes = 0;
@@ -181,13 +198,17 @@ std::unique_lock<std::mutex> lockBlock(Block& b) {
   return lk;
 }
 
+void notifyAll(Block& b) {
+  for (ThreadState& t : *b.threads) t.cv.notify_one();
+}
+
 // Records the first error and aborts the block (caller holds the lock).
 void abortWith(Block& b, const std::string& message) {
   if (!b.aborted) {
     b.aborted = true;
     if (b.error->empty()) *b.error = prefix(b) + message;
   }
-  if (b.threadsMode) b.cv.notify_all();
+  if (b.threadsMode) notifyAll(b);
 }
 
 [[noreturn]] void raise(Block& b, const std::string& message) {
@@ -200,6 +221,7 @@ void wake(Block& b, ThreadState& t) {
   t.state = State::Runnable;
   t.wait = Wait::None;
   b.waiting--;
+  if (b.threadsMode) t.cv.notify_one();
 }
 
 // Blocks the calling thread until ready() holds (caller holds the lock; wakes may be spurious).
@@ -214,7 +236,7 @@ void waitUntil(Block& b, ThreadState& t, std::unique_lock<std::mutex>& lk, Wait 
     b.waiting++;
     if (b.threadsMode) {
       if (b.waiting == b.live) raise(b, "deadlock: every live thread waits and none can proceed: " + describeWaiters(b));
-      b.cv.wait(lk, [&] { return t.state != State::Waiting || b.aborted; });
+      t.cv.wait(lk, [&] { return t.state != State::Waiting || b.aborted; });
     } else {
       Fiber::switchTo(t.fiber, b.scheduler);  // the scheduler resumes us when woken (or aborted)
     }
@@ -249,7 +271,6 @@ void onExit(Block& b, ThreadState& t, bool normally) {
   t.state = State::Finished;
   b.live--;
   if (b.aborted || !normally) {
-    if (b.threadsMode) b.cv.notify_all();
     return;
   }
   b.exited++;
@@ -273,7 +294,6 @@ void onExit(Block& b, ThreadState& t, bool normally) {
   }
   if (b.threadsMode) {
     if (b.live > 0 && b.waiting == b.live) abortWith(b, "deadlock after a thread exited: " + describeWaiters(b));
-    b.cv.notify_all();
   }
 }
 
@@ -307,7 +327,7 @@ void fiberEntry(void* arg) {
 size_t defaultStackBytes() { return kUnderSanitizer ? (512u << 10) : (128u << 10); }
 
 void runBlockFibers(Block& b, const Options& opt, FiberStackPool& pool) {
-  std::vector<ThreadState>& threads = *b.threads;
+  ThreadArray& threads = *b.threads;
   const size_t stackBytes = opt.stackBytes ? opt.stackBytes : defaultStackBytes();
   const bool reverse = opt.order == Order::Reverse;
   for (;;) {
@@ -343,37 +363,100 @@ void runBlockFibers(Block& b, const Options& opt, FiberStackPool& pool) {
   }
 }
 
-void runBlockThreads(Block& b, const Options& opt) {
-  std::vector<ThreadState>& threads = *b.threads;
-  std::vector<std::thread> workers;
-  workers.reserve(b.total);
-  const KernelInfo* kernel = b.kernel;
-  try {
-    for (uint32_t k = 0; k < b.total; k++) {
-      ThreadState& t = threads[opt.order == Order::Reverse ? b.total - 1 - k : k];
+// OS-thread mode runs each emulated thread of a block on its own worker; the workers persist
+// across blocks and launches (creating an OS thread per emulated thread per block is slow, under
+// ThreadSanitizer very slow). The hand-offs go through a mutex per worker and one for completion,
+// so ThreadSanitizer sees block k+1 happen after block k, as the emulator runs them.
+class WorkerPool {
+ public:
+  ~WorkerPool() {
+    for (auto& w : workers_) {
       {
-        auto lk = lockBlock(b);
-        t.state = State::Runnable;
+        std::lock_guard<std::mutex> lock(w->mu);
+        w->quit = true;
       }
-      workers.emplace_back([&t, kernel] {
-        tSelf = &t;
-        tKernel = kernel;
-        runThread(t);
-        tSelf = nullptr;
-        tKernel = nullptr;
-      });
+      w->cv.notify_one();
+      w->thread.join();
     }
+  }
+
+  /** Runs runThread on each of `jobs` concurrently, one worker each; returns when all are done.
+   *  Throws std::system_error when the workers cannot be started. */
+  void run(const std::vector<ThreadState*>& jobs, const KernelInfo* kernel) {
+    while (workers_.size() < jobs.size()) {
+      auto w = std::make_unique<Worker>();
+      Worker* raw = w.get();
+      w->thread = std::thread([this, raw] { loop(*raw); });
+      workers_.push_back(std::move(w));
+    }
+    {
+      std::lock_guard<std::mutex> lock(doneMu_);
+      pending_ = static_cast<uint32_t>(jobs.size());
+    }
+    for (size_t i = 0; i < jobs.size(); i++) {
+      Worker& w = *workers_[i];
+      {
+        std::lock_guard<std::mutex> lock(w.mu);
+        w.job = jobs[i];
+        w.kernel = kernel;
+      }
+      w.cv.notify_one();
+    }
+    std::unique_lock<std::mutex> lock(doneMu_);
+    doneCv_.wait(lock, [&] { return pending_ == 0; });
+  }
+
+ private:
+  struct Worker {
+    std::thread thread;
+    std::mutex mu;
+    std::condition_variable cv;
+    ThreadState* job = nullptr;
+    const KernelInfo* kernel = nullptr;
+    bool quit = false;
+  };
+
+  void loop(Worker& w) {
+    for (;;) {
+      ThreadState* job;
+      {
+        std::unique_lock<std::mutex> lock(w.mu);
+        w.cv.wait(lock, [&] { return w.job != nullptr || w.quit; });
+        if (w.quit) return;
+        job = w.job;
+        w.job = nullptr;
+        tKernel = w.kernel;
+      }
+      tSelf = job;
+      runThread(*job);
+      tSelf = nullptr;
+      tKernel = nullptr;
+      std::lock_guard<std::mutex> lock(doneMu_);
+      if (--pending_ == 0) doneCv_.notify_one();
+    }
+  }
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::mutex doneMu_;
+  std::condition_variable doneCv_;
+  uint32_t pending_ = 0;
+};
+
+void runBlockThreads(Block& b, const Options& opt, WorkerPool& pool) {
+  ThreadArray& threads = *b.threads;
+  std::vector<ThreadState*> jobs;
+  jobs.reserve(b.total);
+  for (uint32_t k = 0; k < b.total; k++) {
+    ThreadState& t = threads[opt.order == Order::Reverse ? b.total - 1 - k : k];
+    t.state = State::Runnable;
+    jobs.push_back(&t);
+  }
+  try {
+    pool.run(jobs, b.kernel);
   } catch (const std::system_error& e) {
     auto lk = lockBlock(b);
-    for (ThreadState& t : threads) {
-      if (t.state != State::NotStarted) continue;
-      t.state = State::Finished;
-      b.live--;
-    }
-    abortWith(b, std::string("could not start an OS thread per emulated thread (") + e.what() +
-                     "); OS-thread mode is for tiny shapes");
+    abortWith(b, std::string("could not start the OS threads of OS-thread mode (") + e.what() + "); it is meant for tiny shapes");
   }
-  for (std::thread& w : workers) w.join();
 }
 
 // Group-shared memory: the static section and the dynamic buffer get the poison byte.
@@ -385,10 +468,11 @@ void poisonGroupShared(void* dynamic, size_t dynamicBytes) {
 }
 
 struct Scratch {
-  std::vector<ThreadState> threads;
+  ThreadArray threads;
   std::vector<WarpState> warps;
   std::vector<unsigned char> dynamicShared;
   FiberStackPool pool;
+  WorkerPool workers;
 };
 
 Scratch& scratch() {
@@ -462,7 +546,7 @@ LaunchResult launch(const KernelInfo& kernel, const LaunchShape& shape, const st
     b.dynamicShared = dyn;
     b.dynamicSharedBytes = shape.dynamicSharedBytes;
     // Fresh per-thread and per-warp state (the vectors are reused to avoid reallocating).
-    if (s.threads.size() != n) s.threads.resize(n);
+    s.threads.reset(n);
     for (uint32_t i = 0; i < n; i++) {
       ThreadState& t = s.threads[i];
       t.state = State::NotStarted;
@@ -487,7 +571,7 @@ LaunchResult launch(const KernelInfo& kernel, const LaunchShape& shape, const st
     b.threads = &s.threads;
     b.warps = &s.warps;
     poisonGroupShared(dyn, shape.dynamicSharedBytes);
-    if (b.threadsMode) runBlockThreads(b, opt);
+    if (b.threadsMode) runBlockThreads(b, opt, s.workers);
     else runBlockFibers(b, opt, s.pool);
   }
   tKernel = outer;
@@ -524,7 +608,6 @@ void barrier(SourceSite site) {
     b.barrierGeneration++;
     for (ThreadState& o : *b.threads)
       if (o.state == State::Waiting && o.wait == Wait::Barrier) wake(b, o);
-    if (b.threadsMode) b.cv.notify_all();
     return;
   }
   const uint64_t generation = b.barrierGeneration;
@@ -583,7 +666,6 @@ void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all
     oc->pending = oc->c.mask;
     for (ThreadState& o : warpThreads(b, t.index.warp))
       if (o.state == State::Waiting && o.wait == Wait::Collective) wake(b, o);
-    if (b.threadsMode) b.cv.notify_all();
   } else {
     waitUntil(b, t, lk, Wait::Collective, c.site, c.name, [&] { return oc->complete; });
   }
@@ -599,7 +681,6 @@ void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all
     w.inUse &= ~(1u << (oc - w.open));
     for (ThreadState& o : warpThreads(b, t.index.warp))
       if (o.state == State::Waiting && o.wait == Wait::Drain) wake(b, o);
-    if (b.threadsMode) b.cv.notify_all();
   }
 }
 
