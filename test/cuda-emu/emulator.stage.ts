@@ -3,7 +3,8 @@
 // mma.sync twins, events, capture and replay, and planted bugs the emulator must report naming the
 // kernel and the line (divergent barriers, an early exit before a barrier, bad masks, a deadlock,
 // writes past and before a buffer, a trap, bad launch shapes, an overrunning copy). Run with fibers
-// in forward and reverse order and with one OS thread per emulated thread.
+// in forward and reverse order and with one OS thread per emulated thread. Then the dev harnesses
+// of native/cuda/dev/ on the emulator.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
@@ -38,4 +39,27 @@ if (!build.ok && !emuRequired) {
       t.comment(`self-test (${config.label}): ${seconds(t1)}`);
     });
   }
+}
+
+// The standalone dev harnesses (native/cuda/dev/, llm.c style, with CPU references in double), which
+// scripts/gpu-check.sh runs on a GPU machine: they compile unchanged against the emulator, so
+// their checks (not their timings: INKLING_DEV_NO_TIMING=1) run here first.
+for (const harness of ['kernels_check', 'gemm_check']) {
+  const t0 = performance.now();
+  const dev = await buildEmuProgram({
+    name: harness, units: [`native/cuda/dev/${harness}.cu`], withKernels: false, outDir: join(emuBuildDir, 'dev'),
+  });
+  const skip = dev.ok || emuRequired ? false : `it does not build here: ${dev.log.slice(-300)}`;
+  t.test(`native/cuda/dev/${harness}.cu passes on the emulator`, { skip }, async (t) => {
+    t.ok(dev.ok, dev.ok ? `built in ${seconds(t0)}` : dev.log.slice(-3000));
+    if (!dev.ok) return;
+    const t1 = performance.now();
+    const r = spawnSync(dev.output, [], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, INKLING_DEV_NO_TIMING: '1' }, timeout: 300_000 });
+    const checks = r.stdout.split('\n').filter((l) => /\b(ok|FAIL)\b/.test(l));
+    t.ok(checks.length >= 20, `${checks.length} checks printed`);
+    for (const line of checks.filter((l) => /\bFAIL\b/.test(l))) t.fail(line.trim());
+    t.match(r.stdout, /all (kernel|gemm\/conv) checks passed/, 'the harness reports success');
+    t.equal(r.status, 0, `exit status ${r.status}${r.stderr ? `: ${r.stderr.slice(-500)}` : ''}`);
+    t.comment(`${harness} on the emulator: ${seconds(t1)}`);
+  });
 }
