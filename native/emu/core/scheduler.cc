@@ -1,14 +1,8 @@
-// The block scheduler, the barrier and the warp collectives (see simt.h).
-//
-// All synchronisation state of a block lives in `Block` and changes under its lock (a real mutex
-// in OS-thread mode, nothing in fiber mode where only one thread runs at a time). A thread that
-// must wait marks itself Waiting; whoever completes what it waits for (the last arrival at a
-// barrier or collective) marks it Runnable again. In fiber mode the scheduler resumes Runnable
+// The block scheduler (see simt.h and block.h). In fiber mode the scheduler resumes Runnable
 // threads pass after pass in the chosen order, and a pass in which no thread could run while some
-// still wait is a deadlock. In OS-thread mode the same state is checked when a thread starts to
-// wait: if every live thread is waiting, nobody can wake them. After any error the launch is
-// aborted: every waiting thread is woken and unwinds by exception, threads not yet started never
-// start, and launch() returns the first error.
+// still wait is a deadlock. In OS-thread mode each emulated thread runs on a worker of a persistent
+// pool, and a thread that starts to wait while every live thread waits reports the deadlock
+// (waitUntil, block.h).
 #include <algorithm>
 #include <condition_variable>
 #include <cstdio>
@@ -22,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "block.h"
 #include "fiber.h"
 #include "sanitizers.h"
 #include "simt.h"
@@ -33,239 +28,14 @@ extern char __stop_inkling_emu_group_shared[] __attribute__((weak, visibility("h
 }
 
 namespace inkling::emu {
-namespace {
-
-struct LaunchAborted {};  // unwinds a kernel thread after the launch failed
-
-enum class State : uint8_t { NotStarted, Runnable, Waiting, Finished };
-enum class Wait : uint8_t { None, Barrier, Collective, Drain };
-
-struct Block;
-
-struct ThreadState {
-  ThreadIndex index{};
-  State state = State::NotStarted;
-  Wait wait = Wait::None;
-  SourceSite site{};            // where it waits, or last synchronised
-  const char* what = "";        // the collective's name while waiting in one
-  Block* block = nullptr;
-  Fiber fiber;
-  std::condition_variable cv;   // OS-thread mode: signalled when woken (no thundering herd)
-};
-
-// The threads of a block (not a std::vector: a ThreadState holds a condition variable and cannot move).
-struct ThreadArray {
-  std::unique_ptr<ThreadState[]> items;
-  uint32_t count = 0;
-  void reset(uint32_t n) {
-    if (n != count) items.reset(new ThreadState[n]);
-    count = n;
-  }
-  ThreadState* data() { return items.get(); }
-  ThreadState* begin() { return items.get(); }
-  ThreadState* end() { return items.get() + count; }
-  const ThreadState* begin() const { return items.get(); }
-  const ThreadState* end() const { return items.get() + count; }
-  ThreadState& operator[](size_t i) { return items[i]; }
-};
-
-struct OpenCollective {
-  bool inUse = false;
-  bool complete = false;
-  Collective c{};
-  uint32_t arrived = 0;  // lanes that deposited
-  uint32_t pending = 0;  // lanes that have yet to read a complete collective
-};
-
-struct WarpState {
-  uint32_t existing = 0;
-  uint32_t exited = 0;
-  uint32_t inUse = 0;  // bit i: open[i] is in use
-  OpenCollective open[kWarpSize];  // masks of open collectives are disjoint: at most 32
-  alignas(16) unsigned char slots[kWarpSize][kMaxExchangeBytes];
-};
-
-struct Block {
-  const KernelInfo* kernel = nullptr;
-  const std::function<void()>* body = nullptr;
-  Dim3 index{};
-  bool threadsMode = false;
-  ThreadArray* threads = nullptr;
-  std::vector<WarpState>* warps = nullptr;
-  uint32_t total = 0;
-  uint32_t live = 0;     // not finished
-  uint32_t waiting = 0;
-  uint32_t exited = 0;   // finished normally (not by abort)
-  // the block barrier
-  uint32_t barrierArrived = 0;
-  SourceSite barrierSite{};
-  uint64_t barrierGeneration = 0;
-  bool aborted = false;
-  std::string* error = nullptr;
-  std::mutex mu;
-  Fiber scheduler;
-  void* dynamicShared = nullptr;
-  size_t dynamicSharedBytes = 0;
-};
-
+namespace detail {
 thread_local ThreadState* tSelf = nullptr;
 thread_local const KernelInfo* tKernel = nullptr;
+}  // namespace detail
 
-// ---------------------------------------------------------------- messages
+namespace {
 
-const char* shortPath(const char* file) {
-  // Paths as __FILE__ spells them may be absolute; keep them from "native/" on.
-  const char* n = std::strstr(file, "native/");
-  return n ? n : file;
-}
-
-std::string siteText(SourceSite s) { return std::string(shortPath(s.file)) + ":" + std::to_string(s.line); }
-
-bool sameSite(SourceSite a, SourceSite b) {
-  return a.line == b.line && (a.file == b.file || std::strcmp(a.file, b.file) == 0);
-}
-
-std::string dimText(Dim3 d) {
-  return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
-}
-
-std::string threadText(const ThreadIndex& t) { return "thread " + std::to_string(t.linear) + " " + dimText(t.thread); }
-
-// "0-31, 64, 96-127" from a sorted list of indices.
-std::string ranges(const std::vector<uint32_t>& ids) {
-  std::string out;
-  for (size_t i = 0; i < ids.size();) {
-    size_t j = i;
-    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) j++;
-    if (!out.empty()) out += ", ";
-    out += std::to_string(ids[i]);
-    if (j > i) out += "-" + std::to_string(ids[j]);
-    i = j + 1;
-  }
-  return out;
-}
-
-std::string laneList(uint32_t mask) {
-  std::vector<uint32_t> ids;
-  for (uint32_t l = 0; l < kWarpSize; l++)
-    if (mask & (1u << l)) ids.push_back(l);
-  return ranges(ids);
-}
-
-std::string hex(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08x", v);
-  return buf;
-}
-
-std::string prefix(const Block& b) {
-  return "inkling emulator: kernel " + b.kernel->name + " (launched at " + siteText(b.kernel->launchSite) + "), block " +
-         dimText(b.index) + ": ";
-}
-
-// Every waiting thread, grouped by what it waits for and where.
-std::string describeWaiters(const Block& b) {
-  struct Group {
-    Wait wait;
-    SourceSite site;
-    const char* what;
-    std::vector<uint32_t> ids;
-  };
-  std::vector<Group> groups;
-  for (const ThreadState& t : *b.threads) {
-    if (t.state != State::Waiting) continue;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-      return g.wait == t.wait && sameSite(g.site, t.site) && std::strcmp(g.what, t.what) == 0;
-    });
-    if (it == groups.end()) groups.push_back(Group{t.wait, t.site, t.what, {t.index.linear}});
-    else it->ids.push_back(t.index.linear);
-  }
-  std::string out;
-  for (const Group& g : groups) {
-    if (!out.empty()) out += "; ";
-    const char* verb = g.wait == Wait::Barrier ? "wait at the block barrier" : g.wait == Wait::Drain ? "wait for their warp's previous collective to drain" : "wait in";
-    out += (g.ids.size() == 1 ? "thread " : "threads ") + ranges(g.ids) + " " + verb +
-           (g.wait == Wait::Collective ? std::string(" ") + g.what : "") + " at " + siteText(g.site);
-  }
-  return out.empty() ? "no thread waits" : out;
-}
-
-// ---------------------------------------------------------------- locking and waiting
-
-std::unique_lock<std::mutex> lockBlock(Block& b) {
-  std::unique_lock<std::mutex> lk(b.mu, std::defer_lock);
-  if (b.threadsMode) lk.lock();
-  return lk;
-}
-
-void notifyAll(Block& b) {
-  for (ThreadState& t : *b.threads) t.cv.notify_one();
-}
-
-// Records the first error and aborts the block (caller holds the lock).
-void abortWith(Block& b, const std::string& message) {
-  if (!b.aborted) {
-    b.aborted = true;
-    if (b.error->empty()) *b.error = prefix(b) + message;
-  }
-  if (b.threadsMode) notifyAll(b);
-}
-
-[[noreturn]] void raise(Block& b, const std::string& message) {
-  abortWith(b, message);
-  throw LaunchAborted{};
-}
-
-void wake(Block& b, ThreadState& t) {
-  if (t.state != State::Waiting) return;
-  t.state = State::Runnable;
-  t.wait = Wait::None;
-  b.waiting--;
-  if (b.threadsMode) t.cv.notify_one();
-}
-
-// Blocks the calling thread until ready() holds (caller holds the lock; wakes may be spurious).
-template <class Ready>
-void waitUntil(Block& b, ThreadState& t, std::unique_lock<std::mutex>& lk, Wait kind, SourceSite site, const char* what,
-               Ready ready) {
-  while (!ready()) {
-    t.state = State::Waiting;
-    t.wait = kind;
-    t.site = site;
-    t.what = what;
-    b.waiting++;
-    if (b.threadsMode) {
-      if (b.waiting == b.live) raise(b, "deadlock: every live thread waits and none can proceed: " + describeWaiters(b));
-      t.cv.wait(lk, [&] { return t.state != State::Waiting || b.aborted; });
-    } else {
-      Fiber::switchTo(t.fiber, b.scheduler);  // the scheduler resumes us when woken (or aborted)
-    }
-    if (b.aborted) throw LaunchAborted{};
-  }
-}
-
-// The threads of warp w: a contiguous range of the block's threads (linear index order).
-struct ThreadRange {
-  ThreadState* first;
-  ThreadState* last;
-  ThreadState* begin() const { return first; }
-  ThreadState* end() const { return last; }
-};
-ThreadRange warpThreads(Block& b, uint32_t warp) {
-  ThreadState* base = b.threads->data();
-  const uint32_t lo = warp * kWarpSize, hi = std::min(b.total, lo + kWarpSize);
-  return ThreadRange{base + lo, base + hi};
-}
-
-ThreadState& current() {
-  if (!tSelf) {
-    std::fprintf(stderr, "inkling emulator: a kernel-only function was called outside a kernel\n");
-    std::abort();
-  }
-  return *tSelf;
-}
-
-// ---------------------------------------------------------------- thread lifecycle
+using namespace detail;
 
 void onExit(Block& b, ThreadState& t, bool normally) {
   t.state = State::Finished;
@@ -482,7 +252,6 @@ Scratch& scratch() {
 
 }  // namespace
 
-// ---------------------------------------------------------------- public API
 
 Options optionsFromEnvironment() {
   Options o;
@@ -580,126 +349,6 @@ LaunchResult launch(const KernelInfo& kernel, const LaunchShape& shape, const st
     result.error = error;
   }
   return result;
-}
-
-const ThreadIndex& self() { return current().index; }
-
-void barrier(SourceSite site) {
-  ThreadState& t = current();
-  Block& b = *t.block;
-  auto lk = lockBlock(b);
-  if (b.aborted) throw LaunchAborted{};
-  if (b.exited > 0) {
-    std::vector<uint32_t> gone;
-    for (const ThreadState& o : *b.threads)
-      if (o.state == State::Finished) gone.push_back(o.index.linear);
-    raise(b, threadText(t.index) + " reached the block barrier at " + siteText(site) + " after threads " + ranges(gone) +
-                 " exited (returned) without reaching it: a barrier must be reached by every thread of the block");
-  }
-  if (b.barrierArrived == 0) {
-    b.barrierSite = site;
-  } else if (!sameSite(site, b.barrierSite)) {
-    raise(b, "divergent barrier: " + threadText(t.index) + " arrives at " + siteText(site) + " while " + describeWaiters(b) +
-                 " (every thread must reach the same barrier)");
-  }
-  t.site = site;
-  if (++b.barrierArrived == b.total) {
-    b.barrierArrived = 0;
-    b.barrierGeneration++;
-    for (ThreadState& o : *b.threads)
-      if (o.state == State::Waiting && o.wait == Wait::Barrier) wake(b, o);
-    return;
-  }
-  const uint64_t generation = b.barrierGeneration;
-  waitUntil(b, t, lk, Wait::Barrier, site, "barrier", [&] { return b.barrierGeneration != generation; });
-}
-
-void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all) { warpExchange(c, mine, bytes, all, 0xffffffffu); }
-
-void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all, uint32_t wanted) {
-  ThreadState& t = current();
-  Block& b = *t.block;
-  const uint32_t lane = t.index.lane, bit = 1u << lane;
-  auto lk = lockBlock(b);
-  if (b.aborted) throw LaunchAborted{};
-  WarpState& w = (*b.warps)[t.index.warp];
-  auto who = [&] { return threadText(t.index) + " (warp " + std::to_string(t.index.warp) + ", lane " + std::to_string(lane) + ")"; };
-  if (bytes > kMaxExchangeBytes) raise(b, std::string(c.name) + " exchanges " + std::to_string(bytes) + " bytes per lane, more than the emulator's " + std::to_string(kMaxExchangeBytes));
-  if (!(c.mask & bit)) raise(b, who() + " calls " + c.name + " at " + siteText(c.site) + " with mask " + hex(c.mask) + ", which does not include itself");
-  if (c.mask & ~w.existing) raise(b, who() + " calls " + c.name + " at " + siteText(c.site) + " with mask " + hex(c.mask) + ", but lanes " + laneList(c.mask & ~w.existing) + " do not exist in this block (" + std::to_string(b.total) + " threads)");
-  if (c.mask & w.exited) raise(b, who() + " calls " + c.name + " at " + siteText(c.site) + " with mask " + hex(c.mask) + ", but lanes " + laneList(c.mask & w.exited) + " have exited");
-
-  // A complete collective overlapping ours must drain (every lane read its result) first.
-  auto overlapping = [&]() -> OpenCollective* {
-    for (uint32_t used = w.inUse; used; used &= used - 1) {
-      OpenCollective& oc = w.open[__builtin_ctz(used)];
-      if (oc.c.mask & c.mask) return &oc;
-    }
-    return nullptr;
-  };
-  waitUntil(b, t, lk, Wait::Drain, c.site, c.name, [&] {
-    OpenCollective* oc = overlapping();
-    return !oc || !oc->complete;
-  });
-  OpenCollective* oc = overlapping();
-  if (oc) {
-    const bool agree = oc->c.mask == c.mask && oc->c.kind == c.kind && oc->c.variant == c.variant &&
-                       (!c.aligned || sameSite(oc->c.site, c.site));
-    if (!agree) {
-      raise(b, "warp " + std::to_string(t.index.warp) + " lanes disagree: lanes " + laneList(oc->arrived) + " are in " + oc->c.name +
-                   " at " + siteText(oc->c.site) + " with mask " + hex(oc->c.mask) + ", but " + who() + " calls " + c.name + " at " +
-                   siteText(c.site) + " with mask " + hex(c.mask) +
-                   (c.aligned ? " (an .aligned collective must be executed at the same site by all its lanes)" : ""));
-    }
-  } else {
-    const int free = __builtin_ctz(~w.inUse);  // masks are disjoint and non-empty: a slot is free
-    w.inUse |= 1u << free;
-    oc = &w.open[free];
-    *oc = OpenCollective{};
-    oc->inUse = true;
-    oc->c = c;
-  }
-  std::memcpy(w.slots[lane], mine, bytes);
-  oc->arrived |= bit;
-  if (oc->arrived == oc->c.mask) {
-    oc->complete = true;
-    oc->pending = oc->c.mask;
-    for (ThreadState& o : warpThreads(b, t.index.warp))
-      if (o.state == State::Waiting && o.wait == Wait::Collective) wake(b, o);
-  } else {
-    waitUntil(b, t, lk, Wait::Collective, c.site, c.name, [&] { return oc->complete; });
-  }
-  auto* out = static_cast<unsigned char*>(all);
-  for (uint32_t copy = oc->c.mask & wanted; copy; copy &= copy - 1) {
-    const uint32_t l = static_cast<uint32_t>(__builtin_ctz(copy));
-    std::memcpy(out + l * bytes, w.slots[l], bytes);
-  }
-  oc->pending &= ~bit;
-  if (oc->pending == 0) {
-    oc->inUse = false;
-    oc->complete = false;
-    w.inUse &= ~(1u << (oc - w.open));
-    for (ThreadState& o : warpThreads(b, t.index.warp))
-      if (o.state == State::Waiting && o.wait == Wait::Drain) wake(b, o);
-  }
-}
-
-uint32_t liveLanes() {
-  ThreadState& t = current();
-  Block& b = *t.block;
-  auto lk = lockBlock(b);
-  const WarpState& w = (*b.warps)[t.index.warp];
-  return w.existing & ~w.exited;
-}
-
-void* dynamicGroupShared() { return current().block->dynamicShared; }
-size_t dynamicGroupSharedBytes() { return current().block->dynamicSharedBytes; }
-
-void fail(const std::string& what, SourceSite site) {
-  ThreadState& t = current();
-  Block& b = *t.block;
-  auto lk = lockBlock(b);
-  raise(b, threadText(t.index) + ": " + what + " at " + siteText(site));
 }
 
 }  // namespace inkling::emu

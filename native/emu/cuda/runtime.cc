@@ -1,4 +1,5 @@
-// The emulated CUDA runtime (see runtime.h for what it promises).
+// The emulated CUDA runtime (see runtime.h for what it promises): errors, the device, graphs and
+// kernel launches; memory is in runtime_memory.cc, streams and events in runtime_streams.cc.
 //
 // Checks beyond what a GPU reports at the call: every copy and memset must lie inside one live
 // device allocation (a GPU may silently corrupt a neighbour instead); a launch's configuration is
@@ -6,85 +7,36 @@
 // (the kernel that overran is named); during a stream capture, synchronising calls invalidate the
 // capture as CUDA's do, and a captured host↔device copy must use pinned memory (the graph re-reads
 // that host address on every replay; pageable memory may be reused by then).
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
-#include <mutex>
-#include <new>
-#include <set>
 #include <string>
-#include <vector>
 
-#include "../core/device_memory.h"
-#include "runtime.h"
+#include "runtime_state.h"
 
-namespace {
-
-using inkling::emu::DeviceAllocation;
-using inkling::emu::KernelInfo;
-using inkling::emu::LaunchShape;
-
-struct Node {
-  enum class Kind { Kernel, Memcpy, Memset, EventRecord } kind;
-  KernelInfo kernel;
-  LaunchShape shape;
-  std::function<void()> body;
-  void* dst = nullptr;
-  const void* src = nullptr;
-  size_t bytes = 0;
-  cudaMemcpyKind copyKind = cudaMemcpyDefault;
-  int value = 0;
-  cudaEvent_t event = nullptr;
-};
-
-}  // namespace
-
-struct CUstream_st {
-  unsigned flags = 0;
-  bool capturing = false;
-  cudaStreamCaptureMode mode = cudaStreamCaptureModeGlobal;
-  std::string invalidated;  // why the capture is no longer valid ("" while valid)
-  std::vector<Node> nodes;
-};
-struct CUevent_st {
-  unsigned flags = 0;
-  bool recorded = false;
-  bool inCapture = false;  // recorded into a capture that has not been launched
-  std::chrono::steady_clock::time_point when{};
-};
-struct CUgraph_st {
-  std::vector<Node> nodes;
-};
-struct CUgraphExec_st {
-  std::vector<Node> nodes;
-};
-
-namespace {
-
-struct RuntimeState {
-  std::mutex mu;
-  std::map<uintptr_t, size_t> pinned;  // cudaMallocHost blocks
-  std::set<cudaStream_t> streams;
-  std::set<cudaEvent_t> events;
-  std::set<cudaGraph_t> graphs;
-  std::set<cudaGraphExec_t> execs;
-  CUstream_st legacyStream;
-  size_t deviceLimitBytes = 0;  // 0: no limit
-  bool limitRead = false;
-  unsigned long long launches = 0, blocks = 0, threads = 0;
-};
+namespace inkling::emu::cuda::detail {
 
 RuntimeState& rt() {
   static RuntimeState* s = new RuntimeState();  // never destroyed: frees may come after static dtors
   return *s;
 }
 
+namespace {
 thread_local cudaError_t tPending = cudaSuccess;
 thread_local cudaError_t tDetailCode = cudaSuccess;
 thread_local std::string tDetail;
+}  // namespace
+
+cudaError_t pendingError(bool clear) {
+  const cudaError_t e = tPending;
+  if (clear) tPending = cudaSuccess;
+  return e;
+}
+
+const char* errorDetail(cudaError_t code) {
+  return code != cudaSuccess && code == tDetailCode && !tDetail.empty() ? tDetail.c_str() : nullptr;
+}
 
 cudaError_t reportError(cudaError_t code, const std::string& message) {
   tPending = code;
@@ -151,8 +103,6 @@ bool checkDeviceRange(const char* call, const char* which, const void* p, size_t
 
 bool isDevice(const void* p) { return inkling::emu::findDeviceAllocation(p, 0, nullptr); }
 
-cudaError_t runNode(const Node& n);
-
 cudaError_t runKernel(const Node& n) {
   inkling::emu::Options opt;
   try {
@@ -192,6 +142,8 @@ cudaError_t runNode(const Node& n) {
   }
   return cudaSuccess;
 }
+
+namespace {
 
 const char* errorName(cudaError_t e) {
   switch (e) {
@@ -234,6 +186,8 @@ const char* errorText(cudaError_t e) {
   }
 }
 
+}  // namespace
+
 int smCount() {
   if (const char* v = std::getenv("INKLING_EMU_SMS"); v && *v) {
     const int n = std::atoi(v);
@@ -251,21 +205,19 @@ size_t deviceLimit() {
   return r.deviceLimitBytes;
 }
 
-}  // namespace
+}  // namespace inkling::emu::cuda::detail
+
+using namespace inkling::emu::cuda::detail;
 
 // ---------------------------------------------------------------- errors and device
 
 const char* cudaGetErrorString(cudaError_t error) {
-  if (error != cudaSuccess && error == tDetailCode && !tDetail.empty()) return tDetail.c_str();
-  return errorText(error);
+  const char* detail = errorDetail(error);
+  return detail ? detail : errorText(error);
 }
 const char* cudaGetErrorName(cudaError_t error) { return errorName(error); }
-cudaError_t cudaGetLastError() {
-  const cudaError_t e = tPending;
-  tPending = cudaSuccess;
-  return e;
-}
-cudaError_t cudaPeekAtLastError() { return tPending; }
+cudaError_t cudaGetLastError() { return pendingError(true); }
+cudaError_t cudaPeekAtLastError() { return pendingError(false); }
 
 cudaError_t cudaGetDeviceCount(int* count) {
   *count = 1;
@@ -321,240 +273,6 @@ cudaError_t cudaDeviceSynchronize() {
   return cudaSuccess;
 }
 cudaError_t cudaDeviceReset() { return cudaSuccess; }
-
-// ---------------------------------------------------------------- memory
-
-cudaError_t cudaMalloc(void** ptr, size_t bytes) {
-  RuntimeState& r = rt();
-  {
-    std::lock_guard<std::mutex> lock(r.mu);
-    cudaStreamCaptureMode strictest = cudaStreamCaptureModeRelaxed;
-    if (anyCapture(&strictest) && strictest != cudaStreamCaptureModeRelaxed) {
-      return captureViolation(nullptr, "cudaMalloc (allowed only in cudaStreamCaptureModeRelaxed)");
-    }
-    const size_t limit = deviceLimit();
-    if (limit && inkling::emu::liveDeviceBytes() + bytes > limit) {
-      *ptr = nullptr;
-      return reportError(cudaErrorMemoryAllocation, "inkling emulator: cudaMalloc(" + std::to_string(bytes) + ") exceeds INKLING_EMU_DEVICE_MB (" +
-                                                 std::to_string(inkling::emu::liveDeviceBytes()) + " bytes in use)");
-    }
-  }
-  try {
-    *ptr = inkling::emu::deviceAlloc(bytes);
-  } catch (const std::bad_alloc&) {
-    *ptr = nullptr;
-    return reportError(cudaErrorMemoryAllocation, "inkling emulator: cudaMalloc(" + std::to_string(bytes) + "): host memory exhausted");
-  }
-  return cudaSuccess;
-}
-
-cudaError_t cudaFree(void* ptr) {
-  if (!ptr) return cudaSuccess;
-  {
-    std::lock_guard<std::mutex> lock(rt().mu);
-    cudaStreamCaptureMode strictest = cudaStreamCaptureModeRelaxed;
-    if (anyCapture(&strictest) && strictest != cudaStreamCaptureModeRelaxed) return captureViolation(nullptr, "cudaFree");
-  }
-  if (!inkling::emu::deviceFree(ptr)) {
-    return reportError(cudaErrorInvalidValue, "inkling emulator: cudaFree(" + hexPtr(ptr) + "): not the start of a live device allocation (a double free, or a pointer cudaMalloc did not return)");
-  }
-  return cudaSuccess;
-}
-
-cudaError_t cudaMallocHost(void** ptr, size_t bytes) {
-  void* p = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
-  if (!p) return reportError(cudaErrorMemoryAllocation, "inkling emulator: cudaMallocHost(" + std::to_string(bytes) + ") failed");
-  std::memset(p, inkling::emu::kPoisonByte, bytes);
-  RuntimeState& r = rt();
-  std::lock_guard<std::mutex> lock(r.mu);
-  r.pinned[reinterpret_cast<uintptr_t>(p)] = bytes;
-  *ptr = p;
-  return cudaSuccess;
-}
-
-cudaError_t cudaFreeHost(void* ptr) {
-  if (!ptr) return cudaSuccess;
-  RuntimeState& r = rt();
-  std::lock_guard<std::mutex> lock(r.mu);
-  auto it = r.pinned.find(reinterpret_cast<uintptr_t>(ptr));
-  if (it == r.pinned.end()) return reportError(cudaErrorInvalidValue, "inkling emulator: cudaFreeHost(" + hexPtr(ptr) + "): not a live cudaMallocHost block");
-  r.pinned.erase(it);
-  std::free(ptr);
-  return cudaSuccess;
-}
-
-namespace {
-
-cudaError_t copy(const char* call, void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream, bool async) {
-  if (bytes == 0) return cudaSuccess;
-  if (!dst || !src) return reportError(cudaErrorInvalidValue, std::string("inkling emulator: ") + call + " with a null pointer");
-  const bool dstDev = isDevice(dst), srcDev = isDevice(src);
-  if (kind == cudaMemcpyDefault) kind = srcDev ? (dstDev ? cudaMemcpyDeviceToDevice : cudaMemcpyDeviceToHost) : (dstDev ? cudaMemcpyHostToDevice : cudaMemcpyHostToHost);
-  std::string why;
-  const bool dstShouldBeDevice = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
-  const bool srcShouldBeDevice = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
-  if (dstShouldBeDevice && !checkDeviceRange(call, "destination", dst, bytes, &why)) return reportError(cudaErrorInvalidValue, "inkling emulator: " + why);
-  if (srcShouldBeDevice && !checkDeviceRange(call, "source", src, bytes, &why)) return reportError(cudaErrorInvalidValue, "inkling emulator: " + why);
-  if (!dstShouldBeDevice && dstDev) return reportError(cudaErrorInvalidMemcpyDirection, std::string("inkling emulator: ") + call + ": the destination is device memory but the kind says host");
-  if (!srcShouldBeDevice && srcDev) return reportError(cudaErrorInvalidMemcpyDirection, std::string("inkling emulator: ") + call + ": the source is device memory but the kind says host");
-  std::lock_guard<std::mutex> lock(rt().mu);
-  CUstream_st* s = streamOf(stream);
-  if (!async) {
-    cudaStreamCaptureMode strictest = cudaStreamCaptureModeRelaxed;
-    if (anyCapture(&strictest) && strictest != cudaStreamCaptureModeRelaxed) return captureViolation(nullptr, call);
-  }
-  if (s->capturing) {
-    const void* host = kind == cudaMemcpyHostToDevice ? src : kind == cudaMemcpyDeviceToHost ? dst : nullptr;
-    if (host && !pinnedRange(host, bytes)) {
-      if (s->invalidated.empty()) s->invalidated = std::string(call) + " from pageable host memory";
-      return reportError(cudaErrorStreamCaptureUnsupported, std::string("inkling emulator: ") + call +
-                                                         " captured with pageable host memory: the graph re-reads that address on every replay, so it must be pinned (cudaMallocHost) and outlive the graph");
-    }
-  }
-  Node n{Node::Kind::Memcpy, {}, {}, {}, dst, src, bytes, kind};
-  if (!async) return runNode(n);
-  if (s->capturing) {
-    s->nodes.push_back(std::move(n));
-    return cudaSuccess;
-  }
-  return runNode(n);
-}
-
-cudaError_t set(const char* call, void* dst, int value, size_t bytes, cudaStream_t stream) {
-  if (bytes == 0) return cudaSuccess;
-  std::string why;
-  if (!checkDeviceRange(call, "destination", dst, bytes, &why)) return reportError(cudaErrorInvalidValue, "inkling emulator: " + why);
-  std::lock_guard<std::mutex> lock(rt().mu);
-  Node n{Node::Kind::Memset, {}, {}, {}, dst, nullptr, bytes, cudaMemcpyDefault, value};
-  CUstream_st* s = streamOf(stream);
-  if (s->capturing) {
-    s->nodes.push_back(std::move(n));
-    return cudaSuccess;
-  }
-  return runNode(n);
-}
-
-}  // namespace
-
-cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
-  return copy("cudaMemcpy", dst, src, bytes, kind, nullptr, false);
-}
-cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream) {
-  return copy("cudaMemcpyAsync", dst, src, bytes, kind, stream, true);
-}
-cudaError_t cudaMemset(void* dst, int value, size_t bytes) { return set("cudaMemset", dst, value, bytes, nullptr); }
-cudaError_t cudaMemsetAsync(void* dst, int value, size_t bytes, cudaStream_t stream) { return set("cudaMemsetAsync", dst, value, bytes, stream); }
-
-// ---------------------------------------------------------------- streams and events
-
-cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWithFlags(stream, cudaStreamDefault); }
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags) {
-  auto* s = new CUstream_st();
-  s->flags = flags;
-  std::lock_guard<std::mutex> lock(rt().mu);
-  rt().streams.insert(s);
-  *stream = s;
-  return cudaSuccess;
-}
-cudaError_t cudaStreamDestroy(cudaStream_t stream) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  if (!rt().streams.erase(stream)) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaStreamDestroy of an unknown stream");
-  delete stream;
-  return cudaSuccess;
-}
-cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  CUstream_st* s = streamOf(stream);
-  if (s->capturing) return captureViolation(s, "cudaStreamSynchronize");
-  return cudaSuccess;
-}
-cudaError_t cudaStreamQuery(cudaStream_t stream) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  CUstream_st* s = streamOf(stream);
-  if (s->capturing) return captureViolation(s, "cudaStreamQuery");
-  return cudaSuccess;
-}
-cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  if (!stream) return reportError(cudaErrorStreamCaptureUnsupported, "inkling emulator: the legacy default stream cannot be captured");
-  if (stream->capturing) return reportError(cudaErrorIllegalState, "inkling emulator: cudaStreamBeginCapture on a stream that is already capturing");
-  stream->capturing = true;
-  stream->mode = mode;
-  stream->invalidated.clear();
-  stream->nodes.clear();
-  return cudaSuccess;
-}
-cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  *graph = nullptr;
-  if (!stream || !stream->capturing) return reportError(cudaErrorIllegalState, "inkling emulator: cudaStreamEndCapture on a stream that is not capturing");
-  stream->capturing = false;
-  if (!stream->invalidated.empty()) {
-    stream->nodes.clear();
-    return reportError(cudaErrorStreamCaptureInvalidated, "inkling emulator: the capture was invalidated by " + stream->invalidated);
-  }
-  auto* g = new CUgraph_st();
-  g->nodes = std::move(stream->nodes);
-  stream->nodes.clear();
-  rt().graphs.insert(g);
-  *graph = g;
-  return cudaSuccess;
-}
-cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status) {
-  CUstream_st* s = streamOf(stream);
-  *status = !s->capturing ? cudaStreamCaptureStatusNone : s->invalidated.empty() ? cudaStreamCaptureStatusActive : cudaStreamCaptureStatusInvalidated;
-  return cudaSuccess;
-}
-
-cudaError_t cudaEventCreate(cudaEvent_t* event) { return cudaEventCreateWithFlags(event, cudaEventDefault); }
-cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags) {
-  auto* e = new CUevent_st();
-  e->flags = flags;
-  std::lock_guard<std::mutex> lock(rt().mu);
-  rt().events.insert(e);
-  *event = e;
-  return cudaSuccess;
-}
-cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  if (!rt().events.count(event)) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaEventRecord of an unknown event");
-  CUstream_st* s = streamOf(stream);
-  if (s->capturing) {
-    event->inCapture = true;
-    s->nodes.push_back(Node{Node::Kind::EventRecord, {}, {}, {}, nullptr, nullptr, 0, cudaMemcpyDefault, 0, event});
-    return cudaSuccess;
-  }
-  event->recorded = true;
-  event->inCapture = false;
-  event->when = std::chrono::steady_clock::now();
-  return cudaSuccess;
-}
-cudaError_t cudaEventQuery(cudaEvent_t event) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  if (!rt().events.count(event)) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaEventQuery of an unknown event");
-  if (event->inCapture) return captureViolation(nullptr, "cudaEventQuery of an event recorded in a capture");
-  return cudaSuccess;  // all enqueued work has already run
-}
-cudaError_t cudaEventSynchronize(cudaEvent_t event) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  if (!rt().events.count(event)) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaEventSynchronize of an unknown event");
-  if (event->inCapture) return captureViolation(nullptr, "cudaEventSynchronize of an event recorded in a capture");
-  return cudaSuccess;
-}
-cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  if (!rt().events.count(start) || !rt().events.count(end)) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaEventElapsedTime of an unknown event");
-  if ((start->flags | end->flags) & cudaEventDisableTiming) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaEventElapsedTime of an event created with cudaEventDisableTiming");
-  if (!start->recorded || !end->recorded) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaEventElapsedTime of an event never recorded");
-  *ms = std::chrono::duration<float, std::milli>(end->when - start->when).count();
-  return cudaSuccess;
-}
-cudaError_t cudaEventDestroy(cudaEvent_t event) {
-  std::lock_guard<std::mutex> lock(rt().mu);
-  if (!rt().events.erase(event)) return reportError(cudaErrorInvalidResourceHandle, "inkling emulator: cudaEventDestroy of an unknown event");
-  delete event;
-  return cudaSuccess;
-}
 
 // ---------------------------------------------------------------- graphs
 
