@@ -85,8 +85,8 @@
           # Xcode `metal` command-line tool is needed. ARC manages the Objective-C objects.
           "target_name": "inkling_metal",
           "sources": [
-            "native/metal/addon/addon.mm",
-            "native/metal/addon/metal_context.mm",
+            "native/metal/addon/metal_device.mm",
+            "native/metal/host/addon_surface.cc",
             "native/metal/host/launch.cc"
           ],
           "include_dirs": ["native/metal"],

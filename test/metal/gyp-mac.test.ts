@@ -105,7 +105,7 @@ t.test('macOS: the metal addon links Metal, MetalPerformanceShaders and Foundati
   for (const fw of ['Metal', 'MetalPerformanceShaders', 'Foundation']) t.match(libs, `-framework ${fw}`, `links ${fw}.framework`);
   t.ok((v?.get('CFLAGS_OBJCC_Release') ?? []).includes('-fobjc-arc'), 'Objective-C++ with ARC');
   const objs = (v?.get('OBJS') ?? []).join(' ');
-  for (const src of ['native/metal/addon/addon.o', 'native/metal/addon/metal_context.o', 'native/metal/host/launch.o']) {
+  for (const src of ['native/metal/addon/metal_device.o', 'native/metal/host/addon_surface.o', 'native/metal/host/launch.o']) {
     t.match(objs, src, `builds ${src.replace('.o', '')}`);
   }
 });

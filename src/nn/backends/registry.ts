@@ -9,10 +9,10 @@
 
 import type { Backend } from '../backend.ts';
 
-export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda';
+export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'metal';
 
 /** Every backend name the project knows, in the order they are tried and reported. */
-export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda'];
+export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda', 'metal'];
 
 /** Options every factory understands (a factory may accept more of its own). */
 export interface BackendOptions {
@@ -27,6 +27,7 @@ const loaders: Partial<Record<BackendName, () => Promise<BackendFactory>>> = {
   cpu: () => import('./cpu/index.ts').then((m) => m.createCpuBackend),
   webgpu: () => import('./webgpu/index.ts').then((m) => m.createWebgpuBackend),
   cuda: () => import('./cuda/index.ts').then((m) => m.createCudaBackend),
+  metal: () => import('./metal/index.ts').then((m) => m.createMetalBackend),
 };
 
 export type BackendProbe = { available: true } | { available: false; reason: string };
