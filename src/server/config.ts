@@ -35,7 +35,7 @@ export interface Config {
   host: string;
   databaseUrl: string | null;
   dataDir: string;
-  backend: 'cpu' | 'ref' | 'webgpu' | 'cuda';
+  backend: 'cpu' | 'ref' | 'webgpu' | 'cuda' | 'metal';
   threads: number | null;
   modelDir: string;
   batchMax: number;
