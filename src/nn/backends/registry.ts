@@ -9,10 +9,23 @@
 
 import type { Backend } from '../backend.ts';
 
-export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'metal';
+export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'metal' | 'metal-emu';
 
 /** Every backend name the project knows, in the order they are tried and reported. */
-export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda', 'metal'];
+export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda', 'metal', 'metal-emu'];
+
+/** Backends that run a GPU's kernels on an emulator: for verification, far too slow for `npm test`.
+ *  Each names the CI stage that runs its conformance table and training tests; anything that
+ *  iterates the registry in `npm test` reports them as skipped with this reason. */
+export const emulatedBackends: Readonly<Partial<Record<BackendName, { stage: string }>>> = {
+  'metal-emu': { stage: 'npm run test:metal-emu' },
+};
+
+/** Why `npm test` does not run `name`, or null when it is not an emulated backend. */
+export function emulatorSkipReason(name: BackendName): string | null {
+  const e = emulatedBackends[name];
+  return e ? `emulated backend: too slow for npm test, covered by the CI stage \`${e.stage}\`` : null;
+}
 
 /** Options every factory understands (a factory may accept more of its own). */
 export interface BackendOptions {
@@ -28,6 +41,7 @@ const loaders: Partial<Record<BackendName, () => Promise<BackendFactory>>> = {
   webgpu: () => import('./webgpu/index.ts').then((m) => m.createWebgpuBackend),
   cuda: () => import('./cuda/index.ts').then((m) => m.createCudaBackend),
   metal: () => import('./metal/index.ts').then((m) => m.createMetalBackend),
+  'metal-emu': () => import('./metal-emu/index.ts').then((m) => m.createMetalEmuBackend),
 };
 
 export type BackendProbe = { available: true } | { available: false; reason: string };
