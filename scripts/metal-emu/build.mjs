@@ -35,12 +35,12 @@ function nodeIncludeDir() {
   return dir;
 }
 
-/** Builds; `sources` may be overridden (the mutation tests build mutated copies of the kernels). */
-export async function buildMetalEmu({ metalDir = join(root, 'native', 'metal'), out = outDir, log = quiet ? () => {} : console.log } = {}) {
+/** Builds the addon. The mutation tests pass a mutated copy of native/metal (metalDir), their own
+ *  output folder and the main build's object cache (objDir), so only mutated units compile. */
+export async function buildMetalEmu({ metalDir = join(root, 'native', 'metal'), out = outDir, objDir = join(out, 'obj'), log = quiet ? () => {} : console.log } = {}) {
   const gen = join(out, 'gen');
-  const obj = join(out, 'obj');
   mkdirSync(gen, { recursive: true });
-  mkdirSync(obj, { recursive: true });
+  mkdirSync(objDir, { recursive: true });
   // 1. the pre-pass, over every .metal and .h of the Metal folder (headers hold threadgroup parameters too)
   const kernelFiles = [];
   for (const f of readdirSync(metalDir).filter((f) => /\.(metal|h)$/.test(f)).sort()) {
@@ -62,17 +62,30 @@ export async function buildMetalEmu({ metalDir = join(root, 'native', 'metal'), 
     { src: join(metalDir, 'host', 'launch.cc'), flags: [] },
     { src: join(metalDir, 'host', 'addon_surface.cc'), flags: hostDefs },
   ];
-  const headers = [join(root, 'native', 'emu', 'core'), join(root, 'native', 'emu', 'metal'), join(root, 'native', 'emu', 'metal', 'include'), gen, join(metalDir, 'host')]
-    .flatMap((d) => readdirSync(d).filter((f) => /\.h$|^metal_stdlib$/.test(f)).sort().map((f) => readFileSync(join(d, f))));
-  const headerHash = createHash('sha256');
-  for (const h of headers) headerHash.update(h);
-  const headerDigest = headerHash.digest('hex');
+  // Cache key of a unit: its source, the local headers it includes (transitively), the shim and core
+  // headers, and the flags. A mutated kernel header rebuilds only the kernels that include it.
+  const shimDirs = [join(root, 'native', 'emu', 'core'), join(root, 'native', 'emu', 'metal'), join(root, 'native', 'emu', 'metal', 'include'), join(metalDir, 'host')];
+  const shimHash = createHash('sha256');
+  for (const d of shimDirs) for (const f of readdirSync(d).filter((f) => /\.h$|^metal_stdlib$/.test(f)).sort()) shimHash.update(readFileSync(join(d, f)));
+  const shimDigest = shimHash.digest('hex');
+  const localIncludes = (file, seen = new Set()) => {
+    for (const m of readFileSync(file, 'utf8').matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
+      const dep = join(dirname(file), m[1]);
+      if (!seen.has(dep) && existsSync(dep)) {
+        seen.add(dep);
+        localIncludes(dep, seen);
+      }
+    }
+    return seen;
+  };
   const objects = [];
   const work = [];
   for (const u of units) {
     const flags = [...common, ...u.flags];
-    const key = createHash('sha256').update(readFileSync(u.src)).update(headerDigest).update(flags.join(' ')).digest('hex').slice(0, 16);
-    const o = join(obj, `${u.src.split('/').pop()}.${key}.o`);
+    const hash = createHash('sha256').update(readFileSync(u.src)).update(shimDigest).update(flags.join(' '));
+    for (const dep of [...localIncludes(u.src)].sort()) hash.update(readFileSync(dep));
+    const key = hash.digest('hex').slice(0, 16);
+    const o = join(objDir, `${u.src.split('/').pop()}.${key}.o`);
     objects.push(o);
     if (!existsSync(o)) work.push({ args: [...flags, '-c', u.src, '-o', `${o}.tmp`], o, name: relative(root, u.src) });
   }

@@ -12,6 +12,9 @@
 // and reports a damaged one with the kernel that damaged it. Scratch lives until the next
 // download or flush, as it lives until its command buffer completes on Metal. No MPS here:
 // INKLING_METAL_GEMM=mps falls back to the simdgroup kernel.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <unordered_map>
@@ -172,9 +175,17 @@ void EmuEncoder::dispatch(const char* kernel, const Handle* buffers, int count, 
   emu::LaunchShape shape;
   shape.grid = emu::Dim3{groups.x, groups.y, groups.z};
   shape.block = emu::Dim3{threads, 1, 1};
+  const auto t0 = std::chrono::steady_clock::now();
   const emu::LaunchResult r = emu::launch(emu::KernelInfo{kernel, emu::SourceSite{entry->file, entry->line}}, shape,
                                           [&] { entry->invoke(bound); }, emu::optionsFromEnvironment());
   if (!r.ok) throw MetalError("metal-emu: " + r.error);
+  // INKLING_METAL_EMU_PROFILE=1: one line per dispatch on stderr (kernel, grid, ms) — where the
+  // emulator's time goes, for choosing the stage's shapes.
+  static const bool profile = std::getenv("INKLING_METAL_EMU_PROFILE") != nullptr;
+  if (profile) {
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "metal-emu %-24s grid %ux%ux%u × %u  %.2f ms\n", kernel, groups.x, groups.y, groups.z, threads, ms);
+  }
   const std::string guards = emu::checkDeviceGuards();
   if (!guards.empty()) throw MetalError(std::string("metal-emu: kernel ") + kernel + " wrote outside its buffers: " + guards);
 }

@@ -18,10 +18,12 @@
 //   the group that have not returned, and those must all reach the same call (the emulator has no
 //   divergent-but-active lanes): a kernel must keep SIMD-group control flow uniform around them.
 // - simd_shuffle_down/up/xor with a source lane outside the group return the caller's own value.
-// - simdgroup_matrix: every lane holds the whole 8×8 matrix (Apple does not document the
-//   distribution); load, multiply-accumulate and store are collectives of the SIMD group, and
-//   store has a single writer lane (the lowest live one), or ThreadSanitizer would see 32 writers.
-//   The product accumulates in fp32 with one fused multiply-add per term, k in order.
+// - simdgroup_matrix: each lane holds 2 of the 64 elements of an 8×8 matrix (Apple does not
+//   document its distribution); multiply-accumulate and store are collectives of the whole SIMD
+//   group, load reads each lane's own elements (all three fail if a lane of the group has
+//   returned), and every element has exactly one writer lane in store, so ThreadSanitizer sees no
+//   race between lanes. The product accumulates in fp32
+//   with one fused multiply-add per term, k in order.
 // - exp, log, sqrt... are the host's libm, correctly rounded or within 1 ulp; Metal's are within
 //   the MSL spec's bounds (fast math is off in the addon). Last-bit effects, inside the tolerances.
 #pragma once
@@ -211,9 +213,14 @@ inline T simd_max(T v, std::source_location l = std::source_location::current())
 }
 
 // ---- simdgroup_matrix (MSL 2.3+) ----
+// Distributed over the SIMD group as a GPU would hold it: lane l owns elements l·E … l·E + E − 1 of
+// the row-major matrix (E = Rows·Cols/32; for 8×8, lane l holds row l/4, columns 2·(l%4) and +1).
+// Apple does not document its own distribution; results do not depend on it.
 template <class T, int Cols, int Rows>
 struct simdgroup_matrix {
-  T e[Rows][Cols];  // every lane's full copy (see the header comment)
+  static_assert((Rows * Cols) % 32 == 0, "simdgroup_matrix must spread evenly over 32 lanes");
+  static constexpr int kPerLane = Rows * Cols / 32;
+  T e[kPerLane];  // this lane's elements
 };
 using simdgroup_float8x8 = simdgroup_matrix<float, 8, 8>;
 using simdgroup_half8x8 = simdgroup_matrix<half, 8, 8>;
@@ -221,55 +228,86 @@ using simdgroup_half8x8 = simdgroup_matrix<half, 8, 8>;
 template <class T, int Cols, int Rows>
 inline simdgroup_matrix<T, Cols, Rows> make_filled_simdgroup_matrix(T value) {
   simdgroup_matrix<T, Cols, Rows> m;
-  for (auto& row : m.e)
-    for (auto& x : row) x = value;
+  for (auto& x : m.e) x = value;
   return m;
 }
 
 namespace detail {
-/** All live lanes of the SIMD group at this call site (a matrix operation is SIMD-group-wide). */
+/** Every live lane of the SIMD group at this call site: a matrix operation is SIMD-group-wide. */
 inline uint32_t matrixSync(const char* name, std::source_location l) {
   const uint32_t mask = ::inkling::emu::liveLanes();
+  if (mask != 0xffffffffu) {
+    ::inkling::emu::fail(std::string(name) + ": every lane of the SIMD group must take part (some have returned)", site(l));
+  }
   char none = 0, all[kWarpSize];
   ::inkling::emu::warpExchange(Collective{CollectiveKind::Matrix, 0, mask, site(l), true, name}, &none, 1, all);
   return mask;
 }
 }  // namespace detail
 
+/** Each lane reads its own elements: no exchange is needed, so (as for the hardware's loads) there
+ *  is no synchronisation here; the multiply-accumulate that consumes the matrix is the collective
+ *  that checks the SIMD group took part as a whole. */
 template <class T, int C, int R>
 inline void simdgroup_load(simdgroup_matrix<T, C, R>& d, const T* src, ulong elementsPerRow = C, ulong2 origin = ulong2(0, 0),
                            bool transpose = false, std::source_location l = std::source_location::current()) {
-  detail::matrixSync("simdgroup_load", l);
+  if (::inkling::emu::liveLanes() != 0xffffffffu) {
+    ::inkling::emu::fail("simdgroup_load: every lane of the SIMD group must take part (some have returned)", site(l));
+  }
   // origin is (column, row), as MSL's matrix_origin.
   const T* base = src + origin.y * elementsPerRow + origin.x;
-  for (int r = 0; r < R; r++)
-    for (int c = 0; c < C; c++) d.e[r][c] = transpose ? base[c * elementsPerRow + r] : base[r * elementsPerRow + c];
+  const uint32_t lane = ::inkling::emu::self().lane;
+  for (int i = 0; i < d.kPerLane; i++) {
+    const int flat = int(lane) * d.kPerLane + i, r = flat / C, c = flat % C;
+    d.e[i] = transpose ? base[c * elementsPerRow + r] : base[r * elementsPerRow + c];
+  }
 }
 
+/** Each element has exactly one writer lane (its owner), so ThreadSanitizer sees no race. */
 template <class T, int C, int R>
 inline void simdgroup_store(const simdgroup_matrix<T, C, R>& m, T* dst, ulong elementsPerRow = C, ulong2 origin = ulong2(0, 0),
                             bool transpose = false, std::source_location l = std::source_location::current()) {
-  const uint32_t mask = detail::matrixSync("simdgroup_store", l);
-  const uint32_t lane = ::inkling::emu::self().lane;
-  if (lane != uint32_t(__builtin_ctz(mask))) return;  // one writer lane
+  detail::matrixSync("simdgroup_store", l);
   T* base = dst + origin.y * elementsPerRow + origin.x;
-  for (int r = 0; r < R; r++)
-    for (int c = 0; c < C; c++) (transpose ? base[c * elementsPerRow + r] : base[r * elementsPerRow + c]) = m.e[r][c];
+  const uint32_t lane = ::inkling::emu::self().lane;
+  for (int i = 0; i < m.kPerLane; i++) {
+    const int flat = int(lane) * m.kPerLane + i, r = flat / C, c = flat % C;
+    (transpose ? base[c * elementsPerRow + r] : base[r * elementsPerRow + c]) = m.e[i];
+  }
 }
 
-/** d = a·b + c */
+/** d = a·b + c: the lanes exchange their pieces of a, b and c (one collective), then each lane
+ *  computes its own elements of d, one fused multiply-add per term, k in order. */
 template <class T, int K, int R, int C>
 inline void simdgroup_multiply_accumulate(simdgroup_matrix<T, C, R>& d, const simdgroup_matrix<T, K, R>& a,
                                           const simdgroup_matrix<T, C, K>& b, const simdgroup_matrix<T, C, R>& c,
                                           std::source_location l = std::source_location::current()) {
-  detail::matrixSync("simdgroup_multiply_accumulate", l);
+  const uint32_t mask = ::inkling::emu::liveLanes();
+  if (mask != 0xffffffffu) {
+    ::inkling::emu::fail("simdgroup_multiply_accumulate: every lane of the SIMD group must take part (some have returned)", site(l));
+  }
+  struct Piece {
+    T a[R * K / 32], b[K * C / 32];
+  };
+  Piece mine, all[detail::kWarpSize];
+  std::memcpy(mine.a, a.e, sizeof mine.a);
+  std::memcpy(mine.b, b.e, sizeof mine.b);
+  ::inkling::emu::warpExchange(detail::Collective{detail::CollectiveKind::Matrix, 1, mask, site(l), true,
+                                                  "simdgroup_multiply_accumulate"},
+                               &mine, sizeof mine, all);
+  T fullA[R * K], fullB[K * C];
+  for (uint32_t lane = 0; lane < detail::kWarpSize; lane++) {
+    std::memcpy(fullA + lane * (R * K / 32), all[lane].a, sizeof mine.a);
+    std::memcpy(fullB + lane * (K * C / 32), all[lane].b, sizeof mine.b);
+  }
+  const uint32_t lane = ::inkling::emu::self().lane;
   simdgroup_matrix<T, C, R> out;
-  for (int i = 0; i < R; i++)
-    for (int j = 0; j < C; j++) {
-      T acc = c.e[i][j];
-      for (int k = 0; k < K; k++) acc = std::fma(a.e[i][k], b.e[k][j], acc);
-      out.e[i][j] = acc;
-    }
+  for (int i = 0; i < out.kPerLane; i++) {
+    const int flat = int(lane) * out.kPerLane + i, r = flat / C, col = flat % C;
+    T acc = c.e[i];
+    for (int k = 0; k < K; k++) acc = __builtin_fmaf(fullA[r * K + k], fullB[k * C + col], acc);
+    out.e[i] = acc;
+  }
   d = out;
 }
 
