@@ -12,39 +12,16 @@ import os
 import platform
 import statistics
 import sys
-import time
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training", "interop"))
 from seed_cnn_torch import seed_cnn  # noqa: E402  (the one PyTorch definition of the seed CNN)
+from device_train import block_rates  # noqa: E402  (the timing loop shared with seed_cnn_cuda.py)
 
 
 def train_throughput(batch, blocks, steps):
-    torch.manual_seed(1)
-    dev = torch.device("mps")
-    model = seed_cnn().to(dev).train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(batch, 1, 28, 28, device=dev)
-    y = torch.randint(0, 10, (batch,), device=dev)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-
-    for _ in range(20):
-        step()
-    torch.mps.synchronize()
-    rates = []
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            step()
-        torch.mps.synchronize()
-        rates.append(batch * steps / (time.perf_counter() - t0))
+    rates = block_rates(seed_cnn, "mps", batch, blocks, steps, 20, torch.mps.synchronize)
     return {"median": statistics.median(rates), "min": min(rates), "max": max(rates)}
 
 
