@@ -69,11 +69,15 @@ class MetalDevice final : public Device {
     queue_ = [device_ newCommandQueue];
     MTLCompileOptions* options = [MTLCompileOptions new];
     options.languageVersion = MTLLanguageVersion3_0;  // macOS 13: the deployment target
+#if defined(__MAC_OS_X_VERSION_MAX_ALLOWED) && __MAC_OS_X_VERSION_MAX_ALLOWED >= 150000
     if (@available(macOS 15.0, *)) {
       options.mathMode = MTLMathModeSafe;  // IEEE: NaN propagation and exact division as the ref
     } else {
       options.fastMathEnabled = NO;
     }
+#else
+    options.fastMathEnabled = NO;  // SDKs before macOS 15 have no mathMode
+#endif
     NSError* error = nil;
     library_ = [device_ newLibraryWithSource:[NSString stringWithUTF8String:source.c_str()] options:options error:&error];
     if (!library_) throw MetalError("metal backend: the kernel library does not compile: " + nsString(error.localizedDescription));
