@@ -1,7 +1,7 @@
 // The per-backend part of the conformance table, shared by conformance.test.ts (every backend of the
-// registry that `npm test` runs) and the emulator stages (test/cuda-emu/), so that there is one
-// harness: memory semantics, then every case of the table against ref with guard regions around
-// every buffer.
+// registry that `npm test` runs) and the emulator stages (test/cuda-emu/, test/metal-emu/), so that
+// there is one harness: memory semantics, then every case of the table against ref with guard
+// regions around every buffer.
 
 import type { Test } from 'tap';
 import type { Backend } from '../../src/nn/backend.ts';

@@ -6,8 +6,8 @@
 // Every buffer of every case sits between guard regions (case-kit.ts): a kernel that writes past a
 // buffer fails its case. The per-backend body is backend-suite.ts, shared with the emulator stages.
 // A backend that cannot run here is a skip with the reason, unless INKLING_REQUIRE_<NAME>=1
-// (e.g. INKLING_REQUIRE_CPU=1), which makes it a failure. Emulated backends (cuda-emu) are a skip
-// naming the CI stage that runs them (test/cuda-emu/). A kernel that throws
+// (e.g. INKLING_REQUIRE_CPU=1, INKLING_REQUIRE_METAL_EMU=1), which makes it a failure. Emulated
+// backends (cuda-emu, metal-emu) are a skip naming the CI stage that runs them. A kernel that throws
 // UnsupportedOpError is a failing case naming the op. ref itself is the oracle: here it must run
 // every case with finite outputs; its values are pinned by hand in test/nn/ref-backend.test.ts and
 // its gradients by finite differences in test/nn/ref-gradients.test.ts.
@@ -20,8 +20,13 @@ import { conformanceSuite } from './backend-suite.ts';
 import { kernelCases, seedCnnCases, seedCnnShapes, type KernelName } from './cases.ts';
 import { runCase } from './run-case.ts';
 
+/** INKLING_REQUIRE_CPU, INKLING_REQUIRE_METAL_EMU... */
+function requireVariable(name: BackendName): string {
+  return `INKLING_REQUIRE_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
 function requiredByEnv(name: BackendName): boolean {
-  return process.env[`INKLING_REQUIRE_${name.toUpperCase()}`] === '1';
+  return process.env[requireVariable(name)] === '1';
 }
 
 /** Every kernel method of the contract, read off the ref backend (which implements all of them). */
@@ -81,7 +86,7 @@ for (const name of backendNames) {
   if (!probe.available) {
     if (requiredByEnv(name)) {
       t.test(`backend ${name}`, async (t) => {
-        t.fail(`INKLING_REQUIRE_${name.toUpperCase()}=1 but backend ${name} is unavailable: ${probe.reason}`);
+        t.fail(`${requireVariable(name)}=1 but backend ${name} is unavailable: ${probe.reason}`);
       });
     } else {
       t.test(`backend ${name}`, { skip: `unavailable: ${probe.reason}` }, async () => {});

@@ -9,16 +9,17 @@
 
 import type { Backend } from '../backend.ts';
 
-export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'cuda-emu';
+export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'cuda-emu' | 'metal' | 'metal-emu';
 
 /** Every backend name the project knows, in the order they are tried and reported. */
-export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda', 'cuda-emu'];
+export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda', 'cuda-emu', 'metal', 'metal-emu'];
 
 /** Backends that run a GPU's kernels on an emulator: for verification, far too slow for `npm test`.
- *  Each names the CI stage that runs its conformance table, memory and training tests; anything
+ *  Each names the CI stage that runs its conformance table, training and memory tests; anything
  *  that iterates the registry in `npm test` reports them as skipped with this reason. */
 export const emulatedBackends: Readonly<Partial<Record<BackendName, { stage: string }>>> = {
   'cuda-emu': { stage: 'npm run test:cuda-emu' },
+  'metal-emu': { stage: 'npm run test:metal-emu' },
 };
 
 /** Why `npm test` does not run `name`, or null when it is not an emulated backend. */
@@ -41,6 +42,8 @@ const loaders: Partial<Record<BackendName, () => Promise<BackendFactory>>> = {
   webgpu: () => import('./webgpu/index.ts').then((m) => m.createWebgpuBackend),
   cuda: () => import('./cuda/index.ts').then((m) => m.createCudaBackend),
   'cuda-emu': () => import('./cuda-emu/index.ts').then((m) => m.createCudaEmuBackend),
+  metal: () => import('./metal/index.ts').then((m) => m.createMetalBackend),
+  'metal-emu': () => import('./metal-emu/index.ts').then((m) => m.createMetalEmuBackend),
 };
 
 export type BackendProbe = { available: true } | { available: false; reason: string };

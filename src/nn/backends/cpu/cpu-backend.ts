@@ -42,7 +42,7 @@ export class CpuBackend implements Backend {
 
   constructor(private readonly addon: CpuAddon, private readonly ctx: NativeContext, info: CpuBackendInfo) {
     this.info = info;
-    const isaName = info.isa === 'avx2' ? 'AVX2+FMA kernels' : 'portable kernels';
+    const isaName = info.isa === 'avx2' ? 'AVX2+FMA kernels' : info.isa === 'neon' ? 'NEON kernels' : 'portable kernels';
     this.device = `${info.cpuModel}, ${isaName}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   }
 
