@@ -15,19 +15,12 @@
 import t from 'tap';
 import type { Backend } from '../../src/nn/backend.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
-import { backendNames, createBackend, emulatorSkipReason, probeBackend, type BackendName } from '../../src/nn/backends/registry.ts';
+import {
+  backendNames, backendRequired, createBackend, emulatorSkipReason, probeBackend, requireVariable,
+} from '../../src/nn/backends/registry.ts';
 import { conformanceSuite } from './backend-suite.ts';
 import { kernelCases, seedCnnCases, seedCnnShapes, type KernelName } from './cases.ts';
 import { runCase } from './run-case.ts';
-
-/** INKLING_REQUIRE_CPU, INKLING_REQUIRE_METAL_EMU... */
-function requireVariable(name: BackendName): string {
-  return `INKLING_REQUIRE_${name.toUpperCase().replace(/-/g, '_')}`;
-}
-
-function requiredByEnv(name: BackendName): boolean {
-  return process.env[requireVariable(name)] === '1';
-}
 
 /** Every kernel method of the contract, read off the ref backend (which implements all of them). */
 function contractKernels(): string[] {
@@ -84,7 +77,7 @@ for (const name of backendNames) {
   }
   const probe = await probeBackend(name);
   if (!probe.available) {
-    if (requiredByEnv(name)) {
+    if (backendRequired(name)) {
       t.test(`backend ${name}`, async (t) => {
         t.fail(`${requireVariable(name)}=1 but backend ${name} is unavailable: ${probe.reason}`);
       });

@@ -9,11 +9,13 @@ process.env.INKLING_EMU_DEVICE_MB = '7';
 
 import t from 'tap';
 import { createCudaEmuBackend } from '../../src/nn/backends/cuda-emu/index.ts';
-import { emuTest } from './gate.ts';
+import { emulatorGate } from '../support/emulator-gate.ts';
+
+const cudaEmu = emulatorGate('cuda-emu');
 
 const MiB = 1 << 20;
 
-emuTest(t, 'cuda-emu with 7 MiB of device memory: the caching allocator trims its cache on out-of-memory and retries', async (t) => {
+cudaEmu.test(t, 'cuda-emu with 7 MiB of device memory: the caching allocator trims its cache on out-of-memory and retries', async (t) => {
   const be = await createCudaEmuBackend();
   t.teardown(() => be.dispose());
   const big = be.alloc((6 * MiB) / 4);
@@ -29,7 +31,7 @@ emuTest(t, 'cuda-emu with 7 MiB of device memory: the caching allocator trims it
   be.free(mid);
 });
 
-emuTest(t, 'cuda-emu with 7 MiB of device memory: an allocation that cannot fit fails clearly and the backend keeps working', async (t) => {
+cudaEmu.test(t, 'cuda-emu with 7 MiB of device memory: an allocation that cannot fit fails clearly and the backend keeps working', async (t) => {
   const be = await createCudaEmuBackend();
   t.teardown(() => be.dispose());
   t.throws(() => be.alloc((16 * MiB) / 4), /cudaMalloc\(16777216 bytes\).*out of memory|cudaErrorMemoryAllocation/, 'a 16 MiB buffer is refused with the CUDA error');

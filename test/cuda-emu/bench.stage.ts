@@ -3,9 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import { repoRoot } from '../../scripts/cuda-emu/build.mjs';
-import { emuTest, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
 
-emuTest(t, 'bench:kernels --backend cuda-emu runs the emulator and says its times measure the emulator', async (t) => {
+const cudaEmu = emulatorGate('cuda-emu');
+
+cudaEmu.test(t, 'bench:kernels --backend cuda-emu runs the emulator and says its times measure the emulator', async (t) => {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/kernels.ts', '--backend', 'cuda-emu', '--filter', 'b1 conv2', '--min-ms', '1'], {
     cwd: repoRoot, encoding: 'utf8', timeout: 300_000,

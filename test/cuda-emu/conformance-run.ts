@@ -6,11 +6,13 @@ import { createCudaEmuBackend } from '../../src/nn/backends/cuda-emu/index.ts';
 import type { GemmVariantName } from '../../src/nn/backends/cuda/params.ts';
 import { conformanceSuite } from '../conformance/backend-suite.ts';
 import { kernelCases, seedCnnCases } from '../conformance/cases.ts';
-import { emuTest, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const cudaEmu = emulatorGate('cuda-emu');
 
 export function emuConformance(gemm: GemmVariantName): void {
   for (const order of ['forward', 'reverse'] as const) {
-    emuTest(t, `cuda-emu gemm ${gemm}, ${order} order: the conformance table matches ref`, async (t) => {
+    cudaEmu.test(t, `cuda-emu gemm ${gemm}, ${order} order: the conformance table matches ref`, async (t) => {
       const t0 = performance.now();
       process.env.INKLING_EMU_ORDER = order;  // the emulator reads it at every launch
       const backend = await createCudaEmuBackend({ gemm });

@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildEmuProgram, emuBuildDir, repoRoot } from '../../scripts/cuda-emu/build.mjs';
-import { emuRequired, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const cudaEmu = emulatorGate('cuda-emu');
 
 const t0 = performance.now();
 const build = await buildEmuProgram({
@@ -17,7 +19,7 @@ const build = await buildEmuProgram({
 });
 const buildTime = seconds(t0);
 
-if (!build.ok && !emuRequired) {
+if (!build.ok && !cudaEmu.required) {
   t.test('emulator self-test', { skip: `it does not build here (g++ 12 or newer needed): ${build.log.slice(-300)}` }, async () => {});
 } else {
   t.test('the emulator self-test builds', async (t) => {
@@ -49,7 +51,7 @@ for (const harness of ['kernels_check', 'gemm_check']) {
   const dev = await buildEmuProgram({
     name: harness, units: [`native/cuda/dev/${harness}.cu`], withKernels: false, outDir: join(emuBuildDir, 'dev'),
   });
-  const skip = dev.ok || emuRequired ? false : `it does not build here: ${dev.log.slice(-300)}`;
+  const skip = cudaEmu.skipUnlessBuilt(dev.ok, `it does not build here: ${dev.log.slice(-300)}`);
   t.test(`native/cuda/dev/${harness}.cu passes on the emulator`, { skip }, async (t) => {
     t.ok(dev.ok, dev.ok ? `built in ${seconds(t0)}` : dev.log.slice(-3000));
     if (!dev.ok) return;

@@ -3,9 +3,11 @@
 // misuse and about uploads made during a capture.
 import t from 'tap';
 import { createCudaEmuBackend } from '../../src/nn/backends/cuda-emu/index.ts';
-import { emuTest } from './gate.ts';
+import { emulatorGate } from '../support/emulator-gate.ts';
 
-emuTest(t, 'cuda-emu graphs: uploads during a capture replay as constants; misuse fails clearly and recovers', async (t) => {
+const cudaEmu = emulatorGate('cuda-emu');
+
+cudaEmu.test(t, 'cuda-emu graphs: uploads during a capture replay as constants; misuse fails clearly and recovers', async (t) => {
   const be = await createCudaEmuBackend();
   t.teardown(() => be.dispose());
   const x = be.alloc(4);

@@ -16,7 +16,9 @@ import { join } from 'node:path';
 import t from 'tap';
 import { buildCudaEmuAddon, emuBuildDir, repoRoot } from '../../scripts/cuda-emu/build.mjs';
 import { cudaEmuAddonPath } from '../../src/nn/backends/cuda/native.ts';
-import { emuTest, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const cudaEmu = emulatorGate('cuda-emu');
 
 interface CaseLine {
   name: string;
@@ -82,7 +84,7 @@ function objects(): string[] {
 }
 
 for (const m of mutations) {
-  emuTest(t, `mutation (${m.id}): ${m.what} — caught`, async (t) => {
+  cudaEmu.test(t, `mutation (${m.id}): ${m.what} — caught`, async (t) => {
     const t0 = performance.now();
     const work = mkdtempSync(join(tmpdir(), `inkling-mutation-${m.id}-`));
     t.teardown(() => rmSync(work, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { repoRoot } from '../../scripts/cuda-emu/build.mjs';
-import { seconds } from './gate.ts';
+import { seconds } from '../support/emulator-gate.ts';
 
 const nvcc = spawnSync('sh', ['-c', 'command -v nvcc'], { encoding: 'utf8' }).stdout.trim();
 

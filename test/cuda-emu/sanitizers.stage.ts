@@ -12,7 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
 import { buildEmuProgram, emuBuildDir, repoRoot, type Sanitizer } from '../../scripts/cuda-emu/build.mjs';
-import { emuRequired, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const cudaEmu = emulatorGate('cuda-emu');
 
 const outDir = join(emuBuildDir, 'check');
 const env = {
@@ -37,10 +39,10 @@ for (const sanitizer of ['thread', 'address'] as Sanitizer[]) {
   const buildTime = seconds(t0);
   const built = harness.ok && planted.ok;
   const log = (harness.ok ? planted.log : harness.log).slice(-2000);
-  const skip = built || emuRequired ? false : `the ${name} build failed here (g++ with libtsan2 / libasan8 and libubsan1 needed): ${log}`;
+  const skip = cudaEmu.skipUnlessBuilt(built, `the ${name} build failed here (g++ with libtsan2 / libasan8 and libubsan1 needed): ${log}`);
   t.test(`${name}: a planted bug is reported, then the tiny-shape harness is clean for every kernel`, { skip }, async (t) => {
     if (!built) {
-      t.fail(`INKLING_REQUIRE_CUDA_EMU=1 but the ${name} build failed: ${log}`);
+      t.fail(`${cudaEmu.variable}=1 but the ${name} build failed: ${log}`);
       return;
     }
     t.comment(`${name} builds: ${buildTime}`);

@@ -21,7 +21,9 @@ import {
 } from '../../src/nn/index.ts';
 import { parseIdxImages, parseIdxLabels } from '../../training/data/idx.ts';
 import { memoryGrowth } from '../nn/memory-run.ts';
-import { emuTest, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const cudaEmu = emulatorGate('cuda-emu');
 
 const STEPS = 200;
 const BATCH = 16;
@@ -140,7 +142,7 @@ async function train(be: Backend, steps: number, lr: (step: number) => number): 
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-emuTest(t, `cuda-emu: ${STEPS} graphed training steps follow cpu's loss curve`, async (t) => {
+cudaEmu.test(t, `cuda-emu: ${STEPS} graphed training steps follow cpu's loss curve`, async (t) => {
   const t0 = performance.now();
   const emu = await createCudaEmuBackend({ gemm: 'simt' });
   const emuRun = await train(emu, STEPS, () => 2e-3);
@@ -170,7 +172,7 @@ emuTest(t, `cuda-emu: ${STEPS} graphed training steps follow cpu's loss curve`, 
   t.ok(last < first * 0.6, `the loss falls (${first.toFixed(3)} -> ${last.toFixed(3)})`);
 });
 
-emuTest(t, 'cuda-emu: graph replays are bit-identical to eager steps (input uploads, Adam t, dropout step, lr schedule)', async (t) => {
+cudaEmu.test(t, 'cuda-emu: graph replays are bit-identical to eager steps (input uploads, Adam t, dropout step, lr schedule)', async (t) => {
   const t0 = performance.now();
   const steps = 12;
   const schedule = (i: number): number => 3e-3 * (1 - i / steps);
@@ -192,7 +194,7 @@ emuTest(t, 'cuda-emu: graph replays are bit-identical to eager steps (input uplo
   t.comment(`graph replay check: ${seconds(t0)}`);
 });
 
-emuTest(t, 'cuda-emu: 200 training steps leave buffers and RSS where they were', async (t) => {
+cudaEmu.test(t, 'cuda-emu: 200 training steps leave buffers and RSS where they were', async (t) => {
   const t0 = performance.now();
   const be = await createCudaEmuBackend();
   await memoryGrowth(t, 'cuda-emu', be, 200);

@@ -10,7 +10,9 @@ import t from 'tap';
 import { createMetalEmuBackend } from '../../src/nn/backends/metal-emu/index.ts';
 import { conformanceSuite } from '../conformance/backend-suite.ts';
 import { kernelCases } from '../conformance/cases.ts';
-import { metalEmu, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const metalEmu = emulatorGate('metal-emu');
 
 for (const order of ['forward', 'reverse'] as const) {
   metalEmu.test(t, `metal-emu, ${order} order: the conformance table matches ref`, async (t) => {

@@ -18,7 +18,9 @@ import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { buildMetalEmu } from '../../scripts/metal-emu/build.mjs';
 import { kernelCases, type KernelCase } from '../conformance/cases.ts';
 import { checkCase } from '../conformance/run-case.ts';
-import { metalEmu, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const metalEmu = emulatorGate('metal-emu');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -6,7 +6,9 @@ import t from 'tap';
 import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
 import { createMetalEmuBackend } from '../../src/nn/backends/metal-emu/index.ts';
 import { smallCnnLosses } from '../support/small-cnn-steps.ts';
-import { metalEmu, seconds } from './gate.ts';
+import { emulatorGate, seconds } from '../support/emulator-gate.ts';
+
+const metalEmu = emulatorGate('metal-emu');
 
 const STEPS = 200;
 // Per-step tolerance on |loss_emu − loss_cpu|, relative to max(1, loss_cpu). Both compute in fp32

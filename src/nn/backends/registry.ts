@@ -28,6 +28,18 @@ export function emulatorSkipReason(name: BackendName): string | null {
   return e ? `emulated backend: too slow for npm test, covered by the CI stage \`${e.stage}\`` : null;
 }
 
+/** The environment variable that makes a missing backend a failure instead of a skip in the tests
+ *  (CI sets them): INKLING_REQUIRE_ and the name upper-cased with `-` → `_`, so that the name is a
+ *  valid variable (cuda-emu → INKLING_REQUIRE_CUDA_EMU, metal-emu → INKLING_REQUIRE_METAL_EMU). */
+export function requireVariable(name: BackendName): string {
+  return `INKLING_REQUIRE_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Whether the environment demands `name` (its requireVariable is `1`). */
+export function backendRequired(name: BackendName): boolean {
+  return process.env[requireVariable(name)] === '1';
+}
+
 /** Options every factory understands (a factory may accept more of its own). */
 export interface BackendOptions {
   /** Host threads for CPU kernels (default: the cores; INKLING_THREADS overrides in cpu). */
