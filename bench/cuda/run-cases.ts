@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { createCudaBackend } from '../../src/nn/backends/cuda/index.ts';
 import { kernelCases } from '../../test/conformance/cases.ts';
-import { checkCase, runCase } from '../../test/conformance/run-case.ts';
+import { checkCase, failureDetail, runCase } from '../../test/conformance/run-case.ts';
 
 const { values: args } = parseArgs({
   options: { gemm: { type: 'string' }, filter: { type: 'string' }, once: { type: 'boolean', default: false } },
@@ -28,8 +28,7 @@ for (const c of kernelCases) {
   if (check.status === 'pass') passed++;
   else {
     failed++;
-    const detail = check.status === 'unsupported' ? check.message : check.results.filter((r) => !r.ok).map((r) => r.detail).join('; ');
-    console.log(`FAIL ${c.name}: ${detail}`);
+    console.log(`FAIL ${c.name}: ${failureDetail(check)}`);
   }
   if (args.once) continue;
   const [a, b] = [await runCase(backend, c), await runCase(backend, c)];

@@ -29,7 +29,7 @@ if (mode === 'table') {
     try {
       const check = await checkCase(cpu, ref, c);
       const ok = check.status === 'pass';
-      const detail = check.status === 'unsupported' ? check.message : check.results.map((r) => r.detail).join('; ');
+      const detail = check.results.map((r) => r.detail).join('; ');
       emit({ kind: 'case', name: c.name, ok, detail, ms: Math.round(performance.now() - t0) });
     } catch (err) {
       emit({ kind: 'case', name: c.name, ok: false, detail: `threw: ${err instanceof Error ? err.message : String(err)}` });

@@ -8,7 +8,7 @@
 // A backend that cannot run here is a skip with the reason, unless INKLING_REQUIRE_<NAME>=1
 // (e.g. INKLING_REQUIRE_CPU=1, INKLING_REQUIRE_METAL_EMU=1), which makes it a failure. Emulated
 // backends (cuda-emu, metal-emu) are a skip naming the CI stage that runs them. A kernel that throws
-// UnsupportedOpError is a failing case naming the op. ref itself is the oracle: here it must run
+// fails its case. ref itself is the oracle: here it must run
 // every case with finite outputs; its values are pinned by hand in test/nn/ref-backend.test.ts and
 // its gradients by finite differences in test/nn/ref-gradients.test.ts.
 

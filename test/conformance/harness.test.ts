@@ -4,7 +4,6 @@
 
 import t from 'tap';
 import type { Backend, Conv2dParams, DeviceBuffer, DropoutParams, MatmulParams, UnaryOp } from '../../src/nn/backend.ts';
-import { UnsupportedOpError } from '../../src/nn/backend-errors.ts';
 import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
 import type { CpuBuffer } from '../../src/nn/backends/cpu/memory.ts';
 import { hasGuardedAlloc } from '../../src/nn/backends/guarded-alloc.ts';
@@ -99,17 +98,6 @@ t.test('argmax that picks the last maximum fails the ties case', async (t) => {
   }
   const checks = await checkAll(new LastOnTies(), ['argmax']);
   t.same(failing(checks), ['argmax 9x5 ties']);
-});
-
-t.test('an UnsupportedOpError is reported as unsupported, naming the op', async (t) => {
-  class NoMaxPool extends RefBackend {
-    override maxPool2d(): void {
-      throw new UnsupportedOpError('test', 'maxPool2d');
-    }
-  }
-  const checks = await checkAll(new NoMaxPool(), ['maxPool2d']);
-  t.ok(checks.size > 0);
-  for (const check of checks.values()) t.match(check, { status: 'unsupported', op: 'maxPool2d' });
 });
 
 // ---- guard regions (case-kit.ts), on a real backend ----

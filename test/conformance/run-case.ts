@@ -2,7 +2,6 @@
 // emulator stage and the kernel benchmarks.
 
 import type { Backend } from '../../src/nn/backend.ts';
-import { UnsupportedOpError } from '../../src/nn/backend-errors.ts';
 import {
   compareOutput, describeGuardDamage, type ComparisonResult, type GuardDamage, type HostData, type Inputs, type KernelCase,
 } from './case-kit.ts';
@@ -34,9 +33,16 @@ export async function runCase(backend: Backend, c: KernelCase): Promise<Record<s
   return (await runCaseChecked(backend, c)).outputs;
 }
 
-export type CaseCheck =
-  | { status: 'pass' | 'fail'; results: ComparisonResult[]; guarded: boolean }
-  | { status: 'unsupported'; op: string; message: string };
+export interface CaseCheck {
+  status: 'pass' | 'fail';
+  results: ComparisonResult[];
+  guarded: boolean;
+}
+
+/** The failing comparisons of a check, one line ('' when it passed). */
+export function failureDetail(check: CaseCheck): string {
+  return check.results.filter((r) => !r.ok).map((r) => r.detail).join('; ');
+}
 
 /** Whether `backend`'s matmul and convolutions round their operands to TF32. */
 export function gemmIsTf32(backend: Backend): boolean {
@@ -51,17 +57,12 @@ async function magnitudes(ref: Backend, c: KernelCase): Promise<Record<string, H
 }
 
 /** Runs `c` on `backend` and on `ref` and compares every output, then checks that no guard
- *  element around any buffer changed. An UnsupportedOpError becomes status 'unsupported' (which
- *  callers must count as a failure); any other error propagates. */
+ *  element around any buffer changed. An error thrown by either backend propagates: every backend
+ *  implements every kernel (the Backend interface requires it, and conformance.test.ts checks
+ *  that the table covers each one), so there is no 'unsupported' outcome to count. */
 export async function checkCase(backend: Backend, ref: Backend, c: KernelCase): Promise<CaseCheck> {
   const want = await runCaseChecked(ref, c);
-  let got: CaseRun;
-  try {
-    got = await runCaseChecked(backend, c);
-  } catch (err) {
-    if (err instanceof UnsupportedOpError) return { status: 'unsupported', op: err.op, message: err.message };
-    throw err;
-  }
+  const got = await runCaseChecked(backend, c);
   const tf32 = gemmIsTf32(backend) && Object.values(c.outputs).some((how) => how !== 'exact' && how.tf32PerProduct !== undefined);
   const magnitude = tf32 ? await magnitudes(ref, c) : {};
   const results = Object.entries(c.outputs).map(([output, how]) =>

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { createCudaEmuBackend } from '../../src/nn/backends/cuda-emu/index.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { kernelCases } from '../conformance/cases.ts';
-import { checkCase } from '../conformance/run-case.ts';
+import { checkCase, failureDetail } from '../conformance/run-case.ts';
 
 const { values } = parseArgs({ options: { filter: { type: 'string', default: '' }, gemm: { type: 'string', default: 'simt' } } });
 const filter = new RegExp(values.filter ?? '');
@@ -17,8 +17,7 @@ for (const c of kernelCases.filter((k) => filter.test(k.name))) {
   let line: { name: string; status: string; detail: string };
   try {
     const check = await checkCase(backend, ref, c);
-    if (check.status === 'unsupported') line = { name: c.name, status: 'fail', detail: check.message };
-    else line = { name: c.name, status: check.status, detail: check.results.filter((r) => !r.ok).map((r) => r.detail).join('; ') };
+    line = { name: c.name, status: check.status, detail: failureDetail(check) };
   } catch (err) {
     line = { name: c.name, status: 'error', detail: err instanceof Error ? err.message : String(err) };
   }

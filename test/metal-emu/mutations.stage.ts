@@ -17,7 +17,7 @@ import { createMetalEmuBackend } from '../../src/nn/backends/metal-emu/index.ts'
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { buildMetalEmu } from '../../scripts/metal-emu/build.mjs';
 import { kernelCases, type KernelCase } from '../conformance/cases.ts';
-import { checkCase } from '../conformance/run-case.ts';
+import { checkCase, failureDetail } from '../conformance/run-case.ts';
 import { emulatorGate, seconds } from '../support/emulator-gate.ts';
 
 const metalEmu = emulatorGate('metal-emu');
@@ -64,7 +64,7 @@ async function failures(backend: Backend, cases: KernelCase[]): Promise<string[]
     for (const c of cases) {
       try {
         const r = await checkCase(backend, ref, c);
-        if (r.status !== 'pass') out.push(`${c.name}: ${r.status === 'unsupported' ? r.message : r.results.filter((x) => !x.ok).map((x) => x.detail).join('; ')}`);
+        if (r.status !== 'pass') out.push(`${c.name}: ${failureDetail(r)}`);
       } catch (err) {
         out.push(`${c.name}: threw ${(err instanceof Error ? err.message : String(err)).slice(0, 300)}`);
       }

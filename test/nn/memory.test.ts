@@ -1,9 +1,12 @@
 // Lifetime: 1,000 training steps of a small conv net allocate nothing that survives a step (the
 // body is memory-run.ts). Run on every backend that is available here; an emulated backend is a
-// skip naming the CI stage that runs this test on it.
+// skip naming the CI stage that runs this test on it. A backend that is unavailable here is a skip
+// with the reason, or a failure when its INKLING_REQUIRE_<NAME>=1 (as in the conformance table).
 
 import t from 'tap';
-import { createBackend, emulatorSkipReason, probeBackend, registeredBackendNames } from '../../src/nn/backends/registry.ts';
+import {
+  backendRequired, createBackend, emulatorSkipReason, probeBackend, registeredBackendNames, requireVariable,
+} from '../../src/nn/backends/registry.ts';
 import { memoryGrowth, stepsFor } from './memory-run.ts';
 
 for (const name of registeredBackendNames()) {
@@ -11,6 +14,12 @@ for (const name of registeredBackendNames()) {
   const title = `${name}: ${STEPS} training steps leave buffers and RSS where they were`;
   const emulated = emulatorSkipReason(name);
   const probe = emulated ? null : await probeBackend(name);
+  if (!emulated && probe && !probe.available && backendRequired(name)) {
+    t.test(title, async (t) => {
+      t.fail(`${requireVariable(name)}=1 but backend ${name} is unavailable: ${probe.reason}`);
+    });
+    continue;
+  }
   const skip = emulated ?? (probe && !probe.available ? `${name} is not available here: ${probe.reason}` : false);
   t.test(title, { skip }, async (t) => {
     const be = await createBackend(name);

@@ -4,7 +4,7 @@
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { createWebgpuBackend, type WebgpuBackend } from '../../src/nn/backends/webgpu/index.ts';
 import { kernelCases } from '../conformance/cases.ts';
-import { checkCase } from '../conformance/run-case.ts';
+import { checkCase, failureDetail } from '../conformance/run-case.ts';
 
 const filter = process.argv[2] ?? '';
 const gpu = (await createWebgpuBackend()) as WebgpuBackend;
@@ -20,8 +20,7 @@ for (const c of kernelCases) {
     if (r.status === 'pass') pass++;
     else {
       fail++;
-      const detail = r.status === 'unsupported' ? r.message : r.results.filter((x) => !x.ok).map((x) => x.detail).join('; ');
-      console.log(`FAIL ${c.name}: ${detail}`);
+      console.log(`FAIL ${c.name}: ${failureDetail(r)}`);
     }
   } catch (err) {
     fail++;
