@@ -13,6 +13,16 @@
 //   keeps the memory alive (or reuses it only in stream order) until that work has run. The tensor
 //   layer frees temporaries right after enqueuing their last use.
 // - Semantics match PyTorch's (noted per kernel), so that weights and results carry over.
+// - Buffers are checked on every use: a double free, a use after free, a buffer of another backend
+//   or of the wrong dtype throws. An i32 fill takes an integer in the int32 range.
+// - Indices from the caller (maxPool2dBackward's argmax, the cross-entropy labels) are never
+//   trusted. One out of range (argmax outside its plane, label outside [0, cols)) is a caller bug:
+//   ref and cpu, which run the kernel inside the call, throw naming the kernel and the index; a
+//   device backend (webgpu, cuda, metal), whose kernels run after the call returned, never reads or
+//   writes through it: the argmax entry adds nothing to dx, the row's loss is NaN (so loss[0] is NaN
+//   at the next readback) and its target has no one-hot part. No backend touches memory outside
+//   the buffers (test/conformance/lifecycle-and-guards.ts). countEqual compares values and indexes
+//   nothing.
 // The math below is the specification; `ref` is its literal transcription and the oracle.
 
 export type DType = 'f32' | 'i32';

@@ -51,9 +51,19 @@ static void softmax(Context&, const float* x, float* out, i64 rows, i64 cols, bo
   }
 }
 
+/** Labels come from the caller: one outside [0, cols) throws before anything is read through it,
+ *  with ref's message. */
+static void checkLabels(const char* kernel, const int32_t* labels, i64 rows, i64 cols) {
+  for (i64 r = 0; r < rows; ++r)
+    if (labels[r] < 0 || labels[r] >= cols)
+      throw std::runtime_error(std::string(kernel) + ": label " + std::to_string(labels[r]) + " in row " +
+                               std::to_string(r) + " is outside [0, " + std::to_string(cols) + ")");
+}
+
 /** loss = mean_r −[(1 − s)·logp[label] + (s / cols)·Σ_j logp_j]; probs = softmax(logits). */
 static void softmaxCrossEntropy(Context&, const float* logits, const int32_t* labels, float* probs, float* loss,
                                 i64 rows, i64 cols, double smoothing) {
+  checkLabels("softmaxCrossEntropy", labels, rows, cols);
   double total = 0;
   for (i64 r = 0; r < rows; ++r) {
     const float* in = logits + r * cols;
@@ -78,6 +88,7 @@ static void softmaxCrossEntropy(Context&, const float* logits, const int32_t* la
 /** dlogits (+)= dloss·(probs − t)/rows, t = (1 − s)·onehot + s/cols. */
 static void softmaxCrossEntropyBackward(Context&, const float* probs, const int32_t* labels, const float* dloss,
                                         float* dlogits, i64 rows, i64 cols, double smoothing, bool accumulate) {
+  checkLabels("softmaxCrossEntropyBackward", labels, rows, cols);
   const double g = double(dloss[0]) / double(rows);
   const double uniform = smoothing / double(cols);
   for (i64 r = 0; r < rows; ++r) {

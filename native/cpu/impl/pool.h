@@ -4,6 +4,13 @@
 
 namespace INKLING_NS {
 
+/** first = min(first, i) over threads; -1 means none yet. */
+static inline void noteFirst(std::atomic<i64>& first, i64 i) {
+  i64 seen = first.load(std::memory_order_relaxed);
+  while ((seen < 0 || i < seen) && !first.compare_exchange_weak(seen, i, std::memory_order_relaxed)) {
+  }
+}
+
 template <class F>
 static void perPlane(Context& ctx, const PoolShape& s, F&& fn) {
   const int planes = s.n * s.c;
@@ -106,15 +113,28 @@ static void maxPool2d(Context& ctx, const float* x, float* out, int32_t* argmax,
   });
 }
 
+// argmax comes from the caller (any int32 buffer): an entry outside its plane is skipped, never
+// written through, and the call then throws naming the lowest such entry, as ref does. One
+// unsigned compare per output: the scatter's load-add-store dominates (native/cpu/README.md).
 static void maxPool2dBackward(Context& ctx, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s) {
   const int ho = s.hOut(), wo = s.wOut();
+  const uint32_t plane = uint32_t(s.h) * uint32_t(s.w);
+  std::atomic<i64> firstBad{-1};
   perPlane(ctx, s, [&](int pl) {
     float* d = dx + i64(pl) * s.h * s.w;
     std::memset(d, 0, sizeof(float) * s.h * s.w);
     const float* g = dy + i64(pl) * ho * wo;
     const int32_t* am = argmax + i64(pl) * ho * wo;
-    for (int i = 0; i < ho * wo; ++i) d[am[i]] += g[i];
+    for (int i = 0; i < ho * wo; ++i) {
+      const uint32_t at = uint32_t(am[i]);  // a negative index wraps above the plane
+      if (at < plane) d[at] += g[i];
+      else noteFirst(firstBad, i64(pl) * ho * wo + i);
+    }
   });
+  const i64 bad = firstBad.load();
+  if (bad >= 0)
+    throw std::runtime_error("maxPool2dBackward: argmax[" + std::to_string(bad) + "] = " + std::to_string(argmax[bad]) +
+                             " is outside the " + std::to_string(s.h) + "x" + std::to_string(s.w) + " plane");
 }
 
 static void avgPool2d(Context& ctx, const float* x, float* out, const PoolShape& s) {
