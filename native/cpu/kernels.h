@@ -14,6 +14,11 @@ using i64 = int64_t;
 enum UnaryOp : int { kNeg = 0, kExp, kLog, kSqrt, kAbs, kRelu };
 enum BinaryOp : int { kAdd = 0, kSub, kMul, kDiv, kMax };
 
+// Host-only shapes: the output size is computed where it is needed. native/cuda/kernels.h and
+// native/metal/host/launch.h define structs of the same names that also carry hOut and wOut,
+// because they are copied by value into kernel arguments and read by every GPU thread (no
+// division per thread). The addons are separate shared objects, never linked together; the
+// fields and their order come from the contract's Conv2dParams / Pool2dParams (src/nn/backend.ts).
 struct ConvShape {
   int n, cIn, h, w, cOut, kh, kw, stride, pad;
   int hOut() const { return (h + 2 * pad - kh) / stride + 1; }

@@ -13,6 +13,10 @@ void launchMatmul(const LaunchEnv& env, GemmVariant v, const float* a, const flo
                   int m, int n, int k, bool transA, bool transB, bool accumulate, bool relu);
 
 // ---- conv.cu: implicit-GEMM convolution (NCHW, OIHW) ----
+// The contract's Conv2dParams plus the output size, precomputed on the host: the struct is a
+// kernel argument read by every thread. native/cpu/kernels.h has a host-only ConvShape without
+// hOut/wOut (a different addon, never linked with this one); native/metal/host/launch.h mirrors
+// this one field for field.
 struct ConvShape {
   int n, cIn, h, w, cOut, kh, kw, stride, pad, hOut, wOut;
 };

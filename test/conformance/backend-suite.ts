@@ -1,13 +1,15 @@
 // The per-backend part of the conformance table, shared by conformance.test.ts (every backend of the
 // registry that `npm test` runs) and the emulator stages (test/cuda-emu/, test/metal-emu/), so that
-// there is one harness: memory semantics, then every case of the table against ref with guard
-// regions around every buffer.
+// there is one harness: memory semantics, buffer lifecycle and out-of-range indices
+// (lifecycle-and-guards.ts), then every case of the table against ref with guard regions around
+// every buffer.
 
 import type { Test } from 'tap';
 import type { Backend } from '../../src/nn/backend.ts';
 import { hasGuardedAlloc } from '../../src/nn/backends/guarded-alloc.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { kernelCases, type KernelCase } from './cases.ts';
+import { lifecycleAndGuardCases } from './lifecycle-and-guards.ts';
 import { checkCase } from './run-case.ts';
 
 /** The assertions memoryConformance uses (tap's Test type is generic over its plugins). */
@@ -56,6 +58,7 @@ export async function conformanceSuite(t: Test, backend: Backend, opts: SuiteOpt
   t.test(`${label}guard regions: the backend can place a buffer between guards (allocGuarded)`, async (t) => {
     t.ok(hasGuardedAlloc(backend), `${backend.name} implements allocGuarded (src/nn/backends/guarded-alloc.ts), so writes past a buffer are caught`);
   });
+  lifecycleAndGuardCases(t, backend, label);
   for (const c of opts.cases ?? kernelCases) {
     t.test(`${label}${c.name}`, async (t) => {
       const check = await checkCase(backend, ref, c);

@@ -19,6 +19,7 @@ import {
   backendNames, backendRequired, createBackend, emulatorSkipReason, probeBackend, requireVariable,
 } from '../../src/nn/backends/registry.ts';
 import { conformanceSuite } from './backend-suite.ts';
+import { lifecycleAndGuardCases } from './lifecycle-and-guards.ts';
 import { kernelCases, seedCnnCases, seedCnnShapes, type KernelName } from './cases.ts';
 import { runCase } from './run-case.ts';
 
@@ -53,6 +54,12 @@ t.test('ref runs every case with finite outputs', async (t) => {
   }
   t.same(ref.stats(), { buffers: 0, bytes: 0 }, 'every case frees its buffers');
   ref.dispose();
+});
+
+t.test('ref keeps the lifecycle, fill and out-of-range index rules (lifecycle-and-guards.ts)', async (t) => {
+  const ref = new RefBackend();
+  t.teardown(() => ref.dispose());
+  lifecycleAndGuardCases(t, ref);
 });
 
 t.test('the seed-CNN benchmark cases are well formed (names unique, batch 1 runs on ref)', async (t) => {

@@ -8,6 +8,7 @@
 
 import {
   convOutputSize,
+  type Activation,
   poolOutputSize,
   type AdamParams,
   type BatchNormParams,
@@ -15,6 +16,7 @@ import {
   type Conv2dParams,
   type CrossEntropyParams,
   type DeviceBuffer,
+  type DType,
   type DropoutParams,
   type MatmulParams,
   type Pool2dParams,
@@ -178,4 +180,19 @@ export function checkAdamStep(param: Sized, grad: Sized, m: Sized, v: Sized, p: 
   requireSameLength('adamStep', 'grad', grad, 'param', param);
   requireSameLength('adamStep', 'm', m, 'param', param);
   requireSameLength('adamStep', 'v', v, 'param', param);
+}
+
+/** The fused activation of matmul, conv2d and batchnorm, checked the same way on every backend:
+ *  true for 'relu', false for 'none' or none given; anything else throws. */
+export function isRelu(kernel: string, activation: Activation | undefined): boolean {
+  if (activation === undefined || activation === 'none') return false;
+  if (activation === 'relu') return true;
+  throw new Error(`${kernel}: activation must be 'none' or 'relu', got ${String(activation)}`);
+}
+
+/** fill's value check on every backend: an i32 buffer takes an integer in the int32 range (a
+ *  larger one would wrap silently), an f32 buffer any number (rounded to float32; NaN allowed). */
+export function checkFillValue(dtype: DType, value: number): void {
+  const ok = dtype === 'i32' ? Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff : typeof value === 'number';
+  if (!ok) throw new Error(`fill: ${String(value)} is not a valid ${dtype} value${dtype === 'i32' ? ' (an integer in [-2^31, 2^31))' : ''}`);
 }

@@ -9,23 +9,15 @@ import type {
 } from '../../backend.ts';
 import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
-  matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
+  checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
+import { binaryCode, unaryCode } from '../op-codes.ts';
 import type { CpuAddon, NativeContext } from './addon.ts';
 import type { GuardedAllocation } from '../guarded-alloc.ts';
 import { CpuMemory } from './memory.ts';
 
 type F32 = DeviceBuffer<'f32'>;
 type I32 = DeviceBuffer<'i32'>;
-
-const UNARY: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5 };
-const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4 };
-
-function relu(kernel: string, activation: Activation | undefined): boolean {
-  if (activation === undefined || activation === 'none') return false;
-  if (activation === 'relu') return true;
-  throw new Error(`${kernel}: activation must be 'none' or 'relu', got ${String(activation)}`);
-}
 
 export interface CpuBackendInfo {
   isa: string;
@@ -97,9 +89,7 @@ export class CpuBackend implements Backend {
   // fill and copy are TypedArray.fill / set: V8's own memset / memmove.
   fill(out: DeviceBuffer, value: number): void {
     const data = this.mem.resolve('fill', 'out', out);
-    if (out.dtype === 'i32' ? !Number.isInteger(value) : typeof value !== 'number') {
-      throw new Error(`fill: ${value} is not a valid ${out.dtype} value`);
-    }
+    checkFillValue(out.dtype, value);
     data.fill(value);
   }
 
@@ -115,16 +105,14 @@ export class CpuBackend implements Backend {
 
   unary(op: UnaryOp, x: F32, out: F32): void {
     requireSameLength('unary', 'x', x, 'out', out);
-    const code = UNARY[op];
-    if (code === undefined) throw new Error(`unary: unknown op ${String(op)}; one of ${Object.keys(UNARY).join(', ')}`);
+    const code = unaryCode(op);
     this.addon.unary(this.ctx, code, this.f32('unary', 'x', x), this.f32('unary', 'out', out), out.length);
   }
 
   binary(op: BinaryOp, a: F32, b: F32, out: F32): void {
     requireSameLength('binary', 'a', a, 'out', out);
     requireSameLength('binary', 'b', b, 'out', out);
-    const code = BINARY[op];
-    if (code === undefined) throw new Error(`binary: unknown op ${String(op)}; one of ${Object.keys(BINARY).join(', ')}`);
+    const code = binaryCode(op);
     this.addon.binary(this.ctx, code, this.f32('binary', 'a', a), this.f32('binary', 'b', b), this.f32('binary', 'out', out), out.length);
   }
 
@@ -169,7 +157,7 @@ export class CpuBackend implements Backend {
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, p: MatmulParams): void {
     const k = 'matmul';
     const size = matmulSizes(p);
-    const act = relu(k, p.activation);
+    const act = isRelu(k, p.activation);
     const what = (): string => `the params ${JSON.stringify(p)}`;
     this.addon.matmul(this.ctx, this.f32(k, 'a', a, size.a, what), this.f32(k, 'b', b, size.b, what),
       bias ? this.f32(k, 'bias', bias, size.bias, () => 'n') : null, this.f32(k, 'out', out, size.out, what),
@@ -179,7 +167,7 @@ export class CpuBackend implements Backend {
   conv2d(x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dParams & { activation?: Activation }): void {
     const k = 'conv2d';
     const s = conv2dSizes(k, p);
-    const act = relu(k, p.activation);
+    const act = isRelu(k, p.activation);
     const what = (): string => `the params ${JSON.stringify(p)}`;
     this.addon.conv2d(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
       bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, what),
@@ -209,7 +197,7 @@ export class CpuBackend implements Backend {
   ): void {
     const k = 'batchNormTrain';
     const s = batchNormSizes(k, p, true);
-    const act = relu(k, p.activation);
+    const act = isRelu(k, p.activation);
     const what = (): string => `n·c·spatial for ${JSON.stringify(p)}`;
     const c = (): string => 'c';
     this.addon.batchNormTrain(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, c),
@@ -222,7 +210,7 @@ export class CpuBackend implements Backend {
   batchNormInference(x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, p: BatchNormParams): void {
     const k = 'batchNormInference';
     const s = batchNormSizes(k, p, false);
-    const act = relu(k, p.activation);
+    const act = isRelu(k, p.activation);
     const what = (): string => `n·c·spatial for ${JSON.stringify(p)}`;
     const c = (): string => 'c';
     this.addon.batchNormInference(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, c),

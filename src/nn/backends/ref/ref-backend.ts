@@ -7,7 +7,7 @@ import type {
 } from '../../backend.ts';
 import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
-  matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
+  checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { batchNormBackward, batchNormInference, batchNormTrain } from './batchnorm.ts';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.ts';
@@ -22,12 +22,6 @@ import { logSoftmax, softmax, softmaxCrossEntropy, softmaxCrossEntropyBackward }
 
 type F32 = DeviceBuffer<'f32'>;
 type I32 = DeviceBuffer<'i32'>;
-
-function checkActivation(kernel: string, activation: Activation | undefined): void {
-  if (activation !== undefined && activation !== 'none' && activation !== 'relu') {
-    throw new Error(`${kernel}: activation must be 'none' or 'relu', got ${String(activation)}`);
-  }
-}
 
 export class RefBackend implements Backend {
   readonly name = 'ref';
@@ -76,9 +70,7 @@ export class RefBackend implements Backend {
   // ---- elementwise, copies, reductions ----
   fill(out: DeviceBuffer, value: number): void {
     const data = this.mem.resolve('fill', 'out', out);
-    if (out.dtype === 'i32' ? !Number.isInteger(value) : typeof value !== 'number') {
-      throw new Error(`fill: ${value} is not a valid ${out.dtype} value`);
-    }
+    checkFillValue(out.dtype, value);
     ew.fill(data, value);
   }
 
@@ -142,7 +134,7 @@ export class RefBackend implements Backend {
   matmul(a: F32, b: F32, bias: F32 | null, out: F32, p: MatmulParams): void {
     const k = 'matmul';
     const size = matmulSizes(p);
-    checkActivation(k, p.activation);
+    isRelu(k, p.activation);
     matmul(
       this.f32(k, 'a', a, size.a, `m·k for ${JSON.stringify(p)}`),
       this.f32(k, 'b', b, size.b, `k·n for ${JSON.stringify(p)}`),
@@ -155,7 +147,7 @@ export class RefBackend implements Backend {
   conv2d(x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dParams & { activation?: Activation }): void {
     const k = 'conv2d';
     const s = conv2dSizes(k, p);
-    checkActivation(k, p.activation);
+    isRelu(k, p.activation);
     const what = `the params ${JSON.stringify(p)}`;
     conv2d(
       this.f32(k, 'x', x, s.x, what),
@@ -194,7 +186,7 @@ export class RefBackend implements Backend {
   ): void {
     const k = 'batchNormTrain';
     const s = batchNormSizes(k, p, true);
-    checkActivation(k, p.activation);
+    isRelu(k, p.activation);
     const what = `n·c·spatial for ${JSON.stringify(p)}`;
     batchNormTrain(
       this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, 'c'), this.f32(k, 'beta', beta, s.c, 'c'),
@@ -207,7 +199,7 @@ export class RefBackend implements Backend {
   batchNormInference(x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, p: BatchNormParams): void {
     const k = 'batchNormInference';
     const s = batchNormSizes(k, p, false);
-    checkActivation(k, p.activation);
+    isRelu(k, p.activation);
     const what = `n·c·spatial for ${JSON.stringify(p)}`;
     batchNormInference(
       this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, 'c'), this.f32(k, 'beta', beta, s.c, 'c'),

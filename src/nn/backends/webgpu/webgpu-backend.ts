@@ -8,8 +8,9 @@ import type {
 } from '../../backend.ts';
 import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
-  matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
+  checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
+import { binaryCode, unaryCode } from '../op-codes.ts';
 import type { GpuContext } from './device.ts';
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { WebgpuBuffer } from './buffers.ts';
@@ -17,15 +18,6 @@ import { grid1d, Runtime } from './runtime.ts';
 import { GpuProfiler, type GpuTiming } from './profiler.ts';
 import * as dense from './ops-dense.ts';
 import * as layers from './ops-layers.ts';
-
-const UNARY_OPS: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5 };
-const BINARY_OPS: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4 };
-
-function checkActivation(kernel: string, activation: Activation | undefined): void {
-  if (activation !== undefined && activation !== 'none' && activation !== 'relu') {
-    throw new Error(`${kernel}: activation must be 'none' or 'relu', got ${String(activation)}`);
-  }
-}
 
 /** requireLength for a list of [name, buffer, needed, what]; the same messages as ref. */
 function lengths(kernel: string, checks: [string, DeviceBuffer | null, number, string][]): void {
@@ -47,11 +39,12 @@ export class WebgpuBackend implements Backend {
   }
 
   /** Our buffer, still alive; anything else is a caller bug worth a clear message. */
-  private b<D extends DType>(buf: DeviceBuffer<D>, what = 'buffer'): WebgpuBuffer<D> {
+  private b<D extends DType>(buf: DeviceBuffer<D>, what = 'buffer', dtype?: DType): WebgpuBuffer<D> {
     if (!(buf instanceof WebgpuBuffer) || buf.owner !== this.rt) {
       throw new Error(`webgpu: ${what} does not belong to this backend (was it allocated by another backend?)`);
     }
     if (buf.freed) throw new Error(`webgpu: ${what} was used after free()`);
+    if (dtype && buf.dtype !== dtype) throw new Error(`webgpu: ${what} must be ${dtype}, got ${buf.dtype}`);
     return buf as WebgpuBuffer<D>;
   }
 
@@ -122,13 +115,14 @@ export class WebgpuBackend implements Backend {
     }
   }
 
+  /** As on every backend, freeing a buffer twice (or after dispose) is a caller bug and throws. */
   free(buf: DeviceBuffer): void {
-    if (!(buf instanceof WebgpuBuffer) || buf.owner !== this.rt) throw new Error('webgpu free: buffer does not belong to this backend');
-    if (buf.freed || this.disposed) return;
-    buf.freed = true;
-    this.live.delete(buf);
-    this.liveBytes -= buf.length * 4;
-    if (!buf.isView) this.rt.storage.release(buf.gpu);
+    this.ensureAlive();
+    const b = this.b(buf, 'free: buf');
+    b.freed = true;
+    this.live.delete(b);
+    this.liveBytes -= b.length * 4;
+    if (!b.isView) this.rt.storage.release(b.gpu);
   }
 
   async flush(): Promise<void> {
@@ -172,9 +166,7 @@ export class WebgpuBackend implements Backend {
 
   fill(out: DeviceBuffer, value: number): void {
     const o = this.b(out, 'out');
-    if (o.dtype === 'i32' ? !Number.isInteger(value) : typeof value !== 'number') {
-      throw new Error(`fill: ${value} is not a valid ${o.dtype} value`);
-    }
+    checkFillValue(o.dtype, value);
     if (o.length === 0) return;
     if (value === 0 && !Object.is(value, -0)) {
       this.rt.clearBytes(o.gpu, o.byteOffset, o.length * 4);
@@ -217,21 +209,21 @@ export class WebgpuBackend implements Backend {
   }
 
   unary(op: UnaryOp, x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>): void {
-    const o = this.b(out, 'out');
+    const o = this.b(out, 'out', 'f32');
     requireSameLength('unary', 'x', x, 'out', out);
-    this.elementwise('unary', o.length, { OP: UNARY_OPS[op] }, [], [{ buf: this.b(x, 'x') }, { buf: o, write: true }]);
+    this.elementwise('unary', o.length, { OP: unaryCode(op) }, [], [{ buf: this.b(x, 'x', 'f32') }, { buf: o, write: true }]);
   }
 
   binary(op: BinaryOp, a: DeviceBuffer<'f32'>, b: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>): void {
-    const o = this.b(out, 'out');
+    const o = this.b(out, 'out', 'f32');
     requireSameLength('binary', 'a', a, 'out', out);
     requireSameLength('binary', 'b', b, 'out', out);
-    this.elementwise('binary', o.length, { OP: BINARY_OPS[op] }, [], [{ buf: this.b(a, 'a') }, { buf: this.b(b, 'b') }, { buf: o, write: true }]);
+    this.elementwise('binary', o.length, { OP: binaryCode(op) }, [], [{ buf: this.b(a, 'a', 'f32') }, { buf: this.b(b, 'b', 'f32') }, { buf: o, write: true }]);
   }
 
   scale(x: DeviceBuffer<'f32'>, alpha: number, beta: number, out: DeviceBuffer<'f32'>): void {
-    const xb = this.b(x, 'x');
-    const o = this.b(out, 'out');
+    const xb = this.b(x, 'x', 'f32');
+    const o = this.b(out, 'out', 'f32');
     requireSameLength('scale', 'x', x, 'out', out);
     const inPlace = xb.gpu === o.gpu && xb.byteOffset === o.byteOffset;
     const bindings = inPlace ? [{ buf: o, write: true }] : [{ buf: xb }, { buf: o, write: true }];
@@ -239,22 +231,22 @@ export class WebgpuBackend implements Backend {
   }
 
   axpy(alpha: number, x: DeviceBuffer<'f32'>, y: DeviceBuffer<'f32'>): void {
-    const yb = this.b(y, 'y');
+    const yb = this.b(y, 'y', 'f32');
     requireSameLength('axpy', 'x', x, 'y', y);
-    this.elementwise('axpy', yb.length, {}, [['f', alpha]], [{ buf: this.b(x, 'x') }, { buf: yb, write: true }]);
+    this.elementwise('axpy', yb.length, {}, [['f', alpha]], [{ buf: this.b(x, 'x', 'f32') }, { buf: yb, write: true }]);
   }
 
   reluBackward(x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, accumulate = false): void {
-    const d = this.b(dx, 'dx');
+    const d = this.b(dx, 'dx', 'f32');
     requireSameLength('reluBackward', 'x', x, 'dx', dx);
     requireSameLength('reluBackward', 'dy', dy, 'dx', dx);
-    this.elementwise('relu_backward', d.length, { ACCUMULATE: accumulate }, [], [{ buf: this.b(x, 'x') }, { buf: this.b(dy, 'dy') }, { buf: d, write: true }]);
+    this.elementwise('relu_backward', d.length, { ACCUMULATE: accumulate }, [], [{ buf: this.b(x, 'x', 'f32') }, { buf: this.b(dy, 'dy', 'f32') }, { buf: d, write: true }]);
   }
 
   channelSum(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, layout: ChannelLayout, accumulate = false): void {
     const size = channelLayoutSize('channelSum', layout);
     lengths('channelSum', [['x', x, size, 'the layout'], ['out', out, layout.channels, 'channels']]);
-    dense.channelSum(this.rt, this.b(x, 'x'), this.b(out, 'out'), layout, accumulate);
+    dense.channelSum(this.rt, this.b(x, 'x', 'f32'), this.b(out, 'out', 'f32'), layout, accumulate);
   }
 
   argmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'i32'>, rows: number, cols: number): void {
@@ -263,12 +255,12 @@ export class WebgpuBackend implements Backend {
     lengths('argmax', [['x', x, rows * cols, 'rows·cols'], ['out', out, rows, 'rows']]);
     this.rt.dispatch({
       file: 'reduce.wgsl', entry: 'argmax', uniforms: [['u', rows], ['u', cols]],
-      bindings: [{ buf: this.b(x, 'x') }, { buf: this.b(out, 'out'), write: true }], workgroups: grid1d(rows, 64),
+      bindings: [{ buf: this.b(x, 'x', 'f32') }, { buf: this.b(out, 'out', 'i32'), write: true }], workgroups: grid1d(rows, 64),
     });
   }
 
   countEqual(a: DeviceBuffer<'i32'>, b: DeviceBuffer<'i32'>, out: DeviceBuffer<'f32'>, accumulate = false): void {
-    const ab = this.b(a, 'a');
+    const ab = this.b(a, 'a', 'i32');
     requireSameLength('countEqual', 'b', b, 'a', a);
     lengths('countEqual', [['out', out, 1, 'the count']]);
     if (ab.length === 0) {
@@ -277,7 +269,7 @@ export class WebgpuBackend implements Backend {
     }
     this.rt.dispatch({
       file: 'reduce.wgsl', entry: 'count_equal', defines: { ACCUMULATE: accumulate }, uniforms: [['u', ab.length]],
-      bindings: [{ buf: ab }, { buf: this.b(b, 'b') }, { buf: this.b(out, 'out'), write: true }], workgroups: [1, 1, 1],
+      bindings: [{ buf: ab }, { buf: this.b(b, 'b', 'i32') }, { buf: this.b(out, 'out', 'f32'), write: true }], workgroups: [1, 1, 1],
     });
   }
 
@@ -285,19 +277,19 @@ export class WebgpuBackend implements Backend {
 
   matmul(a: DeviceBuffer<'f32'>, b: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: MatmulParams): void {
     const size = matmulSizes(p);
-    checkActivation('matmul', p.activation);
+    isRelu('matmul', p.activation);
     const js = JSON.stringify(p);
     lengths('matmul', [['a', a, size.a, `m·k for ${js}`], ['b', b, size.b, `k·n for ${js}`], ['bias', bias, size.bias, 'n'], ['out', out, size.out, `m·n for ${js}`]]);
-    dense.matmul(this.rt, this.b(a, 'a'), this.b(b, 'b'), bias ? this.b(bias, 'bias') : null, this.b(out, 'out'), p);
+    dense.matmul(this.rt, this.b(a, 'a', 'f32'), this.b(b, 'b', 'f32'), bias ? this.b(bias, 'bias', 'f32') : null, this.b(out, 'out', 'f32'), p);
   }
 
   conv2d(x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: Conv2dParams & { activation?: Activation }): void {
     const k = 'conv2d';
     const s = conv2dSizes(k, p);
-    checkActivation(k, p.activation);
+    isRelu(k, p.activation);
     const what = `the params ${JSON.stringify(p)}`;
     lengths(k, [['x', x, s.x, what], ['w', w, s.w, what], ['bias', bias, s.bias, 'cOut'], ['out', out, s.out, what]]);
-    dense.conv2d(this.rt, this.b(x, 'x'), this.b(w, 'w'), bias ? this.b(bias, 'bias') : null, this.b(out, 'out'), p);
+    dense.conv2d(this.rt, this.b(x, 'x', 'f32'), this.b(w, 'w', 'f32'), bias ? this.b(bias, 'bias', 'f32') : null, this.b(out, 'out', 'f32'), p);
   }
 
   conv2dBackwardInput(dy: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: Conv2dParams, accumulate = false): void {
@@ -305,7 +297,7 @@ export class WebgpuBackend implements Backend {
     const s = conv2dSizes(k, p);
     const what = `the params ${JSON.stringify(p)}`;
     lengths(k, [['dy', dy, s.out, what], ['w', w, s.w, what], ['dx', dx, s.x, what]]);
-    dense.conv2dBackwardInput(this.rt, this.b(dy, 'dy'), this.b(w, 'w'), this.b(dx, 'dx'), p, accumulate);
+    dense.conv2dBackwardInput(this.rt, this.b(dy, 'dy', 'f32'), this.b(w, 'w', 'f32'), this.b(dx, 'dx', 'f32'), p, accumulate);
   }
 
   conv2dBackwardWeight(x: DeviceBuffer<'f32'>, dy: DeviceBuffer<'f32'>, dw: DeviceBuffer<'f32'>, db: DeviceBuffer<'f32'> | null, p: Conv2dParams, accumulate = false): void {
@@ -313,7 +305,7 @@ export class WebgpuBackend implements Backend {
     const s = conv2dSizes(k, p);
     const what = `the params ${JSON.stringify(p)}`;
     lengths(k, [['x', x, s.x, what], ['dy', dy, s.out, what], ['dw', dw, s.w, what], ['db', db, s.bias, 'cOut']]);
-    dense.conv2dBackwardWeight(this.rt, this.b(x, 'x'), this.b(dy, 'dy'), this.b(dw, 'dw'), db ? this.b(db, 'db') : null, p, accumulate);
+    dense.conv2dBackwardWeight(this.rt, this.b(x, 'x', 'f32'), this.b(dy, 'dy', 'f32'), this.b(dw, 'dw', 'f32'), db ? this.b(db, 'db', 'f32') : null, p, accumulate);
   }
 
   // ---- normalisation ----
@@ -324,11 +316,11 @@ export class WebgpuBackend implements Backend {
   ): void {
     const k = 'batchNormTrain';
     const s = batchNormSizes(k, p, true);
-    checkActivation(k, p.activation);
+    isRelu(k, p.activation);
     const what = `n·c·spatial for ${JSON.stringify(p)}`;
     lengths(k, [['x', x, s.x, what], ['gamma', gamma, s.c, 'c'], ['beta', beta, s.c, 'c'], ['runningMean', runningMean, s.c, 'c'],
       ['runningVar', runningVar, s.c, 'c'], ['out', out, s.x, what], ['saveMean', saveMean, s.c, 'c'], ['saveInvStd', saveInvStd, s.c, 'c']]);
-    layers.batchNormTrain(this.rt, this.b(x), this.b(gamma), this.b(beta), this.b(runningMean), this.b(runningVar), this.b(out), this.b(saveMean), this.b(saveInvStd), p);
+    layers.batchNormTrain(this.rt, this.b(x, 'x', 'f32'), this.b(gamma, 'gamma', 'f32'), this.b(beta, 'beta', 'f32'), this.b(runningMean, 'runningMean', 'f32'), this.b(runningVar, 'runningVar', 'f32'), this.b(out, 'out', 'f32'), this.b(saveMean, 'saveMean', 'f32'), this.b(saveInvStd, 'saveInvStd', 'f32'), p);
   }
 
   batchNormInference(
@@ -337,11 +329,11 @@ export class WebgpuBackend implements Backend {
   ): void {
     const k = 'batchNormInference';
     const s = batchNormSizes(k, p, false);
-    checkActivation(k, p.activation);
+    isRelu(k, p.activation);
     const what = `n·c·spatial for ${JSON.stringify(p)}`;
     lengths(k, [['x', x, s.x, what], ['gamma', gamma, s.c, 'c'], ['beta', beta, s.c, 'c'], ['runningMean', runningMean, s.c, 'c'],
       ['runningVar', runningVar, s.c, 'c'], ['out', out, s.x, what]]);
-    layers.batchNormInference(this.rt, this.b(x), this.b(gamma), this.b(beta), this.b(runningMean), this.b(runningVar), this.b(out), p);
+    layers.batchNormInference(this.rt, this.b(x, 'x', 'f32'), this.b(gamma, 'gamma', 'f32'), this.b(beta, 'beta', 'f32'), this.b(runningMean, 'runningMean', 'f32'), this.b(runningVar, 'runningVar', 'f32'), this.b(out, 'out', 'f32'), p);
   }
 
   batchNormBackward(
@@ -353,7 +345,7 @@ export class WebgpuBackend implements Backend {
     const what = `n·c·spatial for ${JSON.stringify(p)}`;
     lengths(k, [['x', x, s.x, what], ['dy', dy, s.x, what], ['gamma', gamma, s.c, 'c'], ['saveMean', saveMean, s.c, 'c'],
       ['saveInvStd', saveInvStd, s.c, 'c'], ['dx', dx, s.x, what], ['dgamma', dgamma, s.c, 'c'], ['dbeta', dbeta, s.c, 'c']]);
-    layers.batchNormBackward(this.rt, this.b(x), this.b(dy), this.b(gamma), this.b(saveMean), this.b(saveInvStd), this.b(dx), this.b(dgamma), this.b(dbeta), p, accumulate);
+    layers.batchNormBackward(this.rt, this.b(x, 'x', 'f32'), this.b(dy, 'dy', 'f32'), this.b(gamma, 'gamma', 'f32'), this.b(saveMean, 'saveMean', 'f32'), this.b(saveInvStd, 'saveInvStd', 'f32'), this.b(dx, 'dx', 'f32'), this.b(dgamma, 'dgamma', 'f32'), this.b(dbeta, 'dbeta', 'f32'), p, accumulate);
   }
 
   // ---- pooling ----
@@ -362,28 +354,28 @@ export class WebgpuBackend implements Backend {
     const s = pool2dSizes('maxPool2d', p);
     const what = `the params ${JSON.stringify(p)}`;
     lengths('maxPool2d', [['x', x, s.x, what], ['out', out, s.out, what], ['argmax', argmax, s.out, what]]);
-    layers.maxPool2d(this.rt, this.b(x), this.b(out), this.b(argmax), p);
+    layers.maxPool2d(this.rt, this.b(x, 'x', 'f32'), this.b(out, 'out', 'f32'), this.b(argmax, 'argmax', 'i32'), p);
   }
 
   maxPool2dBackward(dy: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dx: DeviceBuffer<'f32'>, p: Pool2dParams): void {
     const s = pool2dSizes('maxPool2dBackward', p);
     const what = `the params ${JSON.stringify(p)}`;
     lengths('maxPool2dBackward', [['dy', dy, s.out, what], ['argmax', argmax, s.out, what], ['dx', dx, s.x, what]]);
-    layers.maxPool2dBackward(this.rt, this.b(dy), this.b(argmax), this.b(dx), p);
+    layers.maxPool2dBackward(this.rt, this.b(dy, 'dy', 'f32'), this.b(argmax, 'argmax', 'i32'), this.b(dx, 'dx', 'f32'), p);
   }
 
   avgPool2d(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, p: Pool2dParams): void {
     const s = pool2dSizes('avgPool2d', p);
     const what = `the params ${JSON.stringify(p)}`;
     lengths('avgPool2d', [['x', x, s.x, what], ['out', out, s.out, what]]);
-    layers.avgPool2d(this.rt, this.b(x), this.b(out), p);
+    layers.avgPool2d(this.rt, this.b(x, 'x', 'f32'), this.b(out, 'out', 'f32'), p);
   }
 
   avgPool2dBackward(dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: Pool2dParams): void {
     const s = pool2dSizes('avgPool2dBackward', p);
     const what = `the params ${JSON.stringify(p)}`;
     lengths('avgPool2dBackward', [['dy', dy, s.out, what], ['dx', dx, s.x, what]]);
-    layers.avgPool2dBackward(this.rt, this.b(dy), this.b(dx), p);
+    layers.avgPool2dBackward(this.rt, this.b(dy, 'dy', 'f32'), this.b(dx, 'dx', 'f32'), p);
   }
 
   // ---- regularisation ----
@@ -391,25 +383,25 @@ export class WebgpuBackend implements Backend {
   dropout(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, p: DropoutParams): void {
     requireSameLength('dropout', 'x', x, 'out', out);
     checkDropoutParams('dropout', p, out.length);
-    layers.dropout(this.rt, this.b(x), this.b(out), p);
+    layers.dropout(this.rt, this.b(x, 'x', 'f32'), this.b(out, 'out', 'f32'), p);
   }
 
   dropoutBackward(dy: DeviceBuffer<'f32'>, dx: DeviceBuffer<'f32'>, p: DropoutParams, accumulate = false): void {
     requireSameLength('dropoutBackward', 'dy', dy, 'dx', dx);
     checkDropoutParams('dropoutBackward', p, dx.length);
-    layers.dropoutBackward(this.rt, this.b(dy), this.b(dx), p, accumulate);
+    layers.dropoutBackward(this.rt, this.b(dy, 'dy', 'f32'), this.b(dx, 'dx', 'f32'), p, accumulate);
   }
 
   // ---- softmax and loss ----
 
   softmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, rows: number, cols: number): void {
     this.checkRows('softmax', x, out, rows, cols);
-    layers.softmax(this.rt, this.b(x), this.b(out), rows, cols, false);
+    layers.softmax(this.rt, this.b(x, 'x', 'f32'), this.b(out, 'out', 'f32'), rows, cols, false);
   }
 
   logSoftmax(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, rows: number, cols: number): void {
     this.checkRows('logSoftmax', x, out, rows, cols);
-    layers.softmax(this.rt, this.b(x), this.b(out), rows, cols, true);
+    layers.softmax(this.rt, this.b(x, 'x', 'f32'), this.b(out, 'out', 'f32'), rows, cols, true);
   }
 
   private checkRows(k: string, x: DeviceBuffer, out: DeviceBuffer, rows: number, cols: number): void {
@@ -422,7 +414,7 @@ export class WebgpuBackend implements Backend {
     const k = 'softmaxCrossEntropy';
     const s = crossEntropySizes(k, p);
     lengths(k, [['logits', logits, s.logits, 'rows·cols'], ['labels', labels, s.labels, 'rows'], ['probs', probs, s.logits, 'rows·cols'], ['loss', loss, 1, 'the loss']]);
-    layers.softmaxCrossEntropy(this.rt, this.b(logits), this.b(labels), this.b(probs), this.b(loss), p);
+    layers.softmaxCrossEntropy(this.rt, this.b(logits, 'logits', 'f32'), this.b(labels, 'labels', 'i32'), this.b(probs, 'probs', 'f32'), this.b(loss, 'loss', 'f32'), p);
   }
 
   softmaxCrossEntropyBackward(
@@ -432,18 +424,18 @@ export class WebgpuBackend implements Backend {
     const s = crossEntropySizes(k, p);
     lengths(k, [['probs', probs, s.logits, 'rows·cols'], ['labels', labels, s.labels, 'rows'], ['dloss', dloss, 1, 'the loss gradient'],
       ['dlogits', dlogits, s.logits, 'rows·cols']]);
-    layers.softmaxCrossEntropyBackward(this.rt, this.b(probs), this.b(labels), this.b(dloss), this.b(dlogits), p, accumulate);
+    layers.softmaxCrossEntropyBackward(this.rt, this.b(probs, 'probs', 'f32'), this.b(labels, 'labels', 'i32'), this.b(dloss, 'dloss', 'f32'), this.b(dlogits, 'dlogits', 'f32'), p, accumulate);
   }
 
   // ---- optimizers ----
 
   sgdStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, velocity: DeviceBuffer<'f32'> | null, p: SgdParams): void {
     checkSgdStep(param, grad, velocity, p);
-    layers.sgdStep(this.rt, this.b(param), this.b(grad), velocity ? this.b(velocity) : null, p);
+    layers.sgdStep(this.rt, this.b(param, 'param', 'f32'), this.b(grad, 'grad', 'f32'), velocity ? this.b(velocity, 'velocity', 'f32') : null, p);
   }
 
   adamStep(param: DeviceBuffer<'f32'>, grad: DeviceBuffer<'f32'>, m: DeviceBuffer<'f32'>, v: DeviceBuffer<'f32'>, p: AdamParams): void {
     checkAdamStep(param, grad, m, v, p);
-    layers.adamStep(this.rt, this.b(param), this.b(grad), this.b(m), this.b(v), p);
+    layers.adamStep(this.rt, this.b(param, 'param', 'f32'), this.b(grad, 'grad', 'f32'), this.b(m, 'm', 'f32'), this.b(v, 'v', 'f32'), p);
   }
 }
