@@ -1,5 +1,5 @@
 // The kernel table: one entry per kernel of the Backend contract (src/nn/backend.ts), filled in
-// from the same source (kernels_impl/*.h) once per ISA path: AVX2+FMA (kernels_avx2.cc, built with
+// from the same source (kernels_impl.h, which includes impl/*.h) once per ISA path: AVX2+FMA (kernels_avx2.cc, built with
 // -mavx2 -mfma; x86-64 only), NEON (kernels_neon.cc; AArch64 only) and portable
 // (kernels_portable.cc). isa.cc picks a table at run time from CPUID / HWCAP or INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
 #pragma once

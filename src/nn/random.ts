@@ -1,5 +1,6 @@
-// Seeded randomness for weight init and the data pipeline (dropout masks use the counter-based
-// hash in dropout-rng.ts instead, so that every backend draws them itself).
+// Seeded randomness of the tensor library: weight init (kaimingUniform, biasUniform) and the
+// shuffles of its tests. The training data pipeline has its own generator (training/rng.ts), and
+// dropout masks use the counter-based hash in dropout-rng.ts, so that every backend draws them.
 //
 // The generator is xoshiro128** 1.0 (Blackman & Vigna, 2018): 128 bits of state, period 2^128 − 1,
 // 32-bit outputs, passes BigCrush. Its state is seeded from one 32-bit seed by four draws of

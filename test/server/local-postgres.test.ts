@@ -1,5 +1,5 @@
 // The local cluster manager: reuse of an initialised data dir, refusal while another live process
-// owns the cluster, and recovery from a postgres orphaned by a SIGKILLed parent (PLATFORM.md).
+// owns the cluster, and recovery from a postgres orphaned by a SIGKILLed parent (src/server/README.md).
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';

@@ -12,7 +12,7 @@ t.test('the real MNIST files split into 55,000 train / 5,000 validation, disjoin
   t.equal(m.train.pixels.byteOffset + m.train.pixels.byteLength, m.validation.pixels.byteOffset);
   t.equal(m.train.labels.byteOffset + m.train.labels.byteLength, m.validation.labels.byteOffset);
   t.not(m.test.pixels.buffer, m.train.pixels.buffer);
-  // Canonical label counts (PLATFORM.md) add up across train + validation.
+  // Canonical label counts (training/README.md, Data and split) add up across train + validation.
   const counts = new Array(10).fill(0);
   for (const set of [m.train, m.validation]) for (const l of set.labels) counts[l]++;
   t.same(counts, [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);

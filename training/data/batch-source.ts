@@ -21,7 +21,7 @@ export interface BatchSourceOptions {
 
 export interface BatchSource {
   readonly batchesPerEpoch: number;
-  /** Milliseconds the caller waited for batches since the last resetStats(). */
+  /** Milliseconds the caller waited for batches; the caller sets it to 0 to start a new count (the trainer does, per epoch). */
   waitMs: number;
   startEpoch(epoch: number): void;
   /** Batch b of the current epoch; the buffers stay valid until the next get(). */

