@@ -1,11 +1,11 @@
-// Cases bench:kernels adds to the seed CNN's own (test/conformance/seed-cnn-cases.ts): the
+// Cases bench:kernels adds to the seed CNN's own (spec/kernels/seed-cnn-cases.ts): the
 // kernels of a training step that table leaves out, so that every one is timed, and the conv2
 // GEMM at the training batch (128).
 
 import type { BatchNormParams, Conv2dParams } from '../src/nn/backend.ts';
-import type { KernelCase } from '../test/conformance/case-kit.ts';
-import { conv2dBackwardInputCase } from '../test/conformance/cases-dense.ts';
-import { batchNormTrainCase } from '../test/conformance/cases-norm-pool.ts';
+import type { KernelCase } from '../spec/kernels/case-kit.ts';
+import { conv2dBackwardInputCase } from '../spec/kernels/cases-dense.ts';
+import { batchNormTrainCase } from '../spec/kernels/cases-norm-pool.ts';
 
 export function extraBenchCases(batch: number): KernelCase[] {
   const b = batch;

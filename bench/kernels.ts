@@ -4,7 +4,7 @@
 // --backend, at batch 1 unless --batch says otherwise; their times measure the emulator on this
 // CPU, for correctness only (the error column is the point), and the output says so.
 //
-// For each kernel case of the seed CNN (test/conformance/seed-cnn-cases.ts, the model's own
+// For each kernel case of the seed CNN (spec/kernels/seed-cnn-cases.ts, the model's own
 // shapes at batch 1, 64 and 256) on each available backend: the median time of repeated runs,
 // GFLOP/s or GB/s (whichever bounds the kernel: arithmetic intensity above the machine balance
 // → compute-bound), the fraction of this machine's peak, and the max error against ref.
@@ -21,9 +21,9 @@ import type { Backend } from '../src/nn/backend.ts';
 import { RefBackend } from '../src/nn/backends/ref/index.ts';
 import { backendNames, createBackend, emulatedBackends, probeBackend, type BackendName } from '../src/nn/backends/registry.ts';
 import { gpuKernelTimer } from '../src/nn/backends/webgpu/timing.ts';
-import { compareOutput, type HostData, type KernelCase } from '../test/conformance/case-kit.ts';
-import { runCase } from '../test/conformance/run-case.ts';
-import { seedCnnCases } from '../test/conformance/seed-cnn-cases.ts';
+import { compareOutput, type HostData, type KernelCase } from '../spec/kernels/case-kit.ts';
+import { runCase } from '../spec/kernels/run-case.ts';
+import { seedCnnCases } from '../spec/kernels/seed-cnn-cases.ts';
 import { extraBenchCases } from './kernel-extra-cases.ts';
 import { measureMachinePeaks, type MachinePeaks } from './machine-peaks.ts';
 import { formatTable } from './table.ts';

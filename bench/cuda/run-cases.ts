@@ -7,8 +7,8 @@
 import { parseArgs } from 'node:util';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { createCudaBackend } from '../../src/nn/backends/cuda/index.ts';
-import { kernelCases } from '../../test/conformance/cases.ts';
-import { checkCase, failureDetail, runCase } from '../../test/conformance/run-case.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
+import { checkCase, failureDetail, runCase } from '../../spec/kernels/run-case.ts';
 
 const { values: args } = parseArgs({
   options: { gemm: { type: 'string' }, filter: { type: 'string' }, once: { type: 'boolean', default: false } },

@@ -11,7 +11,7 @@ import { noGrad, tidy } from '../nn/autograd.ts';
 import type { Module } from '../nn/modules/module.ts';
 import { Tensor } from '../nn/tensor.ts';
 import { loadModuleWeights } from '../nn/safetensors.ts';
-import { modelSpec } from '../../training/models.ts';
+import { modelSpec } from '../nn/models/catalog.ts';
 
 export const cardSchema = z.object({
   format: z.string(),

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
-import { kernelCases } from '../conformance/cases.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
 import { mnistTrainingLosses } from '../support/mnist-steps.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

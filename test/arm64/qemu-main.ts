@@ -9,8 +9,8 @@
 
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { createCpuBackend, type CpuIsa } from '../../src/nn/backends/cpu/index.ts';
-import { kernelCases } from '../conformance/cases.ts';
-import { checkCase } from '../conformance/run-case.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
+import { checkCase } from '../../spec/kernels/run-case.ts';
 import { mnistTrainingLosses } from '../support/mnist-steps.ts';
 
 function emit(record: Record<string, unknown>): void {

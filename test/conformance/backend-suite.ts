@@ -8,9 +8,9 @@ import type { Test } from 'tap';
 import type { Backend } from '../../src/nn/backend.ts';
 import { hasGuardedAlloc } from '../../src/nn/backends/guarded-alloc.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
-import { kernelCases, type KernelCase } from './cases.ts';
+import { kernelCases, type KernelCase } from '../../spec/kernels/cases.ts';
 import { lifecycleAndGuardCases } from './lifecycle-and-guards.ts';
-import { checkCase } from './run-case.ts';
+import { checkCase } from '../../spec/kernels/run-case.ts';
 
 /** The assertions memoryConformance uses (tap's Test type is generic over its plugins). */
 interface Asserts {

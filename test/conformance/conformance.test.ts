@@ -20,8 +20,8 @@ import {
 } from '../../src/nn/backends/registry.ts';
 import { conformanceSuite } from './backend-suite.ts';
 import { lifecycleAndGuardCases } from './lifecycle-and-guards.ts';
-import { kernelCases, seedCnnCases, seedCnnShapes, type KernelName } from './cases.ts';
-import { runCase } from './run-case.ts';
+import { kernelCases, seedCnnCases, seedCnnShapes, type KernelName } from '../../spec/kernels/cases.ts';
+import { runCase } from '../../spec/kernels/run-case.ts';
 
 /** Every kernel method of the contract, read off the ref backend (which implements all of them). */
 function contractKernels(): string[] {

@@ -8,8 +8,8 @@ import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
 import type { CpuBuffer } from '../../src/nn/backends/cpu/memory.ts';
 import { hasGuardedAlloc } from '../../src/nn/backends/guarded-alloc.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
-import { kernelCases, type KernelName } from './cases.ts';
-import { checkCase, type CaseCheck } from './run-case.ts';
+import { kernelCases, type KernelName } from '../../spec/kernels/cases.ts';
+import { checkCase, type CaseCheck } from '../../spec/kernels/run-case.ts';
 
 type F32 = DeviceBuffer<'f32'>;
 

@@ -12,8 +12,8 @@
 
 import type { Test } from 'tap';
 import type { Backend, DeviceBuffer } from '../../src/nn/backend.ts';
-import type { Rng } from './rng.ts';
-import { defineCase, describeGuardDamage, normalizedMaxError, type CaseInstance, type HostData, type KernelCase } from './case-kit.ts';
+import type { Rng } from '../../spec/kernels/rng.ts';
+import { defineCase, describeGuardDamage, normalizedMaxError, type CaseInstance, type HostData, type KernelCase } from '../../spec/kernels/case-kit.ts';
 
 /** Backends whose kernels run inside the call, so that a bad index can throw there. */
 const SYNCHRONOUS = new Set(['ref', 'cpu']);

@@ -8,9 +8,9 @@ import t from 'tap';
 import type { Activation, Conv2dParams, MatmulParams } from '../../src/nn/backend.ts';
 import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
-import type { KernelCase } from '../conformance/case-kit.ts';
-import { conv2dBackwardInputCase, conv2dBackwardWeightCase, conv2dForwardCase, matmulCase } from '../conformance/cases-dense.ts';
-import { checkCase } from '../conformance/run-case.ts';
+import type { KernelCase } from '../../spec/kernels/case-kit.ts';
+import { conv2dBackwardInputCase, conv2dBackwardWeightCase, conv2dForwardCase, matmulCase } from '../../spec/kernels/cases-dense.ts';
+import { checkCase } from '../../spec/kernels/run-case.ts';
 
 function cases(): KernelCase[] {
   const out: KernelCase[] = [];

@@ -4,10 +4,10 @@
 import t from 'tap';
 import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
 import type { Backend } from '../../src/nn/backend.ts';
-import type { KernelCase } from '../conformance/case-kit.ts';
-import { kernelCases } from '../conformance/cases.ts';
-import { runCase } from '../conformance/run-case.ts';
-import { seedCnnCases } from '../conformance/seed-cnn-cases.ts';
+import type { KernelCase } from '../../spec/kernels/case-kit.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
+import { runCase } from '../../spec/kernels/run-case.ts';
+import { seedCnnCases } from '../../spec/kernels/seed-cnn-cases.ts';
 
 const backends = await Promise.all([1, 2, 3].map((threads) => createCpuBackend({ threads }))).catch((err: unknown) => err as Error);
 

@@ -4,9 +4,9 @@
 
 import type { Backend } from '../../src/nn/backend.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
-import type { KernelCase } from '../conformance/case-kit.ts';
-import { kernelCases } from '../conformance/cases.ts';
-import { checkCase } from '../conformance/run-case.ts';
+import type { KernelCase } from '../../spec/kernels/case-kit.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
+import { checkCase } from '../../spec/kernels/run-case.ts';
 
 interface Asserts {
   ok(value: unknown, message: string): boolean;

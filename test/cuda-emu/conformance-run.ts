@@ -5,7 +5,7 @@ import t from 'tap';
 import { createCudaEmuBackend } from '../../src/nn/backends/cuda-emu/index.ts';
 import type { GemmVariantName } from '../../src/nn/backends/cuda/params.ts';
 import { conformanceSuite } from '../conformance/backend-suite.ts';
-import { kernelCases, seedCnnCases } from '../conformance/cases.ts';
+import { kernelCases, seedCnnCases } from '../../spec/kernels/cases.ts';
 import { emulatorGate, seconds } from '../support/emulator-gate.ts';
 
 const cudaEmu = emulatorGate('cuda-emu');

@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 import { createCudaEmuBackend } from '../../src/nn/backends/cuda-emu/index.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
-import { kernelCases } from '../conformance/cases.ts';
-import { checkCase, failureDetail } from '../conformance/run-case.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
+import { checkCase, failureDetail } from '../../spec/kernels/run-case.ts';
 
 const { values } = parseArgs({ options: { filter: { type: 'string', default: '' }, gemm: { type: 'string', default: 'simt' } } });
 const filter = new RegExp(values.filter ?? '');

@@ -9,7 +9,7 @@
 import t from 'tap';
 import { createMetalEmuBackend } from '../../src/nn/backends/metal-emu/index.ts';
 import { conformanceSuite } from '../conformance/backend-suite.ts';
-import { kernelCases } from '../conformance/cases.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
 import { emulatorGate, seconds } from '../support/emulator-gate.ts';
 
 const metalEmu = emulatorGate('metal-emu');

@@ -16,8 +16,8 @@ import type { Backend } from '../../src/nn/backend.ts';
 import { createMetalEmuBackend } from '../../src/nn/backends/metal-emu/index.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { buildMetalEmu } from '../../scripts/metal-emu/build.mjs';
-import { kernelCases, type KernelCase } from '../conformance/cases.ts';
-import { checkCase, failureDetail } from '../conformance/run-case.ts';
+import { kernelCases, type KernelCase } from '../../spec/kernels/cases.ts';
+import { checkCase, failureDetail } from '../../spec/kernels/run-case.ts';
 import { emulatorGate, seconds } from '../support/emulator-gate.ts';
 
 const metalEmu = emulatorGate('metal-emu');

@@ -7,7 +7,7 @@ import t from 'tap';
 import type { Activation, BatchNormParams, Conv2dParams, CrossEntropyParams, DropoutParams, MatmulParams, Pool2dParams } from '../../src/nn/backend.ts';
 import { convOutputSize, poolOutputSize } from '../../src/nn/backend.ts';
 import { refKernels as K } from '../../src/nn/backends/ref/index.ts';
-import { Rng } from '../conformance/rng.ts';
+import { Rng } from '../../spec/kernels/rng.ts';
 
 const H = 1e-6;
 const TOLERANCE = 1e-6;

@@ -3,8 +3,8 @@
 //   node --import tsx test/webgpu/run-table.ts [name-filter]
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { createWebgpuBackend, type WebgpuBackend } from '../../src/nn/backends/webgpu/index.ts';
-import { kernelCases } from '../conformance/cases.ts';
-import { checkCase, failureDetail } from '../conformance/run-case.ts';
+import { kernelCases } from '../../spec/kernels/cases.ts';
+import { checkCase, failureDetail } from '../../spec/kernels/run-case.ts';
 
 const filter = process.argv[2] ?? '';
 const gpu = (await createWebgpuBackend()) as WebgpuBackend;

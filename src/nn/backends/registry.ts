@@ -10,6 +10,7 @@
 // fails to load (a missing native addon) never breaks the others.
 
 import type { Backend } from '../backend.ts';
+import type { BackendFactory, BackendOptions } from './options.ts';
 
 export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'cuda-emu' | 'metal' | 'metal-emu';
 
@@ -42,13 +43,7 @@ export function backendRequired(name: BackendName): boolean {
   return process.env[requireVariable(name)] === '1';
 }
 
-/** Options every factory understands (a factory may accept more of its own). */
-export interface BackendOptions {
-  /** Host threads for CPU kernels (default: the cores; INKLING_THREADS overrides in cpu). */
-  threads?: number;
-}
-
-export type BackendFactory = (opts?: BackendOptions) => Promise<Backend>;
+export type { BackendFactory, BackendOptions } from './options.ts';
 
 const loaders: Record<BackendName, () => Promise<BackendFactory>> = {
   ref: () => import('./ref/index.ts').then((m) => m.createRefBackend),

@@ -6,7 +6,7 @@
 
 import { cpus } from 'node:os';
 import type { Backend } from '../../backend.ts';
-import type { BackendOptions } from '../registry.ts';
+import type { BackendOptions } from '../options.ts';
 import { loadCpuAddon } from './addon.ts';
 import { CpuBackend } from './cpu-backend.ts';
 

@@ -4,7 +4,7 @@
 // CPU. For verification only: it is thousands of times slower than a GPU. The emulator reads
 // INKLING_EMU_ORDER (forward | reverse) and INKLING_EMU_MODE (fibers | threads) at every launch.
 
-import type { BackendOptions } from '../registry.ts';
+import type { BackendOptions } from '../options.ts';
 import { CudaBackend } from '../cuda/cuda-backend.ts';
 import { cudaEmuAddonPath, loadCudaEmuAddon } from '../cuda/native.ts';
 import { parseGemmVariant, type GemmVariantName } from '../cuda/params.ts';

@@ -3,7 +3,7 @@
 // not built, no CUDA driver or device (cudaGetDeviceCount's error text), or a GPU older than sm_80.
 
 import type { Backend } from '../../backend.ts';
-import type { BackendOptions } from '../registry.ts';
+import type { BackendOptions } from '../options.ts';
 import { CudaBackend, isGraphCapable, type GraphCapableBackend } from './cuda-backend.ts';
 import { graphedStep, type GraphedStep, type GraphedStepOptions } from './graph-step.ts';
 import { cudaAddonPath, loadCudaAddon } from './native.ts';

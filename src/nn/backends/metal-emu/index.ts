@@ -8,7 +8,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../../backend.ts';
-import type { BackendOptions } from '../registry.ts';
+import type { BackendOptions } from '../options.ts';
 import { MetalBackend } from '../metal/metal-backend.ts';
 import { loadMetalSurfaceAddon, parseMetalGemm, type MetalGemmName } from '../metal/native.ts';
 

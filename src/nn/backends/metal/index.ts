@@ -5,7 +5,7 @@
 // no Metal device, or a library that does not compile (Metal's compiler message).
 
 import type { Backend } from '../../backend.ts';
-import type { BackendOptions } from '../registry.ts';
+import type { BackendOptions } from '../options.ts';
 import { metalLibrarySource } from './library-source.ts';
 import { MetalBackend } from './metal-backend.ts';
 import { loadMetalSurfaceAddon, metalAddonPath, parseMetalGemm, type MetalGemmName } from './native.ts';

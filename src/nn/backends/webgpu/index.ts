@@ -1,7 +1,7 @@
 // The WebGPU backend: `createWebgpuBackend()` opens (once per process) a WebGPU device through
 // Dawn and returns a Backend whose kernels are WGSL compute shaders (./kernels). See README.md.
 import type { Backend } from '../../backend.ts';
-import type { BackendOptions } from '../registry.ts';
+import type { BackendOptions } from '../options.ts';
 import { getGpuContext, NO_ADAPTER_HELP } from './device.ts';
 import { WebgpuBackend } from './webgpu-backend.ts';
 

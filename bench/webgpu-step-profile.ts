@@ -1,11 +1,11 @@
 // Where a seed-CNN training step spends its GPU time on this adapter, from timestamp queries:
-//   node --import tsx src/nn/backends/webgpu/profile-step.ts [--batch 64] [--steps 5]
+//   node --import tsx bench/webgpu-step-profile.ts [--batch 64] [--steps 5]
 // Runs warm-up steps (pipelines compiled), then times `steps` steps by wall clock (flush at the
 // end) and one step kernel by kernel on the GPU. Synthetic inputs: the time does not depend on
 // the data. Prints a table of GPU ms per kernel label, largest first.
 import { parseArgs } from 'node:util';
-import { Adam, F, Tensor, createSeedCnn, tidy } from '../../index.ts';
-import { createWebgpuBackend, type WebgpuBackend } from './index.ts';
+import { Adam, F, Tensor, createSeedCnn, tidy } from '../src/nn/index.ts';
+import { createWebgpuBackend, type WebgpuBackend } from '../src/nn/backends/webgpu/index.ts';
 
 const { values } = parseArgs({ options: { batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '5' } } });
 const batch = Number(values.batch);
