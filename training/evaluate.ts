@@ -1,7 +1,10 @@
 // `inkling eval`: test-set figures, temperature scaling fitted on the validation split, the
-// plots and the misclassified contact sheet, all written next to the checkpoint, and the card
-// completed with the test figures and the temperature.
-import { existsSync, writeFileSync } from 'node:fs';
+// plots and the misclassified contact sheet, and the card's figures (test, validation, the
+// temperature). Right after training (`updateCard`, the default for library callers) they go next
+// to the new checkpoint and complete its card. `inkling eval` on an existing folder writes them into
+// its `eval/` subfolder (untracked: .gitignore) as evaluation.json and never rewrites model.json, so
+// that evaluating the shipped model leaves the repository clean; `--write-card` asks for the card.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend } from '../src/nn/backend.ts';
 import { createBackend, type BackendName } from '../src/nn/backends/registry.ts';
@@ -31,7 +34,15 @@ export interface EvalOptions {
   stdout?: NodeJS.WritableStream;
   /** Reuse a model already in memory (right after training) instead of loading the file. */
   model?: { module: Module; backend: Backend };
+  /** Where the plots and the contact sheet go (default: modelDir). */
+  outDir?: string;
+  /** Write the figures into modelDir's model.json (default true); false writes them to
+   *  outDir/evaluation.json instead and leaves the card as it was. */
+  updateCard?: boolean;
 }
+
+/** The file `updateCard: false` writes: the figures the card would have received. */
+export const EVALUATION_FILE = 'evaluation.json';
 
 export interface EvalReport {
   card: ModelCard;
@@ -112,8 +123,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
   log(`reliability (test, T = ${T.toFixed(3)}):`);
   reliabilityTable(testCalibrated.reliability).forEach((l) => log(l));
 
-  // Files next to the checkpoint.
-  const dir = opts.modelDir;
+  // Files next to the checkpoint, or in outDir.
+  const dir = opts.outDir ?? opts.modelDir;
+  mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   const tag = `${card.architecture} · ${card.backend} · seed ${card.seed}`;
   files.push(...writeChart(dir, 'confusion-matrix', confusionMatrixChart(test.confusion, `Confusion matrix, test (${pct(test.accuracy)})`)));
@@ -153,7 +165,15 @@ export async function evaluate(opts: EvalOptions): Promise<EvalReport> {
     misclassified: test.count - test.correct,
   };
   card.updated = new Date().toISOString();
-  writeCard(dir, card);
-  log(`wrote ${files.map((f) => f.split('/').pop()).join(', ')} and updated model.json in ${dir}`);
+  if (opts.updateCard ?? true) {
+    writeCard(opts.modelDir, card);
+    log(`wrote ${files.map((f) => f.split('/').pop()).join(', ')} in ${dir} and updated model.json in ${opts.modelDir}`);
+  } else {
+    const { temperature, calibration, validation: v, test: tf, updated } = card;
+    const path = join(dir, EVALUATION_FILE);
+    writeFileSync(path, `${JSON.stringify({ model: opts.modelDir, backend: backend.name, evaluated: updated, temperature, calibration, validation: v, test: tf }, null, 2)}\n`);
+    files.push(path);
+    log(`wrote ${files.map((f) => f.split('/').pop()).join(', ')} in ${dir} (${opts.modelDir}/model.json unchanged; --write-card updates it)`);
+  }
   return { card, test, testCalibrated, validation, validationCalibrated, temperature: T, files };
 }

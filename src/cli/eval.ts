@@ -1,4 +1,6 @@
-// `inkling eval --model DIR`: test figures, temperature scaling, plots (training/evaluate.ts).
+// `inkling eval --model DIR`: test figures, temperature scaling, plots (training/evaluate.ts),
+// written to DIR/eval/ (untracked), or with --write-card into DIR's card and next to it.
+import { join } from 'node:path';
 import { evaluate } from '../../training/evaluate.ts';
 import { backendNames, type BackendName } from '../nn/backends/registry.ts';
 import { CliError, type FlagSpec, helpText, parseFlags } from './args.ts';
@@ -12,6 +14,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   'test-limit': { type: 'int', min: 1, help: 'evaluate only the first N test images' },
   'val-limit': { type: 'int', min: 1, help: 'fit the temperature on only the first N validation images' },
   'sheet-limit': { type: 'int', min: 0, default: 400, help: 'most images on the misclassified contact sheet' },
+  'write-card': { type: 'boolean', help: 'write the figures and the temperature into DIR/model.json and the plots next to it (default: DIR/eval/, model.json untouched)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -34,6 +37,8 @@ export const command: Command = {
       testLimit: flags['test-limit'] as number | undefined,
       validationLimit: flags['val-limit'] as number | undefined,
       sheetLimit: flags['sheet-limit'] as number,
+      updateCard: flags['write-card'] === true,
+      outDir: flags['write-card'] === true ? modelDir : join(modelDir, 'eval'),
     });
     return 0;
   },
