@@ -1,6 +1,6 @@
 // Scene -> pixels -> PNG. A tiny rasteriser: rectangles, anti-aliased polylines and circles
 // (coverage from the distance to the centre line), and the 5x7 bitmap font at integer scales.
-import { PNG } from 'pngjs';
+import { encodePng } from '../../src/preprocess/png.ts';
 import { fontScale, glyph, GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, textWidth } from './font.ts';
 import { parseColor, type Scene, type Shape } from './scene.ts';
 
@@ -117,15 +117,10 @@ export class Raster {
     }
   }
 
+  /** The service's own RGB encoder (src/preprocess/png.ts): same pixels as pngjs, 10-40x faster
+   *  on these plots and about the same size (src/preprocess/README.md, PNG code paths). */
   toPng(): Buffer {
-    const png = new PNG({ width: this.width, height: this.height });
-    for (let i = 0; i < this.width * this.height; i++) {
-      png.data[i * 4] = this.rgb[i * 3];
-      png.data[i * 4 + 1] = this.rgb[i * 3 + 1];
-      png.data[i * 4 + 2] = this.rgb[i * 3 + 2];
-      png.data[i * 4 + 3] = 255;
-    }
-    return PNG.sync.write(png);
+    return encodePng(this.rgb, this.width, this.height, 3);
   }
 }
 
