@@ -18,6 +18,27 @@ export type FlagSpec =
 export type FlagValue = string | number | boolean | undefined;
 export type ParsedFlags = Record<string, FlagValue>;
 
+/** The value type a spec parses to. */
+type ValueOf<S extends FlagSpec> = S extends { type: 'string' }
+  ? string
+  : S extends { type: 'number' | 'int' }
+    ? number
+    : S extends { type: 'enum'; values: readonly (infer V)[] }
+      ? V
+      : boolean;
+
+/** The parsed flags of a spec table, typed: a flag with a default is always set, others may be
+ *  undefined. Tables declared with `defineFlags` keep their literal types, so a command reads
+ *  `flags.epochs` as a number (and an enum as its union) without a cast. */
+export type FlagValues<T extends Record<string, FlagSpec>> = {
+  -readonly [K in keyof T]: T[K] extends { default: unknown } ? ValueOf<T[K]> : ValueOf<T[K]> | undefined;
+};
+
+/** Declares a command's flag table, keeping each spec's literal type for parseFlags. */
+export function defineFlags<const T extends Record<string, FlagSpec>>(specs: T): T {
+  return specs;
+}
+
 /** Levenshtein distance, for "did you mean". */
 function distance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
@@ -77,7 +98,7 @@ function convert(command: string, name: string, spec: FlagSpec, raw: string): Fl
  * arguments throw a CliError naming the fix. Defaults fill absent flags; `given` lists the
  * flags the user actually passed.
  */
-export function parseFlags(command: string, argv: string[], specs: Record<string, FlagSpec>): { flags: ParsedFlags; given: Set<string> } {
+export function parseFlags<T extends Record<string, FlagSpec>>(command: string, argv: string[], specs: T): { flags: FlagValues<T>; given: Set<string> } {
   const flags: ParsedFlags = {};
   const given = new Set<string>();
   const known = Object.keys(specs);
@@ -129,7 +150,8 @@ export function parseFlags(command: string, argv: string[], specs: Record<string
   for (const [name, spec] of Object.entries(specs)) {
     if (flags[name] === undefined && spec.default !== undefined) flags[name] = spec.default;
   }
-  return { flags, given };
+  // convert() gave each flag its spec's type, and the defaults are of that type.
+  return { flags: flags as FlagValues<T>, given };
 }
 
 function exampleValue(spec: FlagSpec): string {

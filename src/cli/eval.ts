@@ -3,10 +3,10 @@
 import { join } from 'node:path';
 import { evaluate } from '../../training/evaluate.ts';
 import { backendNames, type BackendName } from '../nn/backends/registry.ts';
-import { CliError, type FlagSpec, helpText, parseFlags } from './args.ts';
+import { CliError, defineFlags, helpText, parseFlags } from './args.ts';
 import type { Command } from './command.ts';
 
-export const EVAL_FLAGS: Record<string, FlagSpec> = {
+export const EVAL_FLAGS = defineFlags({
   model: { type: 'string', metavar: 'DIR', help: 'checkpoint folder written by `inkling train --out DIR` (required)' },
   backend: { type: 'enum', values: backendNames, default: 'cpu', help: 'where the kernels run' },
   threads: { type: 'int', min: 1, max: 256, help: 'CPU threads (cpu backend)' },
@@ -16,7 +16,7 @@ export const EVAL_FLAGS: Record<string, FlagSpec> = {
   'sheet-limit': { type: 'int', min: 0, default: 400, help: 'most images on the misclassified contact sheet' },
   'write-card': { type: 'boolean', help: 'write the figures and the temperature into DIR/model.json and the plots next to it (default: DIR/eval/, model.json untouched)' },
   help: { type: 'boolean', help: 'show this help' },
-};
+});
 
 export const command: Command = {
   name: 'eval',
@@ -27,18 +27,19 @@ export const command: Command = {
       process.stdout.write(helpText('usage: inkling eval --model models/NAME [--backend cpu]', EVAL_FLAGS));
       return 0;
     }
-    const modelDir = flags.model as string | undefined;
+    const modelDir = flags.model;
     if (modelDir === undefined) throw new CliError('eval: --model DIR is required, e.g. --model models/seed-cnn');
+    const writeCard = flags['write-card'] === true;
     await evaluate({
       modelDir,
-      backend: flags.backend as BackendName,
-      threads: flags.threads as number | undefined,
-      dataDir: flags.data as string | undefined,
-      testLimit: flags['test-limit'] as number | undefined,
-      validationLimit: flags['val-limit'] as number | undefined,
-      sheetLimit: flags['sheet-limit'] as number,
-      updateCard: flags['write-card'] === true,
-      outDir: flags['write-card'] === true ? modelDir : join(modelDir, 'eval'),
+      backend: flags.backend,
+      threads: flags.threads,
+      dataDir: flags.data,
+      testLimit: flags['test-limit'],
+      validationLimit: flags['val-limit'],
+      sheetLimit: flags['sheet-limit'],
+      updateCard: writeCard,
+      outDir: writeCard ? modelDir : join(modelDir, 'eval'),
     });
     return 0;
   },
