@@ -111,10 +111,14 @@ abstract class BatchNormBase extends Module implements ReluFusable {
 
   protected abstract checkInput(x: Tensor): void;
 
-  protected override ownBuffers(): [string, Tensor][] {
+  /** num_batches_tracked is counted on the host; its tensor gets the count when buffers are read. */
+  protected override syncBuffers(): void {
     if (!this.numBatchesTensor.disposed) {
       this.backend.upload(this.numBatchesTensor.buffer as DeviceBuffer<'i32'>, Int32Array.of(this.numBatchesTracked));
     }
+  }
+
+  protected override ownBuffers(): [string, Tensor][] {
     return [
       ['running_mean', this.runningMean],
       ['running_var', this.runningVar],

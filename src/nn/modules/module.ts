@@ -48,10 +48,15 @@ export abstract class Module {
     return m;
   }
 
-  /** This module's own buffers (running statistics...), without the children's. */
+  /** This module's own buffers (running statistics...), without the children's. No side effects:
+   *  dispose() and loadStateDict() call it too. */
   protected ownBuffers(): [string, Tensor][] {
     return [];
   }
+
+  /** Brings buffers that mirror host-side state up to date; called before buffers are read
+   *  (stateDict, namedBuffers), never on dispose or load. The default has nothing to sync. */
+  protected syncBuffers(): void {}
 
   /** Loads one of ownBuffers() from host data (the default copies into the tensor). */
   protected loadBuffer(name: string, value: HostTensor, target: Tensor): void {
@@ -74,6 +79,7 @@ export abstract class Module {
   }
 
   namedBuffers(prefix = ''): [string, Tensor][] {
+    this.syncBuffers();
     const out: [string, Tensor][] = this.ownBuffers().map(([n, t]) => [prefix + n, t]);
     for (const [name, m] of this.children) out.push(...m.namedBuffers(`${prefix}${name}.`));
     return out;
@@ -108,6 +114,7 @@ export abstract class Module {
     // each module contributes its parameters then its buffers, like PyTorch's order
     (function walk(m: Module, prefix: string): void {
       for (const [n, t] of m.params) entries.push([prefix + n, t]);
+      m.syncBuffers();
       for (const [n, t] of m.ownBuffers()) entries.push([prefix + n, t]);
       for (const [n, c] of m.children) walk(c, `${prefix}${n}.`);
     })(self, '');
