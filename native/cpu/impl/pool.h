@@ -114,8 +114,9 @@ static void maxPool2d(Context& ctx, const float* x, float* out, int32_t* argmax,
 }
 
 // argmax comes from the caller (any int32 buffer): an entry outside its plane is skipped, never
-// written through, and the call then throws naming the lowest such entry, as ref does. One
-// unsigned compare per output: the scatter's load-add-store dominates (native/cpu/README.md).
+// written through, and the call then throws naming the lowest such entry, as ref does. The check
+// is a separate unsigned-max pass over the plane's argmax (it vectorizes), so the scatter loop
+// stays exactly the unchecked one when every entry is in range (cost: native/cpu/README.md).
 static void maxPool2dBackward(Context& ctx, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s) {
   const int ho = s.hOut(), wo = s.wOut();
   const uint32_t plane = uint32_t(s.h) * uint32_t(s.w);
@@ -125,8 +126,14 @@ static void maxPool2dBackward(Context& ctx, const float* dy, const int32_t* argm
     std::memset(d, 0, sizeof(float) * s.h * s.w);
     const float* g = dy + i64(pl) * ho * wo;
     const int32_t* am = argmax + i64(pl) * ho * wo;
+    uint32_t largest = 0;  // a negative index wraps above the plane
+    for (int i = 0; i < ho * wo; ++i) largest = std::max(largest, uint32_t(am[i]));
+    if (largest < plane) {
+      for (int i = 0; i < ho * wo; ++i) d[am[i]] += g[i];
+      return;
+    }
     for (int i = 0; i < ho * wo; ++i) {
-      const uint32_t at = uint32_t(am[i]);  // a negative index wraps above the plane
+      const uint32_t at = uint32_t(am[i]);
       if (at < plane) d[at] += g[i];
       else noteFirst(firstBad, i64(pl) * ho * wo + i);
     }
