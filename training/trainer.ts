@@ -101,21 +101,21 @@ const RESUME_OPTIMIZER = 'resume-optimizer.safetensors';
 const LAST_WEIGHTS = 'last.safetensors';
 const LR_SAMPLES_PER_EPOCH = 10;
 
-function makeOptimizer(model: Module, r: Recipe): Optimizer {
+/** The recipe's optimizer, and how the one-cycle schedule sets its momentum (SGD's momentum,
+ *  Adam's β1), typed per optimizer rather than cast. */
+function makeOptimizer(model: Module, r: Recipe): { optimizer: Optimizer; setMomentum(m: number): void } {
   const params = model.namedParameters();
   switch (r.optimizer) {
     case 'adam':
-      return new Adam(params, { lr: r.lr, weightDecay: r.weightDecay });
-    case 'adamw':
-      return new AdamW(params, { lr: r.lr, weightDecay: r.weightDecay });
-    case 'sgd':
-      return new SGD(params, { lr: r.lr, momentum: r.momentum, nesterov: r.nesterov, weightDecay: r.weightDecay });
+    case 'adamw': {
+      const adam = r.optimizer === 'adam' ? new Adam(params, { lr: r.lr, weightDecay: r.weightDecay }) : new AdamW(params, { lr: r.lr, weightDecay: r.weightDecay });
+      return { optimizer: adam, setMomentum: (m) => { adam.beta1 = m; } };
+    }
+    case 'sgd': {
+      const sgd = new SGD(params, { lr: r.lr, momentum: r.momentum, nesterov: r.nesterov, weightDecay: r.weightDecay });
+      return { optimizer: sgd, setMomentum: (m) => { sgd.momentum = m; } };
+    }
   }
-}
-
-function setMomentum(opt: Optimizer, r: Recipe, m: number): void {
-  if (r.optimizer === 'sgd') (opt as SGD).momentum = m;
-  else (opt as Adam).beta1 = m;
 }
 
 export function readResume(path: string): { dir: string; state: ResumeState } {
@@ -151,7 +151,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const backend = await createBackend(opts.backend, opts.threads !== undefined ? { threads: opts.threads } : undefined);
   const spec = modelSpec(opts.model);
   const model = spec.create(backend, opts.seed, { dropout: recipe.dropout });
-  const optimizer = makeOptimizer(model, recipe);
+  const { optimizer, setMomentum } = makeOptimizer(model, recipe);
 
   const source = createBatchSource(opts.dataWorkers ?? 1, { set: trainSet, batchSize: recipe.batch, seed: opts.seed, augment: recipe.augment });
   const stepsPerEpoch = source.batchesPerEpoch;
@@ -206,12 +206,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let snap = { step: 0, samples: 0, loss: NaN, accuracy: NaN };
       for (let b = 0; b < steps; b++) {
         const host = await source.get(b);
-        backend.upload(x.buffer as DeviceBuffer<'f32'>, host.images);
-        backend.upload(y.buffer as DeviceBuffer<'i32'>, host.labels);
+        x.write(host.images);
+        y.write(host.labels);
 
         const lr = lrAt(schedule, globalStep);
         optimizer.lr = lr;
-        if (recipe.cycleMomentum && schedule.name === 'onecycle') setMomentum(optimizer, recipe, momentumAt(schedule, globalStep));
+        if (recipe.cycleMomentum && schedule.name === 'onecycle') setMomentum(momentumAt(schedule, globalStep));
         if (lrTrace.length < LR_SAMPLES_PER_EPOCH && b >= (lrTrace.length * steps) / LR_SAMPLES_PER_EPOCH) lrTrace.push(lr);
 
         tidy(() => {
