@@ -3,17 +3,19 @@
 // is wrapped to add up the process CPU time it takes (CPU time, not wall time, so that the split
 // stays readable on a shared machine). Prints wall and CPU ms per step and the kernels by cost.
 
-import { parseArgs } from 'node:util';
+import { defineFlags, parseFlags } from '../src/cli/args.ts';
 import { Adam, F, Tensor, createSeedCnn, tidy } from '../src/nn/index.ts';
 import type { Backend } from '../src/nn/backend.ts';
 import { createCpuBackend } from '../src/nn/backends/cpu/index.ts';
 
-const { values: args } = parseArgs({
-  options: { batch: { type: 'string', default: '128' }, threads: { type: 'string' }, steps: { type: 'string', default: '10' } },
-});
-const batch = Number(args.batch);
-const steps = Number(args.steps);
-const backend = await createCpuBackend(args.threads ? { threads: Number(args.threads) } : {});
+const { flags: args } = parseFlags('cpu-step-profile', process.argv.slice(2), defineFlags({
+  batch: { type: 'int', min: 1, default: 128, help: 'batch size' },
+  threads: { type: 'int', min: 1, help: 'kernel threads (default: one per core)' },
+  steps: { type: 'int', min: 1, default: 10, help: 'timed steps' },
+}), 'the header of bench/cpu-step-profile.ts');
+const batch = args.batch;
+const steps = args.steps;
+const backend = await createCpuBackend(args.threads !== undefined ? { threads: args.threads } : {});
 
 const cpuMs = (): number => {
   const u = process.cpuUsage();

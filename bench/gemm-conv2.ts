@@ -6,14 +6,14 @@
 // while it actually ran, compared with the one-thread peak.
 
 import { createCpuBackend } from '../src/nn/backends/cpu/index.ts';
+import { defineFlags, parseFlags } from '../src/cli/args.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-const batch = Number(arg('batch', '128'));
-const threadCounts = arg('threads', '1,2').split(',').map(Number);
+const { flags } = parseFlags('gemm-conv2', process.argv.slice(2), defineFlags({
+  batch: { type: 'int', min: 1, default: 128, help: 'the batch whose conv2 GEMM is timed' },
+  threads: { type: 'string', metavar: 'N,N', default: '1,2', help: 'thread counts to run' },
+}), 'the header of bench/gemm-conv2.ts');
+const batch = flags.batch;
+const threadCounts = flags.threads.split(',').map(Number);
 const M = batch * 14 * 14, K = 288, N = 64;
 const flops = 2 * M * N * K;
 

@@ -19,7 +19,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/nn/backend.ts';
 import { RefBackend } from '../src/nn/backends/ref/index.ts';
-import { backendNames, createBackend, emulatedBackends, probeBackend, type BackendName } from '../src/nn/backends/registry.ts';
+import { backendNames, createBackend, emulatedBackends, isBackendName, probeBackend, type BackendName } from '../src/nn/backends/registry.ts';
+import { CliError, defineFlags, helpText, parseFlags } from '../src/cli/args.ts';
 import { gpuKernelTimer } from '../src/nn/backends/webgpu/timing.ts';
 import { compareOutput, type HostData, type KernelCase } from '../spec/kernels/case-kit.ts';
 import { runCase } from '../spec/kernels/run-case.ts';
@@ -36,33 +37,31 @@ interface Options {
   minMs: number;
 }
 
+const FLAGS = defineFlags({
+  backend: { type: 'string', metavar: 'NAMES', help: `comma-separated backends (${backendNames.join(', ')}); default: every non-emulated one` },
+  batch: { type: 'string', metavar: 'N,N', help: 'batch sizes of the seed CNN cases (default 1,64,256)' },
+  filter: { type: 'string', metavar: 'TEXT', help: 'only cases whose name contains TEXT' },
+  'min-ms': { type: 'number', min: 1, default: 300, help: 'time each case for at least this long' },
+  help: { type: 'boolean', help: 'show this help' },
+});
+const USAGE = 'usage: npm run bench:kernels -- [--backend cpu,ref] [--batch 1,64,256] [--filter text] [--min-ms 300]';
+
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { backends: null, batches: [1, 64, 256], batchesGiven: false, filter: null, minMs: 300 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '--backend') {
-      const names = value().split(',');
-      for (const n of names) {
-        if (!(backendNames as readonly string[]).includes(n)) throw new Error(`unknown backend ${n}; one of ${backendNames.join(', ')}`);
-      }
-      opts.backends = [...(opts.backends ?? []), ...(names as BackendName[])];
-    } else if (arg === '--batch') {
-      opts.batches = value().split(',').map(Number);
-      opts.batchesGiven = true;
-    }
-    else if (arg === '--filter') opts.filter = value();
-    else if (arg === '--min-ms') opts.minMs = Number(value());
-    else if (arg === '--help') {
-      console.log('usage: npm run bench:kernels -- [--backend cpu,ref] [--batch 1,64,256] [--filter text] [--min-ms 300]');
-      process.exit(0);
-    } else throw new Error(`unknown argument ${arg} (try --help)`);
+  const { flags } = parseFlags('bench:kernels', argv, FLAGS, 'npm run bench:kernels -- --help');
+  if (flags.help) {
+    console.log(helpText(USAGE, FLAGS));
+    process.exit(0);
   }
-  return opts;
+  const backends = flags.backend?.split(',').map((n) => {
+    if (!isBackendName(n)) throw new CliError(`bench:kernels: unknown backend ${n}; one of ${backendNames.join(', ')}`);
+    return n;
+  }) ?? null;
+  const batches = flags.batch?.split(',').map((b) => {
+    const n = Number(b);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`bench:kernels: --batch takes positive integers, got "${b}"`);
+    return n;
+  });
+  return { backends, batches: batches ?? [1, 64, 256], batchesGiven: batches !== undefined, filter: flags.filter ?? null, minMs: flags['min-ms'] };
 }
 
 export interface KernelResult {

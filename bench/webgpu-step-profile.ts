@@ -3,13 +3,15 @@
 // Runs warm-up steps (pipelines compiled), then times `steps` steps by wall clock (flush at the
 // end) and one step kernel by kernel on the GPU. Synthetic inputs: the time does not depend on
 // the data. Prints a table of GPU ms per kernel label, largest first.
-import { parseArgs } from 'node:util';
+import { defineFlags, parseFlags } from '../src/cli/args.ts';
 import { Adam, F, Tensor, createSeedCnn, tidy } from '../src/nn/index.ts';
 import { createWebgpuBackend, type WebgpuBackend } from '../src/nn/backends/webgpu/index.ts';
 
-const { values } = parseArgs({ options: { batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '5' } } });
-const batch = Number(values.batch);
-const steps = Number(values.steps);
+const { flags } = parseFlags('webgpu-step-profile', process.argv.slice(2), defineFlags({
+  batch: { type: 'int', min: 1, default: 64, help: 'batch size' },
+  steps: { type: 'int', min: 1, default: 5, help: 'timed steps' },
+}), 'the header of bench/webgpu-step-profile.ts');
+const { batch, steps } = flags;
 
 const be = (await createWebgpuBackend()) as WebgpuBackend;
 const net = createSeedCnn(be, { seed: 1 });

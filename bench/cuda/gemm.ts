@@ -3,11 +3,14 @@
 // blocks of R launches closed by flush(), so it includes the N-API launch cost per call (as the
 // training loop sees it). Prints one JSON line: { device, results: [{ what, batch, variant, ms, gflops }] }.
 //   node --import tsx bench/cuda/gemm.ts [--batches 128,512] [--repeats 50]
-import { parseArgs } from 'node:util';
+import { defineFlags, parseFlags } from '../../src/cli/args.ts';
 import { createCudaBackend, type CudaBackend } from '../../src/nn/backends/cuda/index.ts';
 
-const { values: args } = parseArgs({ options: { batches: { type: 'string', default: '128,512' }, repeats: { type: 'string', default: '50' } } });
-const repeats = Number(args.repeats);
+const { flags: args } = parseFlags('cuda gemm', process.argv.slice(2), defineFlags({
+  batches: { type: 'string', metavar: 'N,N', default: '128,512', help: 'batch sizes' },
+  repeats: { type: 'int', min: 1, default: 50, help: 'timed repeats' },
+}), 'the header of bench/cuda/gemm.ts');
+const repeats = args.repeats;
 const backend = (await createCudaBackend()) as CudaBackend;
 
 function median(xs: number[]): number {

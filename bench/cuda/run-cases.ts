@@ -4,16 +4,18 @@
 // Also re-runs each case to check that cuda gives bit-identical results twice (determinism).
 //   node --import tsx bench/cuda/run-cases.ts [--gemm simt|tf32] [--filter <substring>] [--once]
 // --once skips the determinism reruns (compute-sanitizer runs are slow).
-import { parseArgs } from 'node:util';
+import { defineFlags, parseFlags } from '../../src/cli/args.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { createCudaBackend } from '../../src/nn/backends/cuda/index.ts';
 import { kernelCases } from '../../spec/kernels/cases.ts';
 import { checkCase, failureDetail, runCase } from '../../spec/kernels/run-case.ts';
 
-const { values: args } = parseArgs({
-  options: { gemm: { type: 'string' }, filter: { type: 'string' }, once: { type: 'boolean', default: false } },
-});
-const backend = await createCudaBackend(args.gemm ? { gemm: args.gemm as 'simt' | 'tf32' } : {}).catch((err: unknown) => {
+const { flags: args } = parseFlags('cuda run-cases', process.argv.slice(2), defineFlags({
+  gemm: { type: 'enum', values: ['simt', 'tf32'], help: 'the GEMM variant (default: INKLING_CUDA_GEMM or simt)' },
+  filter: { type: 'string', help: 'only cases whose name contains this' },
+  once: { type: 'boolean', default: false, help: 'skip the run-twice determinism check' },
+}), 'the header of bench/cuda/run-cases.ts');
+const backend = await createCudaBackend(args.gemm ? { gemm: args.gemm } : {}).catch((err: unknown) => {
   console.log(`cuda cases: not run — ${err instanceof Error ? err.message : String(err)}`);
   process.exit(2);
 });

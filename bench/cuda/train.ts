@@ -6,21 +6,19 @@
 // Graph protocol (native/cuda/README.md): a few eager steps first (so Adam's m and v exist and are
 // zeroed outside the graph), the input and labels in fixed buffers, then beginCapture(), one
 // ordinary step, endCapture() (which runs it), and replay() per further step.
-import { parseArgs } from 'node:util';
+import { defineFlags, parseFlags } from '../../src/cli/args.ts';
 import { Adam, F, Tensor, createSeedCnn, tidy, type Backend } from '../../src/nn/index.ts';
 import { createCudaBackend, isGraphCapable } from '../../src/nn/backends/cuda/index.ts';
 
-const { values: args } = parseArgs({
-  options: {
-    batches: { type: 'string', default: '128,512' },
-    blocks: { type: 'string', default: '7' },
-    steps: { type: 'string', default: '20' },
-    gemm: { type: 'string' },
-  },
-});
-const blocks = Number(args.blocks);
-const steps = Number(args.steps);
-const backend = await createCudaBackend(args.gemm ? { gemm: args.gemm as 'simt' | 'tf32' } : {});
+const { flags: args } = parseFlags('cuda train', process.argv.slice(2), defineFlags({
+  batches: { type: 'string', metavar: 'N,N', default: '128,512', help: 'batch sizes' },
+  blocks: { type: 'int', min: 1, default: 7, help: 'timed blocks (the median is reported)' },
+  steps: { type: 'int', min: 1, default: 20, help: 'steps per block' },
+  gemm: { type: 'enum', values: ['simt', 'tf32'], help: 'the GEMM variant' },
+}), 'the header of bench/cuda/train.ts');
+const blocks = args.blocks;
+const steps = args.steps;
+const backend = await createCudaBackend(args.gemm ? { gemm: args.gemm } : {});
 if (!isGraphCapable(backend)) throw new Error('the cuda backend should offer graph capture');
 
 function median(xs: number[]): number {

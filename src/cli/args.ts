@@ -1,5 +1,6 @@
-// A small flag parser shared by the subcommands: `--name value`, `--name=value`, `--flag`,
-// `--no-flag`. Every mistake is a CliError whose message names the fix.
+// The one flag parser of the project, shared by the subcommands, the benchmarks and the scripts:
+// `--name value`, `--name=value`, `--flag`, `--no-flag`. Every mistake is a CliError whose message
+// names the fix. A command whose help is not `inkling NAME --help` (a benchmark) passes its own.
 
 export class CliError extends Error {
   constructor(message: string) {
@@ -98,14 +99,16 @@ function convert(command: string, name: string, spec: FlagSpec, raw: string): Fl
  * arguments throw a CliError naming the fix. Defaults fill absent flags; `given` lists the
  * flags the user actually passed.
  */
-export function parseFlags<T extends Record<string, FlagSpec>>(command: string, argv: string[], specs: T): { flags: FlagValues<T>; given: Set<string> } {
+export function parseFlags<T extends Record<string, FlagSpec>>(
+  command: string, argv: string[], specs: T, help = `inkling ${command} --help`,
+): { flags: FlagValues<T>; given: Set<string> } {
   const flags: ParsedFlags = {};
   const given = new Set<string>();
   const known = Object.keys(specs);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (!arg.startsWith('--') || arg === '--') {
-      throw new CliError(`${command}: unexpected argument "${arg}"; options are flags like --epochs 12 (see \`inkling ${command} --help\`)`);
+      throw new CliError(`${command}: unexpected argument "${arg}"; options are flags like --epochs 12 (see \`${help}\`)`);
     }
     let name = arg.slice(2);
     let raw: string | undefined;
@@ -122,7 +125,7 @@ export function parseFlags<T extends Record<string, FlagSpec>>(command: string, 
     }
     if (!spec) {
       const s = suggest(name, known);
-      throw new CliError(`${command}: unknown flag --${name}${s ? ` (did you mean --${s}?)` : ''}; see \`inkling ${command} --help\` for the flags`);
+      throw new CliError(`${command}: unknown flag --${name}${s ? ` (did you mean --${s}?)` : ''}; see \`${help}\` for the flags`);
     }
     if (given.has(name)) throw new CliError(`${command}: --${name} is given twice; keep one`);
     if (raw === undefined) {

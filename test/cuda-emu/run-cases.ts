@@ -3,15 +3,18 @@
 // prints one JSON line per case: { name, status: 'pass' | 'fail' | 'error', detail }. An error is
 // what the backend threw, e.g. the emulator's report of a race or an out-of-bounds access.
 //   node --import tsx test/cuda-emu/run-cases.ts --filter '^matmul ' [--gemm simt|tf32]
-import { parseArgs } from 'node:util';
+import { defineFlags, parseFlags } from '../../src/cli/args.ts';
 import { createCudaEmuBackend } from '../../src/nn/backends/cuda-emu/index.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import { kernelCases } from '../../spec/kernels/cases.ts';
 import { checkCase, failureDetail } from '../../spec/kernels/run-case.ts';
 
-const { values } = parseArgs({ options: { filter: { type: 'string', default: '' }, gemm: { type: 'string', default: 'simt' } } });
-const filter = new RegExp(values.filter ?? '');
-const backend = await createCudaEmuBackend({ gemm: values.gemm === 'tf32' ? 'tf32' : 'simt' });
+const { flags: values } = parseFlags('cuda-emu run-cases', process.argv.slice(2), defineFlags({
+  filter: { type: 'string', default: '', help: 'a regular expression over case names' },
+  gemm: { type: 'enum', values: ['simt', 'tf32'], default: 'simt', help: 'the GEMM variant' },
+}), 'the header of test/cuda-emu/run-cases.ts');
+const filter = new RegExp(values.filter);
+const backend = await createCudaEmuBackend({ gemm: values.gemm });
 const ref = new RefBackend();
 for (const c of kernelCases.filter((k) => filter.test(k.name))) {
   let line: { name: string; status: string; detail: string };
