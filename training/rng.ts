@@ -6,6 +6,7 @@
 // The generator is mulberry32 (one uint32 of state): plenty for picking angles and shuffles, and
 // re-seeding costs nothing, so no per-sample allocation.
 import { lowbias32 } from '../src/nn/dropout-rng.ts';
+import { Mulberry32 } from '../src/nn/random.ts';
 
 export function mixSeed(seed: number, a = 0, b = 0): number {
   let h = lowbias32((seed ^ 0x6a09e667) >>> 0);
@@ -16,38 +17,20 @@ export function mixSeed(seed: number, a = 0, b = 0): number {
 
 /** The data pipeline's generator (named apart from src/nn/random.ts's Rng, the xoshiro128** used
  *  for weight init): cheap to re-seed per sample, see above. */
-export class SampleRng {
-  private state: number;
-
-  constructor(seed = 1) {
-    this.state = seed >>> 0;
-  }
-
+export class SampleRng extends Mulberry32 {
   /** Restarts the stream at (seed, a, b); see the top of the file. */
   reseed(seed: number, a = 0, b = 0): void {
     this.state = mixSeed(seed, a, b);
   }
 
-  nextUint32(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-
   /** Uniform in [0, 1). */
   uniform(): number {
-    return this.nextUint32() / 4294967296;
+    return this.next();
   }
 
   /** Uniform in [lo, hi). */
   range(lo: number, hi: number): number {
     return lo + (hi - lo) * this.uniform();
-  }
-
-  /** Integer uniform in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.uniform() * n);
   }
 
   /** Standard normal (Box–Muller; one of the pair is dropped to keep no state). */

@@ -17,7 +17,7 @@
 
 import type { Backend, DeviceBuffer, DType } from '../../src/nn/backend.ts';
 import { CONFORMANCE_GUARD, hasGuardedAlloc, type GuardedAllocation } from '../../src/nn/backends/guarded-alloc.ts';
-import { Rng, seedFromName } from './rng.ts';
+import { CaseRng, seedFromName } from './rng.ts';
 
 export type HostData = Float32Array | Int32Array;
 export type Inputs = Record<string, HostData>;
@@ -95,7 +95,7 @@ export interface CaseSpec<T extends Inputs> {
   kernel: KernelName;
   flops: number;
   bytes: number;
-  inputs: (rng: Rng) => T;
+  inputs: (rng: CaseRng) => T;
   /** Outputs to compare; float buffers default to DEFAULT_TOLERANCE, int buffers to 'exact'. */
   outputs: readonly (keyof T & string)[];
   comparisons?: Partial<Record<keyof T & string, Comparison>>;
@@ -103,7 +103,7 @@ export interface CaseSpec<T extends Inputs> {
 }
 
 export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
-  const makeInputs = (): T => spec.inputs(new Rng(seedFromName(spec.name)));
+  const makeInputs = (): T => spec.inputs(new CaseRng(seedFromName(spec.name)));
   // The default comparison depends on each output's dtype, known only from generated inputs:
   // computed on first use so that building the table (with batch-256 cases) stays cheap.
   let outputs: Record<string, Comparison> | undefined;

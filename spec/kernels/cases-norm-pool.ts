@@ -2,14 +2,14 @@
 
 import { poolOutputSize, type Activation, type BatchNormParams, type Pool2dParams } from '../../src/nn/backend.ts';
 import { bytes, defineCase, type KernelCase } from './case-kit.ts';
-import type { Rng } from './rng.ts';
+import type { CaseRng } from './rng.ts';
 
 function bnLabel(p: BatchNormParams): string {
   return `${p.spatial === 1 ? '1d' : '2d'} n${p.n} c${p.c} spatial${p.spatial}${p.activation === 'relu' ? ' relu' : ''}`;
 }
 
 /** Per-channel parameters in realistic ranges (a positive running variance). */
-function bnParams(rng: Rng, c: number) {
+function bnParams(rng: CaseRng, c: number) {
   return {
     gamma: rng.floats(c, 0.5, 1.5),
     beta: rng.floats(c, -0.5, 0.5),
@@ -131,7 +131,7 @@ export function maxPoolCase(label: string, p: Pool2dParams, ties: boolean): Kern
 }
 
 /** argmax positions drawn inside each output's own window, as maxPool2d would produce. */
-function windowArgmax(rng: Rng, p: Pool2dParams): Int32Array {
+function windowArgmax(rng: CaseRng, p: Pool2dParams): Int32Array {
   const { hOut, wOut } = poolOutputSize(p);
   const a = new Int32Array(p.n * p.c * hOut * wOut);
   for (let nc = 0; nc < p.n * p.c; nc++)

@@ -21,7 +21,7 @@ export {
   type CaseInstance, type Comparison, type ComparisonResult, type HostData, type KernelCase, type KernelName,
 } from './case-kit.ts';
 export { seedCnnBatches, seedCnnCases, seedCnnShapes, SEED_CNN_PARAMS } from './seed-cnn-cases.ts';
-export { Rng, seedFromName } from './rng.ts';
+export { CaseRng, seedFromName } from './rng.ts';
 export { checkCase, runCase, type CaseCheck } from './run-case.ts';
 
 export const kernelCases: readonly KernelCase[] = [

@@ -1,29 +1,10 @@
-// A small seeded RNG (mulberry32) for test inputs: the same seed gives the same inputs on every
-// backend and every run.
+// The seeded generator of case inputs (mulberry32, src/nn/random.ts): the same seed gives the same
+// inputs on every backend and every run.
+import { Mulberry32 } from '../../src/nn/random.ts';
 
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+export class CaseRng extends Mulberry32 {
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
-  }
-
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
   }
 
   /** length floats uniform in [lo, hi). */

@@ -125,3 +125,31 @@ export function biasUniform(length: number, fanInOfWeight: number, rng: Rng): Fl
   const bound = fanInOfWeight > 0 ? 1 / Math.sqrt(fanInOfWeight) : 0;
   return fillUniform(new Float32Array(length), bound, rng);
 }
+
+/** mulberry32 (one uint32 of state): a tiny generator for streams that are re-seeded often, where
+ *  xoshiro's 128-bit state would cost more than it gives. The data pipeline's SampleRng
+ *  (training/rng.ts) and the conformance table's CaseRng (spec/kernels/rng.ts) are built on it. */
+export class Mulberry32 {
+  protected state: number;
+
+  constructor(seed = 1) {
+    this.state = seed >>> 0;
+  }
+
+  nextUint32(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** Integer uniform in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+}

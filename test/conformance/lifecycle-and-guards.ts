@@ -12,7 +12,7 @@
 
 import type { Test } from 'tap';
 import type { Backend, DeviceBuffer } from '../../src/nn/backend.ts';
-import type { Rng } from '../../spec/kernels/rng.ts';
+import type { CaseRng } from '../../spec/kernels/rng.ts';
 import { defineCase, describeGuardDamage, normalizedMaxError, type CaseInstance, type HostData, type KernelCase } from '../../spec/kernels/case-kit.ts';
 
 /** Backends whose kernels run inside the call, so that a bad index can throw there. */
@@ -81,7 +81,7 @@ function maxPoolBackwardSkipping(): Float32Array {
 
 const CE = { rows: 5, cols: 4, labelSmoothing: 0.1 };
 const CE_LABELS = [1, -1, CE.cols, 3, 0x40000000];
-const ceInputs = (rng: Rng) => ({
+const ceInputs = (rng: CaseRng) => ({
   logits: rng.floats(CE.rows * CE.cols, -2, 2),
   labels: Int32Array.from(CE_LABELS),
   probs: rng.floats(CE.rows * CE.cols),

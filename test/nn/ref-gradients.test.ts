@@ -7,14 +7,14 @@ import t from 'tap';
 import type { Activation, BatchNormParams, Conv2dParams, CrossEntropyParams, DropoutParams, MatmulParams, Pool2dParams } from '../../src/nn/backend.ts';
 import { convOutputSize, poolOutputSize } from '../../src/nn/backend.ts';
 import { refKernels as K } from '../../src/nn/backends/ref/index.ts';
-import { Rng } from '../../spec/kernels/rng.ts';
+import { CaseRng } from '../../spec/kernels/rng.ts';
 
 const H = 1e-6;
 const TOLERANCE = 1e-6;
 
 type Asserts = { ok(v: unknown, message: string): boolean };
 
-function randoms(rng: Rng, n: number, lo = -1, hi = 1): Float64Array {
+function randoms(rng: CaseRng, n: number, lo = -1, hi = 1): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) a[i] = rng.uniform(lo, hi);
   return a;
@@ -57,7 +57,7 @@ function checkGrad(t: Asserts, analytic: ArrayLike<number>, numeric: ArrayLike<n
 function checkAccumulates(t: Asserts, run: (out: Float64Array, accumulate: boolean) => void, length: number, what: string): void {
   const fresh = new Float64Array(length);
   run(fresh, false);
-  const prior = randoms(new Rng(length), length);
+  const prior = randoms(new CaseRng(length), length);
   const acc = prior.slice();
   run(acc, true);
   checkGrad(t, acc, prior.map((v, i) => v + fresh[i]), `${what} accumulates`);
@@ -68,7 +68,7 @@ t.test('conv2d backward to input, weight and bias (stride 1 and 2, pad 0..2, ker
     [3, 1, 0], [3, 1, 1], [3, 2, 1], [3, 2, 2], [2, 2, 0], [5, 1, 2], [1, 2, 0], [4, 1, 1], [5, 2, 1],
   ];
   for (const [k, stride, pad] of shapes) {
-    const rng = new Rng(k * 100 + stride * 10 + pad);
+    const rng = new CaseRng(k * 100 + stride * 10 + pad);
     const p: Conv2dParams = { n: 2, cIn: 2, h: 5, w: 6, cOut: 3, kh: k, kw: k, stride, pad };
     const { hOut, wOut } = convOutputSize(p);
     const x = randoms(rng, p.n * p.cIn * p.h * p.w);
@@ -101,7 +101,7 @@ t.test('matmul gradients through transposed matmuls, for every transpose, with b
   for (const transA of [false, true])
     for (const transB of [false, true])
       for (const activation of ['none', 'relu'] as Activation[]) {
-        const rng = new Rng((transA ? 2 : 0) + (transB ? 1 : 0) + (activation === 'relu' ? 4 : 0));
+        const rng = new CaseRng((transA ? 2 : 0) + (transB ? 1 : 0) + (activation === 'relu' ? 4 : 0));
         const a = randoms(rng, m * k);
         const b = randoms(rng, k * n);
         const bias = randoms(rng, n);
@@ -139,7 +139,7 @@ t.test('batchnorm 2d and 1d backward (training mode)', async (t) => {
     { n: 1, c: 2, spatial: 9, eps: 1e-3, momentum: 0.1 },
   ];
   for (const p of shapes) {
-    const rng = new Rng(p.n * 31 + p.c * 7 + p.spatial);
+    const rng = new CaseRng(p.n * 31 + p.c * 7 + p.spatial);
     const size = p.n * p.c * p.spatial;
     const x = randoms(rng, size, -2, 3);
     const gamma = randoms(rng, p.c, 0.5, 1.5);
@@ -173,7 +173,7 @@ t.test('max and average pooling backward', async (t) => {
     { n: 2, c: 2, h: 3, w: 5, kh: 3, kw: 5, stride: 1 },
   ];
   for (const p of shapes) {
-    const rng = new Rng(p.h * 10 + p.kh);
+    const rng = new CaseRng(p.h * 10 + p.kh);
     const size = p.n * p.c * p.h * p.w;
     const { hOut, wOut } = poolOutputSize(p);
     const outSize = p.n * p.c * hOut * wOut;
@@ -207,7 +207,7 @@ t.test('dropout and dropout2d backward', async (t) => {
     [2 * 3 * 6, { p: 0.5, seed: 11, step: 5, spatial: 6 }],
   ];
   for (const [length, p] of cases) {
-    const rng = new Rng(length);
+    const rng = new CaseRng(length);
     const x = randoms(rng, length);
     const r = randoms(rng, length);
     const y = new Float64Array(length);
@@ -227,7 +227,7 @@ t.test('dropout and dropout2d backward', async (t) => {
 t.test('softmax cross-entropy backward, with and without label smoothing', async (t) => {
   for (const labelSmoothing of [0, 0.1, 0.3]) {
     const p: CrossEntropyParams = { rows: 4, cols: 5, labelSmoothing };
-    const rng = new Rng(17 + labelSmoothing * 100);
+    const rng = new CaseRng(17 + labelSmoothing * 100);
     const logits = randoms(rng, p.rows * p.cols, -3, 3);
     const labels = Int32Array.from({ length: p.rows }, () => rng.int(p.cols));
     const probs = new Float64Array(p.rows * p.cols);
@@ -249,7 +249,7 @@ t.test('softmax cross-entropy backward, with and without label smoothing', async
 });
 
 t.test('relu backward', async (t) => {
-  const rng = new Rng(5);
+  const rng = new CaseRng(5);
   // Away from the kink at 0, where the derivative is not defined.
   const x = randoms(rng, 50).map((v) => (v < 0 ? v - 0.1 : v + 0.1));
   const r = randoms(rng, 50);
