@@ -25,6 +25,8 @@ export const command: Command = {
       throw err;
     }
     const server = await startServer(config);
+    // Always said, whatever the log level (scripts and tests wait for this line).
+    process.stderr.write(`inkling serve: listening on ${server.url}\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stderr.write(`inkling serve: ${signal}, shutting down\n`);

@@ -11,6 +11,7 @@ import type { PreprocessPool } from './preprocess-pool.ts';
 import type { PredictionLog } from './prediction-log.ts';
 import type { Metrics } from './metrics.ts';
 import type { FetchPolicy } from './url-fetch.ts';
+import type { BodyLimits } from './request-body.ts';
 import { errorMiddleware } from './errors.ts';
 import { requestContext, securityHeaders, contentSecurityPolicy, identity, rateLimit } from './middleware.ts';
 import { staticFiles, inlineScripts, WEB_DIR } from './static-files.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   fetchPolicy: FetchPolicy;
+  /** The body budget and timeout every route's body reading goes through (request-body.ts). */
+  body: BodyLimits;
   shuttingDown: () => boolean;
   webDir?: string;
 }

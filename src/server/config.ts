@@ -22,6 +22,8 @@ export const envSchema = z.object({
   INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   INKLING_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   INKLING_MAX_PIXELS: int(1, 1_000_000_000).default(25_000_000),
+  INKLING_BODY_BUDGET_BYTES: int(64 * 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  INKLING_BODY_TIMEOUT_MS: int(100, 600_000).default(30_000),
   INKLING_SPOOL_DIR: z.string().min(1).optional(),
   INKLING_SPOOL_MAX_ROWS: int(1, 10_000_000).default(10_000),
   INKLING_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -48,6 +50,10 @@ export interface Config {
   adminToken: string | null;
   maxBodyBytes: number;
   maxPixels: number;
+  /** Request-body bytes held in memory at once, all requests together (503 server_busy past it). */
+  bodyBudgetBytes: number;
+  /** How long a request body may take to arrive (408 body_timeout, connection closed). */
+  bodyTimeoutMs: number;
   spoolDir: string;
   spoolMaxRows: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -103,6 +109,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     adminToken: e.INKLING_ADMIN_TOKEN ?? null,
     maxBodyBytes: e.INKLING_MAX_BODY_BYTES,
     maxPixels: e.INKLING_MAX_PIXELS,
+    bodyBudgetBytes: e.INKLING_BODY_BUDGET_BYTES,
+    bodyTimeoutMs: e.INKLING_BODY_TIMEOUT_MS,
     spoolDir: resolve(cwd, e.INKLING_SPOOL_DIR ?? `${e.INKLING_DATA_DIR}/spool`),
     spoolMaxRows: e.INKLING_SPOOL_MAX_ROWS,
     logLevel: e.INKLING_LOG_LEVEL,

@@ -42,3 +42,19 @@ export async function errorMiddleware(ctx: Context, next: Next): Promise<void> {
     ctx.body = { error: { code: e.code, message: e.message } };
   }
 }
+
+/** Node's HTTP parser rejects some requests before any route sees them (a malformed chunk, a
+ *  header block over the limit, a request that timed out): answer those in the same JSON shape
+ *  (Node's default is a bare `400 Bad Request`), then close the connection. */
+export function onClientError(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex): void {
+  const s = socket as import('node:net').Socket;
+  if (err.code !== 'ECONNRESET' && s.writable && s.bytesWritten === 0) {
+    const [status, reason, code, message] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'headers_too_large', 'the request headers are over the size limit']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'request_timeout', 'the request did not arrive in time']
+      : [400, 'Bad Request', 'bad_request', `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'})`];
+    const body = JSON.stringify({ error: { code, message } });
+    s.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  s.destroySoon?.();
+}

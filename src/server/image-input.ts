@@ -3,12 +3,14 @@
 //   multipart/form-data, file field "image" (+ field "source")
 //   JSON { "image": "<data URL or base64>", "source"? }
 //   JSON { "url": "https://...", "source"? }                -> fetched (url-fetch.ts), source "url"
-// Bodies are read with a byte limit (413 past it, without buffering the rest).
+// Bodies are read through request-body.ts (byte limit, body budget, timeout, every stream error
+// handled); multipart is parsed by busboy fed from that same reader.
 import type { Context } from 'koa';
 import busboy from 'busboy';
 import { z } from 'zod';
 import { ApiError, badRequest } from './errors.ts';
 import { fetchImage, type FetchPolicy } from './url-fetch.ts';
+import { readBody, streamBody, tooLarge, type BodyLimits } from './request-body.ts';
 
 export type Source = 'canvas' | 'upload' | 'url';
 const SOURCES = ['canvas', 'upload', 'url'] as const;
@@ -17,30 +19,6 @@ const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp',
 export interface ImageInput {
   bytes: Buffer;
   source: Source;
-}
-
-const tooLarge = (limit: number) => new ApiError(413, 'payload_too_large', `the request body is over the ${limit}-byte limit (5 MB by default)`);
-
-export function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const req = ctx.req;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume(); // drain without buffering, then answer 413
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function parseSource(v: unknown, fallback: Source): Source {
@@ -71,62 +49,83 @@ const jsonBody = z
   })
   .strict();
 
-function multipart(ctx: Context, limit: number): Promise<{ bytes: Buffer; source: unknown }> {
+const invalidMultipart = (why: string) => badRequest('invalid_multipart', `malformed multipart request: ${why}`);
+
+/** The multipart body through busboy. Every failure of the form (cut off, no closing boundary, a
+ *  bad boundary, a part without headers, a second file, a client that hangs up) settles the
+ *  promise with a 4xx: busboy and its file streams all have 'error' listeners (without one, the
+ *  file stream's "Unexpected end of form" was an uncaught exception that ended the process). */
+function multipart(ctx: Context, limits: BodyLimits, limit: number): Promise<{ bytes: Buffer; source: unknown }> {
+  let bb: busboy.Busboy;
+  try {
+    bb = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 } });
+  } catch (e) {
+    return Promise.reject(invalidMultipart((e as Error).message));
+  }
   return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
-    } catch (e) {
-      reject(badRequest('invalid_multipart', `malformed multipart request: ${(e as Error).message}`));
-      return;
-    }
     let bytes: Buffer | null = null;
     let source: unknown;
-    let failed: ApiError | null = null;
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      bb.destroy();
+      reject(err);
+    };
     bb.on('file', (name, stream) => {
       const chunks: Buffer[] = [];
+      stream.on('error', (e: Error) => fail(invalidMultipart(e.message)));
+      stream.on('limit', () => fail(tooLarge(limit)));
+      if (name !== 'image') {
+        stream.resume(); // not ours: read and discard
+        return;
+      }
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => (failed = tooLarge(limit)));
       stream.on('end', () => {
-        if (name === 'image') bytes = Buffer.concat(chunks);
+        bytes = Buffer.concat(chunks);
       });
     });
     bb.on('field', (name, value) => {
       if (name === 'source') source = value;
     });
-    bb.on('filesLimit', () => (failed = badRequest('invalid_multipart', 'send one file, in the field "image"')));
-    bb.on('error', (e: Error) => reject(badRequest('invalid_multipart', `malformed multipart request: ${e.message}`)));
+    bb.on('filesLimit', () => fail(badRequest('invalid_multipart', 'send one file, in the field "image"')));
+    bb.on('partsLimit', () => fail(invalidMultipart('too many parts')));
+    bb.on('fieldsLimit', () => fail(invalidMultipart('too many fields')));
+    bb.on('error', (e: Error) => fail(invalidMultipart(e.message)));
     bb.on('close', () => {
-      if (failed) return reject(failed);
-      if (!bytes) return reject(badRequest('missing_image', 'the multipart request has no file field "image"'));
-      resolve({ bytes, source });
+      if (settled) return;
+      settled = true;
+      if (!bytes) reject(badRequest('missing_image', 'the multipart request has no file field "image"'));
+      else resolve({ bytes, source });
     });
-    let size = 0;
-    ctx.req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit + 64 * 1024 && !failed) failed = tooLarge(limit);
-    });
-    ctx.req.pipe(bb);
+    // The request is fed to busboy by hand (not piped), so the request's own errors, the body
+    // limit and the timeout are the reader's, and busboy only ever sees bytes.
+    streamBody(ctx, limits, limit + 64 * 1024, (c) => {
+      if (!settled) bb.write(c);
+    }).then(
+      () => {
+        if (!settled) bb.end();
+      },
+      fail,
+    );
   });
 }
 
-export async function readImageInput(ctx: Context, limit: number, policy: FetchPolicy): Promise<ImageInput> {
+export async function readImageInput(ctx: Context, limits: BodyLimits, limit: number, policy: FetchPolicy): Promise<ImageInput> {
   const type = (ctx.get('content-type') || '').split(';')[0].trim().toLowerCase();
   const querySource = ctx.query.source;
   if (RAW_TYPES.has(type)) {
-    const bytes = await readBody(ctx, limit);
+    const bytes = await readBody(ctx, limits, limit);
     if (bytes.length === 0) throw badRequest('empty_body', 'the request body is empty: send the image bytes');
     return { bytes, source: parseSource(querySource, 'upload') };
   }
   if (type === 'multipart/form-data') {
-    const declared = Number(ctx.get('content-length') || 0);
-    if (declared > limit + 64 * 1024) throw tooLarge(limit);
-    const { bytes, source } = await multipart(ctx, limit);
+    const { bytes, source } = await multipart(ctx, limits, limit);
     if (bytes.length === 0) throw badRequest('empty_body', 'the "image" file is empty');
     return { bytes, source: parseSource(source, 'upload') };
   }
   if (type === 'application/json') {
-    const text = await readBody(ctx, Math.ceil(limit * 1.4) + 1024); // base64 inflates by 4/3
+    const text = await readBody(ctx, limits, Math.ceil(limit * 1.4) + 1024); // base64 inflates by 4/3
     if (text.length === 0) throw badRequest('empty_body', 'the request body is empty: send {"image": "<data URL or base64>"} or {"url": "https://..."}');
     let json: unknown;
     try {

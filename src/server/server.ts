@@ -20,6 +20,8 @@ import { createMetrics } from './metrics.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { defaultFetchPolicy } from './url-fetch.ts';
 import { watchParent } from './parent-watch.ts';
+import { BodyBudget } from './body-budget.ts';
+import { onClientError } from './errors.ts';
 
 export interface RunningServer {
   url: string;
@@ -73,11 +75,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const log = new PredictionLog(pool, new Spool(config.spoolDir, config.spoolMaxRows), logger);
   let shuttingDown = false;
   const fetchPolicy = { ...defaultFetchPolicy(config.maxBodyBytes), allowLoopback: config.allowLoopbackUrlsForTests };
-  const deps: AppDeps = { config, pool, model, batcher, preprocess, log, metrics, logger, fetchPolicy, shuttingDown: () => shuttingDown };
+  const body = { budget: new BodyBudget(config.bodyBudgetBytes), timeoutMs: config.bodyTimeoutMs };
+  const deps: AppDeps = { config, pool, model, batcher, preprocess, log, metrics, logger, fetchPolicy, body, shuttingDown: () => shuttingDown };
   const app = createApp(deps);
-  const server = http.createServer(app.callback());
+  // Node's own request timeout is the backstop behind the body reader's (which answers a JSON
+  // 408 first); it is checked every second, not every 30 s (the default interval let stalled
+  // uploads hold their memory for ~70 s with a 30 s timeout).
+  const requestTimeout = config.bodyTimeoutMs + 2000;
+  const server = http.createServer({ requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: 1000 }, app.callback());
   server.keepAliveTimeout = 5000;
-  server.requestTimeout = 30_000;
+  server.on('clientError', onClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

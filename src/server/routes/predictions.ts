@@ -7,7 +7,8 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { normalizeMnist, UnsupportedImageError, ImageTooLargeError, ImageDecodeError, type PreprocessResult } from '../../preprocess/index.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
-import { readImageInput, readBody } from '../image-input.ts';
+import { readImageInput } from '../image-input.ts';
+import { readBody } from '../request-body.ts';
 import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor } from '../db/predictions.ts';
 import type { AppDeps } from '../app.ts';
 
@@ -91,7 +92,7 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
 
   async function createPrediction(ctx: Context, alone: boolean): Promise<void> {
     const t0 = performance.now();
-    const input = await readImageInput(ctx, deps.config.maxBodyBytes, deps.fetchPolicy);
+    const input = await readImageInput(ctx, deps.body, deps.config.maxBodyBytes, deps.fetchPolicy);
     let pre: PreprocessResult;
     try {
       pre = await deps.preprocess.run(input.bytes, deps.config.maxPixels, alone);
@@ -169,7 +170,7 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
   router.put('/api/predictions/:id/feedback', async (ctx) => {
     const type = (ctx.get('content-type') || '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') throw new ApiError(415, 'unsupported_media_type', 'send JSON: {"label": 0..9}');
-    const text = await readBody(ctx, 1024);
+    const text = await readBody(ctx, deps.body, 1024);
     let json: unknown;
     try {
       json = JSON.parse(text.toString('utf8'));
