@@ -12,6 +12,7 @@ import type { PredictionLog } from './prediction-log.ts';
 import type { Metrics } from './metrics.ts';
 import type { FetchPolicy } from './url-fetch.ts';
 import type { BodyLimits } from './request-body.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
 import { errorMiddleware } from './errors.ts';
 import { requestContext, securityHeaders, contentSecurityPolicy, identity, rateLimit } from './middleware.ts';
 import { staticFiles, inlineScripts, WEB_DIR } from './static-files.ts';
@@ -25,6 +26,8 @@ export interface AppDeps {
   batcher: InferenceBatcher;
   preprocess: PreprocessPool;
   log: PredictionLog;
+  /** The database's circuit breaker (db/availability.ts): reads go through guardedQuery. */
+  dbBreaker: CircuitBreaker;
   metrics: Metrics;
   logger: Logger;
   fetchPolicy: FetchPolicy;

@@ -25,12 +25,19 @@ export const envSchema = z.object({
   INKLING_BODY_BUDGET_BYTES: int(64 * 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
   INKLING_BODY_TIMEOUT_MS: int(100, 600_000).default(30_000),
   INKLING_SPOOL_DIR: z.string().min(1).optional(),
-  INKLING_SPOOL_MAX_ROWS: int(1, 10_000_000).default(10_000),
+  INKLING_SPOOL_MAX_BYTES: int(64 * 1024, 2 ** 50).default(1024 * 1024 * 1024),
   INKLING_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INKLING_TRUST_PROXY: bool.default('0'),
   INKLING_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
-  INKLING_DB_SYNC_COMMIT: bool.default('0'),
+  INKLING_DB_SYNC_COMMIT: bool.default('1'),
+  INKLING_DB_WRITE_TIMEOUT_MS: int(10, 600_000).default(1000),
+  INKLING_DB_READ_TIMEOUT_MS: int(10, 600_000).default(6000),
 });
+
+/** Variables that meant something once: setting one is an error that says what replaced it. */
+const REMOVED: Record<string, string> = {
+  INKLING_SPOOL_MAX_ROWS: 'no longer read; the spool is bounded by bytes on disk: set INKLING_SPOOL_MAX_BYTES (default 1 GiB)',
+};
 
 export interface Config {
   port: number;
@@ -55,12 +62,18 @@ export interface Config {
   /** How long a request body may take to arrive (408 body_timeout, connection closed). */
   bodyTimeoutMs: number;
   spoolDir: string;
-  spoolMaxRows: number;
+  /** The spool's cap in bytes on disk; a row that does not fit is answered 503. */
+  spoolMaxBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   trustProxy: boolean;
   shutdownTimeoutMs: number;
-  /** Wait for the WAL fsync on every commit (see db/pool.ts); off by default. */
+  /** Wait for the WAL flush on every commit (synchronous_commit=on; see db/pool.ts). Default on:
+   *  a 201 with logged:true then survives a crash of PostgreSQL or of the machine. */
   dbSyncCommit: boolean;
+  /** Client-side timeout of a prediction INSERT; past it the database counts as down (spool). */
+  dbWriteTimeoutMs: number;
+  /** Client-side timeout of a read (history, stats); past it the answer is 503. */
+  dbReadTimeoutMs: number;
   /** TEST ONLY (never read from the environment): lets URL input reach loopback addresses so tests
    *  can serve images from a local HTTP server. Off by default. */
   allowLoopbackUrlsForTests: boolean;
@@ -81,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const v = env[key];
     if (v !== undefined && v !== '') input[key] = v;
   }
+  const removed = Object.entries(REMOVED).filter(([k]) => env[k] !== undefined && env[k] !== '');
+  if (removed.length) throw new ConfigError(`invalid configuration:\n${removed.map(([k, why]) => `  ${k}: ${why}`).join('\n')}`);
   const parsed = envSchema.safeParse(input);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
@@ -112,11 +127,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     bodyBudgetBytes: e.INKLING_BODY_BUDGET_BYTES,
     bodyTimeoutMs: e.INKLING_BODY_TIMEOUT_MS,
     spoolDir: resolve(cwd, e.INKLING_SPOOL_DIR ?? `${e.INKLING_DATA_DIR}/spool`),
-    spoolMaxRows: e.INKLING_SPOOL_MAX_ROWS,
+    spoolMaxBytes: e.INKLING_SPOOL_MAX_BYTES,
     logLevel: e.INKLING_LOG_LEVEL,
     trustProxy: e.INKLING_TRUST_PROXY,
     shutdownTimeoutMs: e.INKLING_SHUTDOWN_TIMEOUT_MS,
     dbSyncCommit: e.INKLING_DB_SYNC_COMMIT,
+    dbWriteTimeoutMs: e.INKLING_DB_WRITE_TIMEOUT_MS,
+    dbReadTimeoutMs: e.INKLING_DB_READ_TIMEOUT_MS,
     allowLoopbackUrlsForTests: false,
   };
 }

@@ -16,6 +16,7 @@ import { inkMapImplementation } from '../preprocess/index.ts';
 import { PreprocessPool } from './preprocess-pool.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { Spool } from './spool.ts';
+import { databaseBreaker } from './db/availability.ts';
 import { createMetrics } from './metrics.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { defaultFetchPolicy } from './url-fetch.ts';
@@ -72,11 +73,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     metrics.inferenceSeconds.observe(ms / 1000);
   };
   const preprocess = new PreprocessPool(config.preprocessThreads);
-  const log = new PredictionLog(pool, new Spool(config.spoolDir, config.spoolMaxRows), logger);
+  const breaker = databaseBreaker(pool);
+  breaker.onChange((open, reason) => {
+    metrics.dbUp.set(open ? 0 : 1);
+    if (open) logger.error(`database unavailable (${reason}): predictions go to the spool, reads answer 503`);
+    else logger.info(`database ${reason}: writing to it again; the spool drains in the background`);
+  });
+  const spool = new Spool({ dir: config.spoolDir, maxBytes: config.spoolMaxBytes, log: (m) => logger.warn(m) });
+  const log = new PredictionLog(pool, spool, breaker, logger, { writeTimeoutMs: config.dbWriteTimeoutMs });
   let shuttingDown = false;
   const fetchPolicy = { ...defaultFetchPolicy(config.maxBodyBytes), allowLoopback: config.allowLoopbackUrlsForTests };
   const body = { budget: new BodyBudget(config.bodyBudgetBytes), timeoutMs: config.bodyTimeoutMs };
-  const deps: AppDeps = { config, pool, model, batcher, preprocess, log, metrics, logger, fetchPolicy, body, shuttingDown: () => shuttingDown };
+  const deps: AppDeps = { config, pool, model, batcher, preprocess, log, dbBreaker: breaker, metrics, logger, fetchPolicy, body, shuttingDown: () => shuttingDown };
   const app = createApp(deps);
   // Node's own request timeout is the backstop behind the body reader's (which answers a JSON
   // 408 first); it is checked every second, not every 30 s (the default interval let stalled

@@ -249,9 +249,15 @@ t.test('stats: totals, accuracy, confusion, per day, latency', async (t) => {
   t.equal(s.byDigit.reduce((x: number, y: number) => x + y, 0), 3);
 });
 
-t.test('the service\'s connections commit without waiting for the WAL fsync (INKLING_DB_SYNC_COMMIT=0)', async (t) => {
-  const v = await srv.deps.pool.oneFirst(sql.type(z.object({ synchronous_commit: z.string() }))`SHOW synchronous_commit`);
-  t.equal(v, 'off');
+t.test('commits wait for the WAL flush by default; INKLING_DB_SYNC_COMMIT=0 opts out', async (t) => {
+  const mode = (pool: typeof srv.deps.pool) => pool.oneFirst(sql.type(z.object({ synchronous_commit: z.string() }))`SHOW synchronous_commit`);
+  t.equal(await mode(srv.deps.pool), 'on', 'default: durable (the test cluster itself runs with off)');
+  const fast = await startTestServer(db, { dbSyncCommit: false });
+  try {
+    t.equal(await mode(fast.deps.pool), 'off', 'opted out');
+  } finally {
+    await fast.close();
+  }
 });
 
 t.test('model, health, readiness, metrics', async (t) => {

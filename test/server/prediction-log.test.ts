@@ -9,6 +9,7 @@ import pino from 'pino';
 import type { DatabasePool } from 'slonik';
 import { PredictionLog } from '../../src/server/prediction-log.ts';
 import { Spool } from '../../src/server/spool.ts';
+import { CircuitBreaker } from '../../src/server/circuit-breaker.ts';
 import type { PredictionRow } from '../../src/server/db/predictions.ts';
 
 /** Records the row count of every INSERT (its values come in 14 per row); each takes `ms`. */
@@ -30,6 +31,12 @@ function fakePool(ms: number) {
   return { pool: pool as unknown as DatabasePool, inserts, maxInFlight: () => maxInFlight };
 }
 
+/** A log over the stand-in pool, with a breaker whose probe always answers. */
+function makeLog(pool: DatabasePool, dir: string): PredictionLog {
+  const breaker = new CircuitBreaker({ name: 'test db', probe: async () => {}, probeTimeoutMs: 100, probeIntervalMs: 50, isConnectionError: () => false });
+  return new PredictionLog(pool, new Spool({ dir, maxBytes: 1 << 20 }), breaker, pino({ level: 'silent' }), { writeTimeoutMs: 1000 });
+}
+
 let n = 0;
 function row(): PredictionRow {
   n++;
@@ -44,12 +51,12 @@ t.test('rows that arrive while an INSERT runs go out together in the next one', 
   const dir = mkdtempSync(join(tmpdir(), 'inkling-plog-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = fakePool(30);
-  const log = new PredictionLog(db.pool, new Spool(dir, 100), pino({ level: 'silent' }));
+  const log = makeLog(db.pool, dir);
   const first = log.write(row()); // alone: goes out on the next turn of the event loop
   await new Promise((r) => setTimeout(r, 5)); // its INSERT is now in flight
   const later = Array.from({ length: 7 }, () => log.write(row()));
   const results = await Promise.all([first, ...later]);
-  t.same(results, Array(8).fill(true), 'every writer hears its row was logged');
+  t.same(results, Array(8).fill('stored'), 'every writer hears its row was stored');
   t.same(db.inserts, [1, 7], 'one single-row INSERT, then the seven that waited in one statement');
   t.equal(db.maxInFlight(), 1, 'never two INSERTs at once');
   t.equal(log.inserted, 8);
@@ -61,12 +68,12 @@ t.test('flush waits for queued and in-flight rows', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'inkling-plog-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = fakePool(10);
-  const log = new PredictionLog(db.pool, new Spool(dir, 100), pino({ level: 'silent' }));
+  const log = makeLog(db.pool, dir);
   const writes = Array.from({ length: 5 }, () => log.write(row()));
   await new Promise((r) => setImmediate(r));
   writes.push(log.write(row()), log.write(row()));
   await log.flush();
   t.equal(log.inserted, 7, 'everything written before flush() returned');
-  t.same(await Promise.all(writes), Array(7).fill(true));
+  t.same(await Promise.all(writes), Array(7).fill('stored'));
   t.same(db.inserts, [5, 2]);
 });

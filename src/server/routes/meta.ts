@@ -1,18 +1,14 @@
 // Stats, the model card, health, readiness, Prometheus metrics, the OpenAPI document.
 import type Router from '@koa/router';
 import { predictionStats, ping } from '../db/predictions.ts';
-import { ApiError } from '../errors.ts';
+import { guardedQuery } from '../db/availability.ts';
+import { withTimeout } from '../circuit-breaker.ts';
 import { openApiDocument } from '../openapi.ts';
 import type { AppDeps } from '../app.ts';
 
 export function metaRoutes(router: Router, deps: AppDeps): void {
   router.get('/api/stats', async (ctx) => {
-    try {
-      ctx.body = await predictionStats(deps.pool, ctx.state.isAdmin ? null : ctx.state.clientId);
-    } catch (err) {
-      ctx.state.log.warn({ err: (err as Error).message }, 'stats query failed');
-      throw new ApiError(503, 'database_unavailable', 'the database is unreachable right now; stats will be back when it returns');
-    }
+    ctx.body = await guardedQuery(deps.dbBreaker, deps.config.dbReadTimeoutMs, () => predictionStats(deps.pool, ctx.state.isAdmin ? null : ctx.state.clientId));
   });
 
   router.get('/api/model', (ctx) => {
@@ -36,21 +32,25 @@ export function metaRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/readyz', async (ctx) => {
-    let database = true;
-    try {
-      await Promise.race([ping(deps.pool), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 1000).unref())]);
-    } catch {
-      database = false;
+    let database = !deps.dbBreaker.isOpen;
+    if (database) {
+      try {
+        await withTimeout(ping(deps.pool), 1000, 'the database');
+      } catch {
+        database = false;
+      }
     }
     const ready = database && !deps.shuttingDown();
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { model: true, database, spooledRows: deps.log.spool.size, shuttingDown: deps.shuttingDown() } };
+    ctx.body = { status: ready ? 'ready' : 'not_ready', checks: { model: true, database, spooledRows: deps.log.spool.size, spoolBytes: deps.log.spool.bytes, shuttingDown: deps.shuttingDown() } };
   });
 
   router.get('/metrics', async (ctx) => {
-    deps.metrics.dbUp.set(deps.log.up ? 1 : 0);
+    deps.metrics.dbUp.set(deps.dbBreaker.isOpen ? 0 : 1);
     deps.metrics.spoolRows.set(deps.log.spool.size);
-    deps.metrics.spoolDropped.set(deps.log.spool.dropped);
+    deps.metrics.spoolBytes.set(deps.log.spool.bytes);
+    deps.metrics.bodyBytes.set(deps.body.budget.inFlight);
+    deps.metrics.bodyBusy.set(deps.body.budget.refused);
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });

@@ -11,26 +11,14 @@ import { readImageInput } from '../image-input.ts';
 import { readBody } from '../request-body.ts';
 import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor } from '../db/predictions.ts';
 import type { AppDeps } from '../app.ts';
+import { guardedQuery } from '../db/availability.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const scopeOf = (ctx: Context): string | null => (ctx.state.isAdmin ? null : ctx.state.clientId);
 const pngDataUrl = (b: Buffer) => `data:image/png;base64,${b.toString('base64')}`;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-function dbUnavailable(): ApiError {
-  return new ApiError(503, 'database_unavailable', 'the database is unreachable right now; predictions still work, history and feedback will be back when it returns');
-}
-
-async function withDb<T>(deps: AppDeps, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    const name = (err as Error).name ?? '';
-    if (/Connection|BackendTerminated|ECONNREFUSED|timeout/i.test(`${name} ${(err as Error).message}`)) throw dbUnavailable();
-    throw err;
-  }
-}
+const withDb = <T>(deps: AppDeps, fn: () => Promise<T>): Promise<T> => guardedQuery(deps.dbBreaker, deps.config.dbReadTimeoutMs, fn);
 
 export function historyItem(r: HistoryRow) {
   return {
@@ -125,7 +113,13 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
       inputPng: pre.inputPng,
       thumbnailPng: pre.thumbnailPng,
     };
-    const logged = await deps.log.write(row);
+    const outcome = await deps.log.write(row);
+    if (outcome === 'unavailable') {
+      deps.metrics.refused.inc();
+      throw new ApiError(503, 'storage_unavailable', 'the prediction could not be stored (the database is unreachable and the spool is full); nothing was kept, retry later', { 'Retry-After': '5' });
+    }
+    if (outcome === 'rejected') throw new ApiError(500, 'storage_failed', 'the database refused to store this prediction (see the server log for the request id)');
+    const logged = outcome === 'stored';
     deps.metrics.predictions.inc({ digit: String(digit), logged: String(logged) });
     ctx.status = 201;
     ctx.set('Location', `/api/predictions/${row.id}`);
