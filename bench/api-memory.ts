@@ -126,6 +126,13 @@ function stalled(url: URL, declared: number, sent: number): { cut: Promise<{ ms:
   return { cut, sentAll, destroy: () => socket.destroy() };
 }
 
+/** The main thread's V8 heap and external (Buffer) memory, from the service's /metrics. */
+async function heapSummary(url: URL): Promise<string> {
+  const text = await fetch(`${url.origin}/metrics`).then((r) => r.text(), () => '');
+  const get = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
+  return `main thread: V8 heap ${get('nodejs_heap_size_used_bytes').toFixed(0)} MB used of ${get('nodejs_heap_size_total_bytes').toFixed(0)}, external ${get('nodejs_external_memory_bytes').toFixed(0)} MB`;
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -185,7 +192,7 @@ async function main(): Promise<void> {
     const counts = new Map<number, number>();
     for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
     console.log(`uploads: 64 concurrent 5 MB PNGs in ${(ms1 / 1000).toFixed(1)} s, answers ${[...counts].map(([s, n]) => `${n}x${s || 'none'}`).join(', ')}`);
-    console.log(`uploads: RSS ${base1.toFixed(0)} MB before, peak ${peak1.toFixed(0)} MB, ${after1.toFixed(0)} MB 2 s after`);
+    console.log(`uploads: RSS ${base1.toFixed(0)} MB before, peak ${peak1.toFixed(0)} MB, ${after1.toFixed(0)} MB 2 s after (${await heapSummary(url)})`);
     if (!(peak1 <= maxRssMb)) failures.push(`uploads: peak RSS ${peak1.toFixed(0)} MB > ${maxRssMb} MB`);
     if (counts.get(0)) failures.push(`uploads: ${counts.get(0)} got no answer`);
 
