@@ -14,7 +14,8 @@ import type { FetchPolicy } from './url-fetch.ts';
 import type { BodyLimits } from './request-body.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { errorMiddleware } from './errors.ts';
-import { requestContext, securityHeaders, contentSecurityPolicy, identity, rateLimit } from './middleware.ts';
+import { requestContext, securityHeaders, contentSecurityPolicy, identity, closeWhenShuttingDown } from './middleware.ts';
+import { RateLimiter, rateLimit } from './rate-limit.ts';
 import { staticFiles, inlineScripts, WEB_DIR } from './static-files.ts';
 import { predictionRoutes } from './routes/predictions.ts';
 import { metaRoutes } from './routes/meta.ts';
@@ -39,7 +40,13 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy });
-  const router = new Router();
+  // One router, case-sensitive (URL paths are): `/API/PREDICTIONS` is a 404, not a request that
+  // matched a route but skipped the /api middleware (issue 14, D5). Identity and rate limiting
+  // run as the router's own middleware for /api, so they run exactly for the /api routes that
+  // matched, whatever their spelling; every route under /api gets them by being registered here.
+  const router = new Router({ sensitive: true });
+  const limiter = deps.config.rateLimit > 0 ? new RateLimiter({ perMinute: deps.config.rateLimit, newClientsPerMinute: deps.config.rateLimitNewClients }) : null;
+  router.use('/api', identity(deps.config.adminToken, false), rateLimit(limiter));
   predictionRoutes(router, deps);
   metaRoutes(router, deps);
 
@@ -49,17 +56,12 @@ export function createApp(deps: AppDeps): Koa {
     deps.metrics.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
     deps.metrics.duration.observe({ route }, ms / 1000);
   }));
+  app.use(closeWhenShuttingDown(deps.shuttingDown));
   app.use(errorMiddleware);
   app.use(securityHeaders(contentSecurityPolicy(inlineScripts(webDir))));
-  const who = identity(deps.config.adminToken, false);
-  const limit = rateLimit(deps.config.rateLimit);
-  app.use(async (ctx, next) => {
-    // Identity and rate limiting apply to the API only (static files and probes need neither).
-    if (!ctx.path.startsWith('/api/')) return next();
-    return who(ctx, () => limit(ctx, next));
-  });
   app.use(staticFiles(webDir));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: false }));
+  // 405 (with Allow) and 501 as bare statuses; errorMiddleware gives them the JSON error shape.
+  app.use(router.allowedMethods());
   return app;
 }

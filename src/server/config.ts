@@ -19,6 +19,7 @@ export const envSchema = z.object({
   INKLING_PREPROCESS_THREADS: int(0, 64).optional(),
   INKLING_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
   INKLING_RATE_LIMIT: int(0, 1_000_000).default(600),
+  INKLING_RATE_LIMIT_NEW_CLIENTS: int(1, 1_000_000).default(60),
   INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   INKLING_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   INKLING_MAX_PIXELS: int(1, 1_000_000_000).default(25_000_000),
@@ -54,6 +55,8 @@ export interface Config {
   preprocessThreads: number;
   /** Requests per minute per client on /api; 0 = off. */
   rateLimit: number;
+  /** New anonymous clients a minute per IP address (forged or dropped cookies count as new). */
+  rateLimitNewClients: number;
   adminToken: string | null;
   maxBodyBytes: number;
   maxPixels: number;
@@ -121,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     batchWaitMs: e.INKLING_BATCH_WAIT_MS,
     preprocessThreads: e.INKLING_PREPROCESS_THREADS ?? Math.min(4, Math.max(0, availableParallelism() - 1)),
     rateLimit: e.INKLING_RATE_LIMIT,
+    rateLimitNewClients: e.INKLING_RATE_LIMIT_NEW_CLIENTS,
     adminToken: e.INKLING_ADMIN_TOKEN ?? null,
     maxBodyBytes: e.INKLING_MAX_BODY_BYTES,
     maxPixels: e.INKLING_MAX_PIXELS,

@@ -136,7 +136,9 @@ export async function readImageInput(ctx: Context, limits: BodyLimits, limit: nu
     const parsed = jsonBody.safeParse(json);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      throw badRequest('invalid_body', `${i.path.join('.') || 'body'}: ${i.message} (expected {"image": string} or {"url": string}, optional "source": canvas|upload|url)`);
+      // The issue's own text can list every unknown key of a hostile body: keep its start only.
+      const what = i.message.length > 120 ? `${i.message.slice(0, 117)}...` : i.message;
+      throw badRequest('invalid_body', `${i.path.join('.').slice(0, 60) || 'body'}: ${what} (expected {"image": string} or {"url": string}, optional "source": canvas|upload|url)`);
     }
     const b = parsed.data;
     if ((b.image === undefined) === (b.url === undefined)) throw badRequest('invalid_body', 'send exactly one of "image" (data URL or base64) and "url"');

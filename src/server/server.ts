@@ -117,13 +117,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       // Sockets that finish their request become idle: close those too as they appear.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       void closed.then(() => clearInterval(sweep));
-      const timeout = new Promise<void>((r) => setTimeout(() => {
-        logger.warn('shutdown timeout: closing remaining connections');
-        server.closeAllConnections();
-        clearInterval(sweep);
-        r();
-      }, config.shutdownTimeoutMs).unref());
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((r) => {
+        timer = setTimeout(() => {
+          logger.warn('shutdown timeout: closing remaining connections');
+          server.closeAllConnections();
+          clearInterval(sweep);
+          r();
+        }, config.shutdownTimeoutMs).unref();
+      });
       await Promise.race([closed, timeout]);
+      clearTimeout(timer); // a shutdown that finished in time must not warn later (issue 14, D13)
       await batcher.drain();
       await preprocess.close();
       await log.close();

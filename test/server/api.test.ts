@@ -310,19 +310,21 @@ t.test('security headers, request ids, static UI with the vendor import map', as
 });
 
 t.test('rate limiting per client (INKLING_RATE_LIMIT), 0 = off', async (t) => {
-  const limited = await startTestServer(db, { rateLimit: 3 });
+  const limited = await startTestServer(db, { rateLimit: 3, rateLimitNewClients: 3 });
   try {
-    // The first, cookie-less request counts against the IP; then the client's own bucket of 3.
+    // The first, cookie-less request creates the client (one of the IP's 3 new clients a
+    // minute) and its bucket of 3, of which it takes one.
     const c = new Client(limited.url);
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await c.req('GET', '/api/model')).status);
-    t.same(statuses, [200, 200, 200, 200, 429, 429]);
+    t.same(statuses, [200, 200, 200, 429, 429, 429]);
     const r = await c.req('GET', '/api/model');
     t.equal(r.json.error.code, 'rate_limited');
     t.ok(Number(r.headers.get('retry-after')) >= 1);
     const other = new Client(limited.url);
     t.equal((await other.req('GET', '/api/model')).status, 200, 'another client has its own bucket');
-    // Callers that drop the cookie every time share the IP's bucket (1 used above, 1 just now).
+    // Callers that drop the cookie are a new client every time: the IP's budget of new clients
+    // (2 of 3 used above, 1 just now).
     const noCookie = () => fetch(`${limited.url}/api/model`).then((x) => x.status);
     t.same([await noCookie(), await noCookie()], [200, 429], 'cookie droppers are limited by IP');
     t.equal((await c.req('GET', '/healthz')).status, 200, 'probes are not limited');
