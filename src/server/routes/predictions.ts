@@ -150,6 +150,7 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
       items: page.rows.map(historyItem),
       nextCursor: page.hasMore && last ? encodeCursor({ createdAtMs: Math.round(last.created_at), id: last.id }) : null,
       total: page.total,
+      totalExact: page.totalExact,
     };
   });
 
