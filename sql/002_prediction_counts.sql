@@ -3,14 +3,15 @@
 -- of the client (issue 14, D12: at 322k rows, stats loops slowed everyone's predictions tenfold).
 --
 -- One counter per (scope, kind, key); scope is a client id, or '' for all clients (the admin view).
---   kind 0 total            key 0
---   kind 1 labelled         key 0
---   kind 2 correct          key 0
---   kind 3 by digit         key = digit
 --   kind 4 confusion        key = true_label * 10 + digit
 --   kind 5 latency bucket   key = prediction_latency_bucket(total_ms)
 --   kind 6 per day (UTC)    key = days since 1970-01-01
---   kind 7 by source        key = 0 canvas, 1 upload, 2 url
+--   kind 8 cell             key = confidence * 1000 + digit * 100 + source * 10 + label, where
+--                           confidence = floor(confidence * 20) (0..20, the UI's 5% steps),
+--                           source 0 canvas / 1 upload / 2 url, label 0 none / 1 correct /
+--                           2 incorrect. Totals, labelled, correct, by digit, and the history's
+--                           total for any mix of digit, source, status and a 5%-step
+--                           minConfidence are sums of cells.
 CREATE TABLE prediction_counts (
   scope text     NOT NULL,
   kind  smallint NOT NULL,
@@ -28,19 +29,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 
 -- The counters one row contributes to, in both scopes.
-CREATE FUNCTION prediction_counters(client_id text, digit smallint, true_label smallint, total_ms real, created_at timestamptz, source text)
+CREATE FUNCTION prediction_counters(client_id text, digit smallint, true_label smallint, total_ms real, created_at timestamptz, source text, confidence real)
 RETURNS TABLE (scope text, kind smallint, key integer)
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT s.scope, k.kind::smallint, k.key
   FROM (VALUES (client_id), ('')) AS s(scope)
   CROSS JOIN LATERAL (
-    VALUES (0, 0),
-           (3, digit::integer),
-           (5, prediction_latency_bucket(total_ms)),
+    VALUES (5, prediction_latency_bucket(total_ms)),
            (6, ((created_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01')),
-           (7, CASE source WHEN 'canvas' THEN 0 WHEN 'upload' THEN 1 ELSE 2 END)
-    UNION ALL SELECT 1, 0 WHERE true_label IS NOT NULL
-    UNION ALL SELECT 2, 0 WHERE true_label IS NOT NULL AND true_label = digit
+           (8, least(20, floor(confidence::float8 * 20))::integer * 1000 + digit * 100
+               + (CASE source WHEN 'canvas' THEN 0 WHEN 'upload' THEN 1 ELSE 2 END) * 10
+               + (CASE WHEN true_label IS NULL THEN 0 WHEN true_label = digit THEN 1 ELSE 2 END))
     UNION ALL SELECT 4, true_label * 10 + digit WHERE true_label IS NOT NULL
   ) AS k(kind, key)
 $$;
@@ -53,13 +52,13 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO prediction_counts (scope, kind, key, n)
     SELECT c.scope, c.kind, c.key, count(*)
-    FROM new_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source) c
+    FROM new_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source, r.confidence) c
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT (scope, kind, key) DO UPDATE SET n = prediction_counts.n + EXCLUDED.n;
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO prediction_counts (scope, kind, key, n)
     SELECT c.scope, c.kind, c.key, -count(*)
-    FROM old_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source) c
+    FROM old_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source, r.confidence) c
     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT (scope, kind, key) DO UPDATE SET n = prediction_counts.n + EXCLUDED.n;
   ELSE
@@ -67,10 +66,10 @@ BEGIN
     SELECT scope, kind, key, sum(d)
     FROM (
       SELECT c.scope, c.kind, c.key, 1 AS d
-      FROM new_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source) c
+      FROM new_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source, r.confidence) c
       UNION ALL
       SELECT c.scope, c.kind, c.key, -1
-      FROM old_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source) c
+      FROM old_rows r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source, r.confidence) c
     ) d
     GROUP BY 1, 2, 3 HAVING sum(d) <> 0 ORDER BY 1, 2, 3
     ON CONFLICT (scope, kind, key) DO UPDATE SET n = prediction_counts.n + EXCLUDED.n;
@@ -89,5 +88,5 @@ CREATE TRIGGER prediction_counts_update AFTER UPDATE ON predictions
 -- The rows already there.
 INSERT INTO prediction_counts (scope, kind, key, n)
 SELECT c.scope, c.kind, c.key, count(*)
-FROM predictions r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source) c
+FROM predictions r, LATERAL prediction_counters(r.client_id, r.digit, r.true_label, r.total_ms, r.created_at, r.source, r.confidence) c
 GROUP BY 1, 2, 3;

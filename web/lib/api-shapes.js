@@ -57,7 +57,7 @@ export function normalizeHistoryItem(raw) {
 
 /**
  * @param {unknown} raw
- * @returns {{ items: HistoryItem[], nextCursor: string | null, total: number }}
+ * @returns {{ items: HistoryItem[], nextCursor: string | null, total: number, totalExact: boolean }}
  */
 export function normalizeHistoryPage(raw) {
   const r = obj(raw);
@@ -66,6 +66,8 @@ export function normalizeHistoryPage(raw) {
     items,
     nextCursor: typeof r.nextCursor === 'string' && r.nextCursor ? r.nextCursor : null,
     total: num(r.total) ?? items.length,
+    // false: the total is a cap ("at least"; the server counts date-range matches up to 10,000)
+    totalExact: r.totalExact !== false,
   };
 }
 

@@ -85,9 +85,9 @@ function whereClause(scope: string | null, f: HistoryFilters, cursor: Cursor | n
   return conds.length ? sql.fragment`WHERE ${sql.join(conds, sql.fragment` AND `)}` : sql.fragment``;
 }
 
-/** The most rows a filtered history total counts; past it the total is "at least" (totalExact
- *  false). Totals without filters, or with one digit, source or status filter, come exact from
- *  the counters (sql/002_prediction_counts.sql). */
+/** The most rows a history total counts by scanning (filters the counters cannot answer: a date
+ *  range, a minConfidence off the 5% grid); past it the total is "at least" (totalExact false).
+ *  Every other total is exact from the counters (sql/002_prediction_counts.sql). */
 export const MAX_COUNTED_TOTAL = 10_000;
 
 const counterRow = z.object({ kind: z.number().int(), key: z.number().int(), n: z.number() });
@@ -105,24 +105,46 @@ async function readCounters(db: CommonQueryMethods, scope: string | null, kinds:
   return out;
 }
 
-const SOURCE_KEY = { canvas: 0, upload: 1, url: 2 } as const;
+/** A kind-8 cell's key, decoded (see the migration). */
+interface Cell {
+  confidence: number; // 0..20, 5% steps
+  digit: number;
+  source: 'canvas' | 'upload' | 'url';
+  label: 'none' | 'correct' | 'incorrect';
+}
+const SOURCES = ['canvas', 'upload', 'url'] as const;
+const LABELS = ['none', 'correct', 'incorrect'] as const;
+function decodeCell(key: number): Cell {
+  return { confidence: Math.floor(key / 1000), digit: Math.floor(key / 100) % 10, source: SOURCES[Math.floor(key / 10) % 10], label: LABELS[key % 10] };
+}
 
-/** The exact total for filters the counters answer (none, or exactly one of digit, source,
- *  status); null otherwise. */
-async function countedTotal(db: CommonQueryMethods, scope: string | null, f: HistoryFilters): Promise<number | null> {
-  const set = Object.entries(f).filter(([, v]) => v !== undefined).map(([k]) => k);
-  if (set.length > 1 || (set.length === 1 && !['digit', 'source', 'status'].includes(set[0]))) return null;
-  const c = await readCounters(db, scope, [0, 1, 2, 3, 7]);
-  const get = (kind: number, key = 0) => c.get(kind)?.get(key) ?? 0;
-  if (f.digit !== undefined) return get(3, f.digit);
-  if (f.source !== undefined) return get(7, SOURCE_KEY[f.source]);
-  switch (f.status) {
-    case 'labelled': return get(1);
-    case 'unlabelled': return get(0) - get(1);
-    case 'correct': return get(2);
-    case 'incorrect': return get(1) - get(2);
-    default: return get(0);
+/** The filter as a predicate on cells, or null when cells cannot answer it exactly. */
+function cellPredicate(f: HistoryFilters): ((c: Cell) => boolean) | null {
+  if (f.from || f.to) return null;
+  let minStep = 0;
+  if (f.minConfidence !== undefined) {
+    minStep = Math.round(f.minConfidence * 20);
+    if (Math.abs(f.minConfidence * 20 - minStep) > 1e-9) return null;
   }
+  return (c) =>
+    c.confidence >= minStep &&
+    (f.digit === undefined || c.digit === f.digit) &&
+    (f.source === undefined || c.source === f.source) &&
+    (f.status === undefined ||
+      (f.status === 'labelled' && c.label !== 'none') ||
+      (f.status === 'unlabelled' && c.label === 'none') ||
+      (f.status === 'correct' && c.label === 'correct') ||
+      (f.status === 'incorrect' && c.label === 'incorrect'));
+}
+
+/** The exact total from the counters, or null when the filters need a scan. */
+async function countedTotal(db: CommonQueryMethods, scope: string | null, f: HistoryFilters): Promise<number | null> {
+  const matches = cellPredicate(f);
+  if (!matches) return null;
+  const cells = (await readCounters(db, scope, [8])).get(8) ?? new Map<number, number>();
+  let total = 0;
+  for (const [key, n] of cells) if (matches(decodeCell(key))) total += n;
+  return total;
 }
 
 /** One page, newest first (keyset: an index range, whatever the table holds), and its total:
@@ -231,17 +253,24 @@ export function histogramPercentile(buckets: Map<number, number>, p: number): nu
  *  within a few percent of the exact ones). */
 export async function predictionStats(db: DatabasePool, scope: string | null, days = 30): Promise<Stats> {
   const today = Math.floor(Date.now() / 86_400_000);
-  const c = await readCounters(db, scope, [0, 1, 2, 3, 4, 5, 6], today - (days - 1));
-  const get = (kind: number, key = 0) => c.get(kind)?.get(key) ?? 0;
+  const c = await readCounters(db, scope, [4, 5, 6, 8], today - (days - 1));
+  let total = 0;
+  let labelled = 0;
+  let correct = 0;
+  const byDigit = new Array<number>(10).fill(0);
+  for (const [key, n] of c.get(8) ?? []) {
+    const cell = decodeCell(key);
+    total += n;
+    byDigit[cell.digit] += n;
+    if (cell.label !== 'none') labelled += n;
+    if (cell.label === 'correct') correct += n;
+  }
   const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
   for (const [key, n] of c.get(4) ?? []) confusion[Math.floor(key / 10)][key % 10] = n;
-  const byDigit = Array.from({ length: 10 }, (_, d) => get(3, d));
   const perDay = [...(c.get(6) ?? [])].sort(([a], [b]) => a - b).map(([day, count]) => ({ day: new Date(day * 86_400_000).toISOString().slice(0, 10), count }));
   const latency = c.get(5) ?? new Map<number, number>();
-  const labelled = get(1);
-  const correct = get(2);
   return {
-    total: get(0),
+    total,
     labelled,
     correct,
     accuracy: labelled > 0 ? correct / labelled : null,
