@@ -7,8 +7,8 @@
 //        autocannon's integer ms), plus the server's own timings from the responses;
 //   c16, c64: autocannon with 16 and 64 connections: requests per second.
 // Every prediction is logged: the server writes each row to PostgreSQL (batched multi-row inserts;
-// the cluster runs with fsync on, the service's commits are asynchronous unless
-// INKLING_DB_SYNC_COMMIT=1, see src/server/README.md) before it answers. Afterwards the server is stopped gracefully and the table is
+// the cluster runs with fsync on, and the service's commits wait for the WAL flush unless
+// INKLING_DB_SYNC_COMMIT=0, see src/server/README.md) before it answers. Afterwards the server is stopped gracefully and the table is
 // counted: it must hold one row per successful (201) request.
 // The server runs in a child process (this file with --serve) so the load generator does not share
 // its event loop. Database: DATABASE_URL, else a fresh local cluster in a temp dir. Model: the one
@@ -138,6 +138,8 @@ async function sequential(url: string, body: Buffer, ms: number): Promise<{ late
     waiting = null;
     done({ status, body: resBody });
   });
+  let failSocket: ((e: Error) => void) | null = null;
+  socket.on('error', (e) => failSocket?.(e)); // one listener, not one per request
   const latencies: number[] = [];
   const timings: ServerTimings[] = [];
   let ok = 0;
@@ -147,7 +149,7 @@ async function sequential(url: string, body: Buffer, ms: number): Promise<{ late
     const t0 = performance.now();
     const res = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
       waiting = resolve;
-      socket.once('error', reject);
+      failSocket = reject;
       socket.write(request);
     });
     latencies.push(performance.now() - t0); // before parsing: the client's JSON work is not the server's latency
@@ -219,7 +221,8 @@ async function main(): Promise<void> {
   });
   const body = await canvasPng();
   const loadBefore = loadavg()[0].toFixed(2);
-  console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase`);
+  const durable = !['0', 'false'].includes(process.env.INKLING_DB_SYNC_COMMIT ?? '1');
+  console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase, commits ${durable ? 'durable (synchronous_commit=on)' : 'asynchronous (INKLING_DB_SYNC_COMMIT=0)'}`);
 
   const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
   // Warm-up, logged too: one connection (the inline path) then 16 (the preprocessing threads,

@@ -49,7 +49,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   try {
     let url = config.databaseUrl;
     if (!url) {
-      localDb = await startLocalPostgres({ dataDir: join(config.dataDir, 'postgres'), log: (l) => logger.info(l) });
+      localDb = await startLocalPostgres({ dataDir: join(config.dataDir, 'postgres'), restartOnCrash: true, log: (l) => (/unexpectedly|restart/.test(l) ? logger.warn(l) : logger.info(l)) });
       url = localDb.url;
     }
     pool = await connectPool(url, { log: (l) => logger.warn(l), syncCommit: config.dbSyncCommit });

@@ -62,3 +62,26 @@ t.test('D13: stop() finishes after the cluster was SIGSTOPped and SIGCONTed, and
     t.same(pids.filter(alive), [], 'no process of the cluster is left');
   }
 });
+
+t.test('restartOnCrash: a SIGKILLed postmaster is started again on the same port, its data intact', async (t) => {
+  const { base, dataDir } = await copyTemplateCluster();
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const lines: string[] = [];
+  const pg = await startLocalPostgres({ dataDir, durable: false, restartOnCrash: true, log: (l) => lines.push(l) });
+  const pool = await connectPool(pg.url, { syncCommit: true }); // the test cluster's own default is off
+  await pool.query(sql.unsafe`CREATE TABLE kept (x int)`);
+  await pool.query(sql.unsafe`INSERT INTO kept VALUES (42)`);
+  process.kill(Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]), 'SIGKILL');
+  for (let i = 0; i < 300 && pg.restarts === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  t.equal(pg.restarts, 1, 'restarted once');
+  t.ok(lines.some((l) => /exited unexpectedly/.test(l)), 'and said why');
+  let x: number | null = null;
+  for (let i = 0; i < 50 && x === null; i++) {
+    x = await pool.oneFirst(sql.type(z.object({ x: z.number() }))`SELECT x FROM kept`).catch(() => null);
+    if (x === null) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(x, 42, 'the same pool reaches it again, data intact');
+  await pool.end();
+  await pg.stop();
+  t.equal(pg.restarts, 1, 'stop() is not a crash: no restart after it');
+});
