@@ -12,10 +12,9 @@ import t from 'tap';
 import { Writable } from 'node:stream';
 import net from 'node:net';
 import pino from 'pino';
-import { startTestDatabase, startTestServer, testConfig, testModel, Client, type TestDatabase } from './helpers.ts';
+import { startTestDatabase, startTestServer, testConfig, testModel, Client, type TestDatabase, canvasSevenPng } from './helpers.ts';
 import { startServer } from '../../src/server/server.ts';
 import { rawRequest, head } from './raw-http.ts';
-import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
 
 let db: TestDatabase;
 let png: Buffer;
@@ -23,7 +22,7 @@ const ADMIN = 'hardening-admin-token-0123456789';
 
 t.before(async () => {
   db = await startTestDatabase();
-  png = await encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+  png = await canvasSevenPng();
 });
 t.teardown(async () => {
   await db?.destroy();

@@ -11,15 +11,14 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
+import { startTestDatabase, startTestServer, Client, type TestDatabase, canvasSevenPng } from './helpers.ts';
 import { Load, lostIds, clusterPids, signalAll, percentile } from './load.ts';
-import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
 
 let db: TestDatabase;
 let png: Buffer;
 t.before(async () => {
   db = await startTestDatabase();
-  png = await encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+  png = await canvasSevenPng();
 });
 t.teardown(async () => {
   await db?.destroy();

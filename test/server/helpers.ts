@@ -131,6 +131,12 @@ export async function startTestServer(db: TestDatabase, overrides: Partial<Confi
   return startServer(testConfig(db, overrides), { model: await testModel() });
 }
 
+/** A 280x280 canvas export of a "7" (black strokes on transparency), as the web UI sends it. */
+export async function canvasSevenPng(): Promise<Buffer> {
+  const { drawDigit, encode, SEVEN } = await import('../preprocess/images.ts');
+  return encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+}
+
 /** A tiny cookie jar: one anonymous client per instance. */
 export class Client {
   cookie = '';

@@ -6,9 +6,8 @@ import t, { type Test } from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestDatabase, makeTestModelDir, spawnServe, type TestDatabase, type ServeProcess } from './helpers.ts';
+import { startTestDatabase, makeTestModelDir, spawnServe, type TestDatabase, type ServeProcess, canvasSevenPng } from './helpers.ts';
 import { rawRequest, head } from './raw-http.ts';
-import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
 
 let db: TestDatabase;
 let srv: ServeProcess;
@@ -18,7 +17,7 @@ t.before(async () => {
   db = await startTestDatabase();
   const modelDir = await makeTestModelDir();
   srv = await spawnServe({ DATABASE_URL: db.url, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'inkling-hostile-spool-')), INKLING_RATE_LIMIT: '0' });
-  png = await encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+  png = await canvasSevenPng();
 });
 t.teardown(async () => {
   await srv?.stop();

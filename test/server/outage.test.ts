@@ -9,14 +9,13 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
-import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
+import { startTestDatabase, startTestServer, Client, type TestDatabase, canvasSevenPng } from './helpers.ts';
 
 let db: TestDatabase;
 let png: Buffer;
 t.before(async () => {
   db = await startTestDatabase();
-  png = await encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+  png = await canvasSevenPng();
 });
 t.teardown(async () => {
   await db?.destroy();

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
+import { startTestDatabase, startTestServer, Client, canvasSevenPng, type TestDatabase } from './helpers.ts';
 import type { RunningServer } from '../../src/server/server.ts';
 import { predictionStats, listPredictions } from '../../src/server/db/predictions.ts';
 
@@ -102,8 +102,7 @@ async function exactStats(pool: DatabasePool, scope: string | null) {
 
 t.test('the counters agree with the table after inserts, labels, deletes and clears', async (t) => {
   const pool = srv.deps.pool;
-  const png = (await import('../preprocess/images.ts'));
-  const image = await png.encode(png.drawDigit(png.SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+  const image = await canvasSevenPng();
   const a = new Client(srv.url);
   const b = new Client(srv.url);
   const ids: string[] = [];
