@@ -92,11 +92,14 @@ export const MAX_COUNTED_TOTAL = 10_000;
 
 const counterRow = z.object({ kind: z.number().int(), key: z.number().int(), n: z.number() });
 
-/** Counters of one scope (a client id, or '' for all clients): kind -> key -> n. */
+/** Counters of one client, or summed over all clients (scope null, the admin): kind -> key -> n. */
 async function readCounters(db: CommonQueryMethods, scope: string | null, kinds: number[], fromDay = 0): Promise<Map<number, Map<number, number>>> {
-  const rows = await db.any(sql.type(counterRow)`
-    SELECT kind, key, n::float8 AS n FROM prediction_counts
-    WHERE scope = ${scope ?? ''} AND kind = ANY(${sql.array(kinds, 'int2')}) AND (kind <> 6 OR key >= ${fromDay}) AND n <> 0`);
+  const wanted = sql.fragment`kind = ANY(${sql.array(kinds, 'int2')}) AND (kind <> 6 OR key >= ${fromDay})`;
+  const rows = scope !== null
+    ? await db.any(sql.type(counterRow)`
+        SELECT kind, key, n::float8 AS n FROM prediction_counts WHERE scope = ${scope} AND ${wanted} AND n <> 0`)
+    : await db.any(sql.type(counterRow)`
+        SELECT kind, key, sum(n)::float8 AS n FROM prediction_counts WHERE ${wanted} GROUP BY kind, key HAVING sum(n) <> 0`);
   const out = new Map<number, Map<number, number>>();
   for (const r of rows) {
     if (!out.has(r.kind)) out.set(r.kind, new Map());
