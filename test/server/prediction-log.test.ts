@@ -1,6 +1,8 @@
-// PredictionLog batching against a stand-in pool (the real database paths, outage and replay, are
-// in outage.test.ts): one INSERT in flight, rows arriving meanwhile go out together in the next
-// one, every writer learns its row was logged, and flush() waits for all of it.
+// PredictionLog against a stand-in pool (the real database paths are in outage.test.ts and
+// durability.test.ts): one INSERT in flight, rows arriving meanwhile go out together in the next
+// one, every writer learns where its row went, flush() waits for all of it; an INSERT that hangs
+// is cut by the write timeout and its row spooled, the breaker sends the next rows straight to the
+// spool, and the spool drains once the database answers.
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,4 +78,41 @@ t.test('flush waits for queued and in-flight rows', async (t) => {
   t.equal(log.inserted, 7, 'everything written before flush() returned');
   t.same(await Promise.all(writes), Array(7).fill('stored'));
   t.same(db.inserts, [5, 2]);
+});
+
+t.test('an INSERT that hangs: the row is spooled at the write timeout, the next ones go straight to the spool, and all drain once the database answers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inkling-plog-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  let hung = true;
+  const stored: number[] = [];
+  const pool = {
+    async query(q: { sql: string; values: readonly unknown[] }) {
+      if (/SELECT 1/.test(q.sql)) {
+        if (hung) await new Promise(() => {}); // a frozen server never answers
+        return { rows: [{ ok: 1 }], rowCount: 1, command: 'SELECT', fields: [], notices: [] };
+      }
+      if (hung) await new Promise(() => {});
+      stored.push(q.values.length / 14);
+      return { rows: [], rowCount: q.values.length / 14, command: 'INSERT', fields: [], notices: [] };
+    },
+    async oneFirst() {
+      if (hung) await new Promise(() => {});
+      return 1;
+    },
+  } as unknown as DatabasePool;
+  const breaker = new CircuitBreaker({ name: 'test db', probe: () => pool.oneFirst(null as never).then(() => {}), probeTimeoutMs: 50, probeIntervalMs: 20, isConnectionError: () => false });
+  const log = new PredictionLog(pool, new Spool({ dir, maxBytes: 1 << 20 }), breaker, pino({ level: 'silent' }), { writeTimeoutMs: 100 });
+  const t0 = performance.now();
+  t.equal(await log.write(row()), 'spooled', 'the first row: spooled when its INSERT timed out');
+  t.ok(performance.now() - t0 < 1000, 'at the write timeout, not when the database answers');
+  t.equal(log.up, false, 'the breaker is open');
+  const t1 = performance.now();
+  t.same(await Promise.all([log.write(row()), log.write(row())]), ['spooled', 'spooled']);
+  t.ok(performance.now() - t1 < 100, 'the next rows skip the database');
+  t.equal(log.spool.size, 3);
+  hung = false;
+  await log.waitUntilUp(5000);
+  t.equal(stored.reduce((a, b) => a + b, 0), 3, 'all three drained into the database');
+  t.equal(await log.write(row()), 'stored', 'and new rows go there directly again');
+  await log.close();
 });
