@@ -8,6 +8,7 @@ import type { Command } from './command.ts';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   train: { summary: 'train a model on MNIST and write a checkpoint folder', load: () => import('./train.ts').then((m) => m.command) },
   eval: { summary: 'evaluate a checkpoint: test figures, calibration, plots', load: () => import('./eval.ts').then((m) => m.command) },
+  predict: { summary: 'classify image files (batched, no server): JSON lines or CSV', load: () => import('./predict.ts').then((m) => m.command) },
   serve: { summary: 'run the prediction service and web UI', load: () => import('./serve.ts').then((m) => m.command) },
 };
 
