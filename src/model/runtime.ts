@@ -4,9 +4,9 @@
 import type { Backend } from '../nn/backend.ts';
 import { createBackend, type BackendName } from '../nn/backends/registry.ts';
 import { noGrad, tidy } from '../nn/autograd.ts';
-import { Linear } from '../nn/modules/layers.ts';
 import type { Module } from '../nn/modules/module.ts';
 import { Sequential } from '../nn/modules/sequential.ts';
+import { Flatten } from '../nn/modules/simple.ts';
 import { decodeSafetensors } from '../nn/safetensors.ts';
 import { Tensor } from '../nn/tensor.ts';
 import { modelSpec } from '../../training/models.ts';
@@ -38,7 +38,7 @@ export interface LoadedModel {
   predict(x: Float32Array, n: number): Promise<Float32Array>;
   /** Probabilities, logits and the "not a digit" verdicts. */
   infer(x: Float32Array, n: number): Promise<InferenceOutput>;
-  /** Penultimate features (the input of the last Linear), n x F, and logits, n x 10. */
+  /** The convolutional features (the output of `flatten`), n x F, and logits, n x 10. */
   features(x: Float32Array, n: number): Promise<{ features: Float32Array; width: number; logits: Float32Array }>;
   dispose(): void;
 }
@@ -66,16 +66,13 @@ export function softmaxRows(logits: Float32Array, n: number, temperature: number
   return out;
 }
 
-/** Splits a Sequential before its last Linear: body → features, head → logits. */
-function splitAtLastLinear(backend: Backend, module: Module): { body: Sequential; head: Module } | null {
+/** Splits a Sequential after its Flatten: body → convolutional features, head → logits. */
+export function splitAtFlatten(backend: Backend, module: Module): { body: Sequential; head: Sequential } | null {
   if (!(module instanceof Sequential)) return null;
   const children = module.namedChildren();
-  let last = -1;
-  children.forEach(([, m], i) => {
-    if (m instanceof Linear) last = i;
-  });
-  if (last !== children.length - 1) return null;
-  return { body: new Sequential(backend, children.slice(0, last)), head: children[last][1] };
+  const at = children.findIndex(([, m]) => m instanceof Flatten);
+  if (at < 0) return null;
+  return { body: new Sequential(backend, children.slice(0, at + 1)), head: new Sequential(backend, children.slice(at + 1)) };
 }
 
 async function download(t: Tensor): Promise<Float32Array> {
@@ -107,11 +104,17 @@ export function loadModelOn(folder: ModelFolder, backend: Backend, backendName: 
     throw new Error(`${weightsPath}: ${(e as Error).message}`, { cause: e });
   }
   module.eval();
-  const ood = readOodDetector(folder.dir);
-  const split = splitAtLastLinear(backend, module);
+  const split = splitAtFlatten(backend, module);
+  let ood: OodDetector | null;
+  try {
+    ood = split ? readOodDetector(folder.dir, backend) : null;
+  } catch (e) {
+    module.dispose();
+    throw e;
+  }
 
   async function features(x: Float32Array, n: number) {
-    if (!split) throw new Error(`${card.architecture}: features need a Sequential ending in a Linear`);
+    if (!split) throw new Error(`${card.architecture}: features need a Sequential with a Flatten`);
     const { f, l } = noGrad(() => tidy(() => {
       const input = Tensor.fromArray(backend, x.subarray(0, n * INPUT_PIXELS), [n, 1, 28, 28]);
       const feats = split.body.forward(input);
@@ -142,11 +145,18 @@ export function loadModelOn(folder: ModelFolder, backend: Backend, backendName: 
         const logits = await logitsOnly(x, n);
         return { logits, probabilities: softmaxRows(logits, n, card.temperature), ood: null };
       }
-      const { features: feat, width, logits } = await features(x, n);
-      return { logits, probabilities: softmaxRows(logits, n, card.temperature), ood: ood.judge(feat, width, logits, n) };
+      const detector = ood;
+      const { l, o } = noGrad(() => tidy(() => {
+        const feats = split.body.forward(Tensor.fromArray(backend, x.subarray(0, n * INPUT_PIXELS), [n, 1, 28, 28]));
+        return { l: split.head.forward(feats), o: detector.head.forward(feats) };
+      }));
+      const [logits, headOut] = await Promise.all([download(l), download(o)]);
+      const probabilities = softmaxRows(logits, n, card.temperature);
+      return { logits, probabilities, ood: detector.judge(headOut, probabilities, n) };
     },
     features,
     dispose() {
+      ood?.dispose();
       module.dispose();
       if (ownsBackend) backend.dispose();
     },
