@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   eval: { summary: 'evaluate a checkpoint: test figures, calibration, plots', load: () => import('./eval.ts').then((m) => m.command) },
   predict: { summary: 'classify image files (batched, no server): JSON lines or CSV', load: () => import('./predict.ts').then((m) => m.command) },
   export: { summary: 'export a model as ONNX', load: () => import('./export.ts').then((m) => m.command) },
+  feedback: { summary: 'export labelled feedback as a data set (feedback export --out DIR)', load: () => import('./feedback.ts').then((m) => m.command) },
   ood: { summary: 'fit the "not a digit" detector of a model (ood fit --model DIR)', load: () => import('./ood.ts').then((m) => m.command) },
   serve: { summary: 'run the prediction service and web UI', load: () => import('./serve.ts').then((m) => m.command) },
 };
