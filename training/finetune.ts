@@ -6,7 +6,9 @@
 //   2. before: the base model's accuracy on MNIST test and on the held-out feedback;
 //   3. training: the base weights, then the usual trainer on the MNIST training split with the
 //      feedback's training part appended enough times to make up --feedback-share of each epoch
-//      (default 20%), augmentation on both, a small learning rate (default 3e-4, one epoch);
+//      (default 20%), augmentation on both, a small learning rate (default 1e-4, one epoch), and
+//      the batch-norm statistics frozen (a first run that let them adapt lost 0.33 points on
+//      MNIST test: 99.53% -> 99.20%);
 //   4. after: the same two figures for the fine-tuned weights, written into the card
 //      (`finetune`: from, feedback, before, after).
 import type { Backend } from '../src/nn/backend.ts';
@@ -62,7 +64,7 @@ export async function finetune(o: FinetuneOptions): Promise<{ result: TrainResul
   const copies = Math.max(1, Math.round((o.feedbackShare * trainN) / ((1 - o.feedbackShare) * fbTrain.count)));
   log(`fine-tuning ${base.identity.version} on ${fbTrain.count} feedback samples (x${copies}, ${(100 * (copies * fbTrain.count) / (copies * fbTrain.count + trainN)).toFixed(0)}% of each epoch) with ${trainN} MNIST training images replayed; ${holdout.count} feedback samples held out`);
 
-  const result = await train({ ...o, model: base.card.architecture, data, initWeights: base.weightsPath, extraTrain: { set: fbTrain, copies } });
+  const result = await train({ ...o, model: base.card.architecture, data, initWeights: base.weightsPath, extraTrain: { set: fbTrain, copies }, freezeBatchNorm: true });
   // the best checkpoint (by MNIST validation) is what the folder holds: measure that one
   await loadModuleWeights(result.model, join(result.outDir, WEIGHTS_FILE));
   const after = { mnistTest: await accuracy(result.model, result.backend, test), feedbackHoldout: await accuracy(result.model, result.backend, holdout) };
@@ -87,8 +89,8 @@ export async function finetune(o: FinetuneOptions): Promise<{ result: TrainResul
 export function finetuneDefaults(recipe: Recipe, given: Set<string>): Recipe {
   const r = { ...recipe, schedule: { ...recipe.schedule } };
   if (!given.has('lr')) {
-    r.lr = 3e-4;
-    r.schedule.maxLr = 3e-4;
+    r.lr = 1e-4;
+    r.schedule.maxLr = 1e-4;
   }
   if (!given.has('epochs')) r.epochs = 1;
   return r;

@@ -20,6 +20,7 @@ import { tidy } from '../src/nn/autograd.ts';
 import { createBackend, type BackendName } from '../src/nn/backends/registry.ts';
 import { RunningMetrics } from '../src/nn/metrics.ts';
 import type { Module } from '../src/nn/modules/module.ts';
+import { BatchNorm1d, BatchNorm2d } from '../src/nn/modules/layers.ts';
 import * as F from '../src/nn/ops/index.ts';
 import { Adam, AdamW } from '../src/nn/optim/adam.ts';
 import type { Optimizer } from '../src/nn/optim/optimizer.ts';
@@ -69,6 +70,10 @@ export interface TrainOptions {
   /** Extra training samples, appended `copies` times to the MNIST training set (fine-tuning on
    *  feedback with MNIST replayed). */
   extraTrain?: { set: DigitSet; copies: number };
+  /** Keep batch-norm layers in eval mode while training (their running statistics stay those of
+   *  the starting weights; γ and β still learn): fine-tuning, where a share of unusual samples
+   *  would otherwise shift the statistics MNIST relies on. */
+  freezeBatchNorm?: boolean;
 }
 
 export interface TrainResult {
@@ -117,6 +122,13 @@ function makeOptimizer(model: Module, r: Recipe): Optimizer {
       return new AdamW(params, { lr: r.lr, weightDecay: r.weightDecay });
     case 'sgd':
       return new SGD(params, { lr: r.lr, momentum: r.momentum, nesterov: r.nesterov, weightDecay: r.weightDecay });
+  }
+}
+
+function freezeBatchNorm(m: Module): void {
+  for (const [, child] of m.namedChildren()) {
+    if (child instanceof BatchNorm2d || child instanceof BatchNorm1d) child.eval();
+    freezeBatchNorm(child);
   }
 }
 
@@ -202,7 +214,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let card: ModelCard | null = null;
   let shareSum = 0;
 
-  model.train();
+  const trainMode = () => {
+    model.train();
+    if (opts.freezeBatchNorm) freezeBatchNorm(model);
+  };
+  trainMode();
   const endEpoch = Math.min(epochCount, opts.stopAfterEpochs ?? epochCount);
   try {
     for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
@@ -245,6 +261,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
       // Validation (eval mode, on the held-out 5,000).
       const valLogits = await predictLogits(model, backend, valSet);
+      trainMode(); // predictLogits restores train() on every layer
       const val = classificationMetrics(valLogits, valSet.labels, CLASSES);
       const improved = val.accuracy > best.accuracy || (val.accuracy === best.accuracy && val.nll < best.loss);
       const record: EpochRecord = {

@@ -45,7 +45,7 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', metavar: 'DIR', help: 'output folder for the checkpoint, card and plots (required)' },
   force: { type: 'boolean', default: false, help: 'write into an --out folder that already exists (its files are replaced)' },
   resume: { type: 'string', metavar: 'DIR', help: 'continue an interrupted run from its --out folder' },
-  finetune: { type: 'string', metavar: 'MODEL', help: 'start from this model folder and fine-tune on --feedback (default lr 3e-4, 1 epoch)' },
+  finetune: { type: 'string', metavar: 'MODEL', help: 'start from this model folder and fine-tune on --feedback (default lr 1e-4, 1 epoch, batch norm frozen)' },
   feedback: { type: 'string', metavar: 'DATASET', help: 'feedback data set (`inkling feedback export`) for --finetune' },
   'feedback-share': { type: 'number', min: 0.01, max: 0.9, default: 0.2, help: '--finetune: share of each epoch that is feedback (the rest replays MNIST)' },
   holdout: { type: 'number', min: 0, max: 0.9, default: 0.2, help: '--finetune: share of the feedback held out for the before/after figures' },
