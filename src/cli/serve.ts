@@ -1,10 +1,10 @@
 // `inkling serve [--port N] [--host ADDR]`: the prediction service and the web UI
 // (src/server/README.md lists the environment variables; the flags override PORT and HOST).
-// SIGINT/SIGTERM shut it down gracefully. Logs are pretty on a terminal, JSON elsewhere.
+// SIGINT/SIGTERM shut it down gracefully; SIGHUP reloads the models. Logs are pretty on a terminal, JSON elsewhere.
 import { createServer } from 'node:net';
 import pino from 'pino';
 import { loadConfig, ConfigError } from '../server/config.ts';
-import { startServer } from '../server/server.ts';
+import { reloadModels, startServer } from '../server/server.ts';
 import { type FlagSpec, helpText, parseFlags } from './args.ts';
 import type { Command } from './command.ts';
 import { prettyStream, wantPretty } from './pretty-log.ts';
@@ -65,6 +65,10 @@ export const command: Command = {
           resolve();
         });
       };
+      // SIGHUP: pick up new or changed model folders without a restart (no request is dropped)
+      process.on('SIGHUP', () => {
+        reloadModels(server.deps).catch((err) => server.deps.logger.error(`model reload failed: ${(err as Error).message}`));
+      });
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });

@@ -10,7 +10,9 @@ import type { Config } from './config.ts';
 import { startLocalPostgres, type LocalPostgres } from './db/local-postgres.ts';
 import { connectPool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
-import { loadModel, type LoadedModel } from './model.ts';
+import type { LoadedModel } from './model.ts';
+import { ModelRegistry } from '../model/registry.ts';
+export { reloadModels } from './model-reload.ts';
 import { InferenceBatcher } from './inference-batcher.ts';
 import { inkMapImplementation } from '../preprocess/index.ts';
 import { PreprocessPool } from './preprocess-pool.ts';
@@ -20,6 +22,13 @@ import { createMetrics } from './metrics.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { defaultFetchPolicy } from './url-fetch.ts';
 import { watchParent } from './parent-watch.ts';
+
+function logModels(logger: Logger, models: ModelRegistry<InferenceBatcher>): void {
+  for (const e of models.list()) {
+    logger.info(`model ${e.model.identity.version} (${e.model.card.architecture}) from ${e.model.dir}${e.model.ood ? ', with a not-a-digit detector' : ''}`);
+  }
+  logger.info(`serving ${models.default.model.identity.version} by default: ${models.reason}`);
+}
 
 export interface RunningServer {
   url: string;
@@ -42,7 +51,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'inkling' } });
   let localDb: LocalPostgres | null = null;
   let pool: DatabasePool | null = null;
-  let model: LoadedModel | null = opts.model ?? null;
+  let models: ModelRegistry<InferenceBatcher> | null = null;
+  const metrics = createMetrics();
+  const makeRunner = (m: LoadedModel) => {
+    const b = new InferenceBatcher(m, config.batchMax, config.batchWaitMs);
+    b.onBatch = (n, ms) => {
+      metrics.batchSize.observe(n);
+      metrics.inferenceSeconds.observe(ms / 1000);
+    };
+    return b;
+  };
   try {
     let url = config.databaseUrl;
     if (!url) {
@@ -52,36 +70,52 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     pool = await connectPool(url, { log: (l) => logger.warn(l), syncCommit: config.dbSyncCommit });
     const applied = await migrate(pool);
     if (applied.length) logger.info(`applied migrations ${applied.join(', ')}`);
-    if (!model) {
-      model = await loadModel(config.modelDir, config.backend, config.threads, (m) => logger.warn(m));
-      logger.info(`model ${model.card.version} (${model.card.architecture}) from ${model.dir} on backend ${model.backendName}; ink map in ${inkMapImplementation === 'native' ? 'C++ (cpu addon)' : 'TypeScript (no cpu addon)'}`);
-    }
+    models = opts.model
+      ? ModelRegistry.single(opts.model, makeRunner(opts.model))
+      : await ModelRegistry.open({ root: config.modelDir, preferred: config.model, backend: config.backend, threads: config.threads, makeRunner, warn: (m) => logger.warn(m) });
+    logModels(logger, models);
+    logger.info(`backend ${models.backendName}; ink map in ${inkMapImplementation === 'native' ? 'C++ (cpu addon)' : 'TypeScript (no cpu addon)'}`);
   } catch (err) {
     await pool?.end().catch(() => {});
     await localDb?.stop().catch(() => {});
-    if (!opts.model) model?.dispose();
+    await models?.close().catch(() => {});
     throw err;
   }
-
-  const metrics = createMetrics();
-  const batcher = new InferenceBatcher(model, config.batchMax, config.batchWaitMs);
-  batcher.onBatch = (n, ms) => {
-    metrics.batchSize.observe(n);
-    metrics.inferenceSeconds.observe(ms / 1000);
-  };
+  const registry = models;
   const preprocess = new PreprocessPool(config.preprocessThreads);
   const log = new PredictionLog(pool, new Spool(config.spoolDir, config.spoolMaxRows), logger);
   let shuttingDown = false;
   const fetchPolicy = { ...defaultFetchPolicy(config.maxBodyBytes), allowLoopback: config.allowLoopbackUrlsForTests };
-  const deps: AppDeps = { config, pool, model, batcher, preprocess, log, metrics, logger, fetchPolicy, shuttingDown: () => shuttingDown };
+  const deps: AppDeps = {
+    config, pool, preprocess, log, metrics, logger, fetchPolicy, shuttingDown: () => shuttingDown,
+    models: registry,
+    // the default model and its batcher, as of now (a reload may change them)
+    get model() {
+      return registry.default.model;
+    },
+    get batcher() {
+      return registry.default.runner;
+    },
+  };
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    // e.g. EADDRINUSE: stop everything started above, so the process can exit at once
+    await preprocess.close();
+    await log.close().catch(() => {});
+    await pool.end().catch(() => {});
+    await localDb?.stop().catch(() => {});
+    await registry.close().catch(() => {});
+    const e = err as NodeJS.ErrnoException;
+    throw e.code === 'EADDRINUSE' ? new Error(`${config.host}:${config.port} is already in use; stop the other server or choose another port (--port N or PORT=N)`, { cause: err }) : err;
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -109,12 +143,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         r();
       }, config.shutdownTimeoutMs).unref());
       await Promise.race([closed, timeout]);
-      await batcher.drain();
       await preprocess.close();
       await log.close();
       await pool!.end().catch(() => {});
       if (localDb) await localDb.stop();
-      if (!opts.model) model!.dispose();
+      await registry.close();
       logger.info('inkling stopped');
     })());
   return { url, port, deps, localDb, close };
