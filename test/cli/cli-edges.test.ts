@@ -105,6 +105,18 @@ t.test('the install step skips a current addon and rebuilds a stale one', async 
   t.notOk(isCurrent(root, 'build/Release/inkling_cpu.node', 'build/Release/inkling_cpu.sources-sha256', sourceHash(root, ['binding.gyp', 'native/cpu'])), 'a changed source makes it stale');
 });
 
+t.test('the lockfile is in sync with package.json (npm install on a fresh clone changes nothing)', async (t) => {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8'));
+  const lock = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package-lock.json'), 'utf8'));
+  const root = lock.packages[''];
+  t.same(root.dependencies, pkg.dependencies, 'the lock records package.json\'s dependencies');
+  t.same(root.devDependencies, pkg.devDependencies, 'and its devDependencies');
+  t.equal(root.version, pkg.version);
+  for (const [name, version] of Object.entries({ ...pkg.dependencies, ...pkg.devDependencies } as Record<string, string>)) {
+    t.equal(lock.packages[`node_modules/${name}`]?.version, version, `${name} is locked at the pinned ${version}`);
+  }
+});
+
 t.test('outside the checkout: the shipped model by package path, data in a per-user folder', async (t) => {
   t.equal(defaultModelsDir(), join(PACKAGE_ROOT, 'models'));
   t.equal(defaultDataDir(join(PACKAGE_ROOT, 'src')), join(PACKAGE_ROOT, '.data'), 'inside the checkout: .data there');
