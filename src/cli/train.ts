@@ -174,22 +174,7 @@ export const command: Command = {
           feedbackShare: flags['feedback-share'] as number,
           testLimit: flags['test-limit'] as number | undefined,
         })).result
-      : await train({
-      model,
-      backend,
-      threads,
-      seed,
-      recipe,
-      out,
-      resume,
-      dataDir: flags.data as string | undefined,
-      trainLimit,
-      validationLimit,
-      logEvery: flags['log-every'] as number,
-      stopAfterEpochs: flags['stop-after'] as number | undefined,
-      dataWorkers: flags['data-workers'] as number,
-      command: `inkling train ${argv.join(' ')}`,
-    });
+      : await train({ ...common, model, recipe, resume });
     const finished = result.finished;
     if (flags.eval && finished) {
       process.stdout.write('\n');

@@ -333,7 +333,7 @@ t.test('OpenAPI 3.1 document describes every route and every $ref resolves', asy
   const doc = (await new Client(srv.url).req('GET', '/api/openapi.json')).json;
   t.equal(doc.openapi, '3.1.0');
   const routes = ['post /api/predictions', 'get /api/predictions', 'delete /api/predictions', 'get /api/predictions/{id}', 'delete /api/predictions/{id}',
-    'put /api/predictions/{id}/feedback', 'get /api/stats', 'get /api/model', 'get /api/openapi.json', 'get /healthz', 'get /readyz', 'get /metrics'];
+    'put /api/predictions/{id}/feedback', 'get /api/stats', 'get /api/model', 'get /api/models', 'post /api/admin/reload', 'get /api/openapi.json', 'get /healthz', 'get /readyz', 'get /metrics'];
   for (const r of routes) {
     const [m, p] = r.split(' ');
     t.ok(doc.paths[p]?.[m]?.responses, `${r} documented with responses`);
