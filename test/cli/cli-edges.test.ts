@@ -44,10 +44,11 @@ t.test('serve exits at once, status 1 and nothing started, when the port is take
   t.match(bad.stderr, /--port expects an integer/);
 });
 
-t.test('serve --port/--host override PORT/HOST; logs are pretty when asked (a terminal)', async (t) => {
+t.test('serve --port/--host override PORT/HOST; logs are pretty when asked (a terminal); SIGHUP reloads the models', async (t) => {
   const db = await startTestDatabase();
   t.teardown(() => db.destroy());
-  const modelDir = await makeTestModelDir();
+  const modelDir = mkdtempSync(join(tmpdir(), 'inkling-serve-models-'));
+  cpSync(await makeTestModelDir(), join(modelDir, 'first'), { recursive: true });
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
     env: { ...process.env, PORT: '1', HOST: '192.0.2.1', DATABASE_URL: db.url, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(modelDir, 'spool'), INKLING_LOG_FORMAT: 'pretty' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,6 +73,15 @@ t.test('serve --port/--host override PORT/HOST; logs are pretty when asked (a te
   t.equal((await fetch(`${url}/healthz`)).status, 200, 'listening where the flags said');
   t.match(out, /^\d\d:\d\d:\d\d\.\d{3} INFO  inkling listening on/m, 'pretty log lines');
   t.notMatch(out, /^\{"level"/m, 'no JSON lines');
+  cpSync(join(modelDir, 'first'), join(modelDir, 'second'), { recursive: true });
+  child.kill('SIGHUP');
+  let names: string[] = [];
+  for (let i = 0; i < 100 && names.length < 2; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    names = ((await (await fetch(`${url}/api/models`)).json()) as { models: { name: string }[] }).models.map((m) => m.name);
+  }
+  t.same(names, ['first', 'second'], 'SIGHUP picked up the new model folder');
+  t.match(out, /models reloaded: added \[second\]/);
   child.kill('SIGTERM');
   t.equal(await exited, 0);
 });
