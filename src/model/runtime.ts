@@ -10,7 +10,7 @@ import { Flatten } from '../nn/modules/simple.ts';
 import { decodeSafetensors } from '../nn/safetensors.ts';
 import { Tensor } from '../nn/tensor.ts';
 import { modelSpec } from '../../training/models.ts';
-import { readModelFolder, type Card, type ModelFolder } from './folder.ts';
+import { defaultModelFolder, readModelFolder, type Card, type ModelFolder } from './folder.ts';
 import type { ModelIdentity } from './identity.ts';
 import { readOodDetector, type OodDetector, type OodVerdict } from './ood.ts';
 
@@ -89,8 +89,9 @@ export async function loadModelFolder(folder: ModelFolder, backendName: BackendN
   return loadModelOn(folder, backend, name);
 }
 
+/** Loads `dir`, a model folder or a parent of several (then the default one, folder.ts). */
 export async function loadModel(dir: string, backendName: BackendName, threads: number | null, warn: (m: string) => void): Promise<LoadedModel> {
-  return loadModelFolder(readModelFolder(dir), backendName, threads, warn);
+  return loadModelFolder(readModelFolder(defaultModelFolder(dir).dir), backendName, threads, warn);
 }
 
 /** Loads onto an existing backend (the caller keeps owning it unless `ownsBackend`). */
