@@ -11,7 +11,7 @@ import { PredictionLog } from '../../src/server/prediction-log.ts';
 import { Spool } from '../../src/server/spool.ts';
 import type { PredictionRow } from '../../src/server/db/predictions.ts';
 
-/** Records the row count of every INSERT (its values come in 14 per row); each takes `ms`. */
+/** Records the row count of every INSERT (its values come in 15 per row); each takes `ms`. */
 function fakePool(ms: number) {
   const inserts: number[] = [];
   let inFlight = 0;
@@ -21,10 +21,10 @@ function fakePool(ms: number) {
       if (!/INSERT INTO predictions/.test(q.sql)) throw new Error(`unexpected query ${q.sql}`);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      inserts.push(q.values.length / 14);
+      inserts.push(q.values.length / 15);
       await new Promise((r) => setTimeout(r, ms));
       inFlight--;
-      return { rows: [], rowCount: q.values.length / 14, command: 'INSERT', fields: [], notices: [] };
+      return { rows: [], rowCount: q.values.length / 15, command: 'INSERT', fields: [], notices: [] };
     },
   };
   return { pool: pool as unknown as DatabasePool, inserts, maxInFlight: () => maxInFlight };
