@@ -1,22 +1,51 @@
-// `inkling serve`: the prediction service and the web UI (src/server/README.md lists the
-// environment variables). SIGINT/SIGTERM shut it down gracefully.
+// `inkling serve [--port N] [--host ADDR]`: the prediction service and the web UI
+// (src/server/README.md lists the environment variables; the flags override PORT and HOST).
+// SIGINT/SIGTERM shut it down gracefully; SIGHUP reloads the models. Logs are pretty on a terminal, JSON elsewhere.
+import { createServer } from 'node:net';
+import pino from 'pino';
 import { loadConfig, ConfigError } from '../server/config.ts';
-import { startServer } from '../server/server.ts';
-import { CliError } from './args.ts';
+import { reloadModels, startServer } from '../server/server.ts';
+import { type FlagSpec, helpText, parseFlags } from './args.ts';
 import type { Command } from './command.ts';
+import { prettyStream, wantPretty } from './pretty-log.ts';
+
+export const SERVE_FLAGS: Record<string, FlagSpec> = {
+  port: { type: 'int', min: 0, max: 65535, help: 'listen port (overrides PORT; default 3000; 0 = any free port)' },
+  host: { type: 'string', metavar: 'ADDR', help: 'listen address (overrides HOST; default 127.0.0.1; 0.0.0.0 for every interface)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+/** Fails fast, before the database starts, when the address is taken or not ours. */
+export function checkListen(port: number, host: string): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      if (err.code === 'EADDRINUSE') reject(new Error(`${where} is already in use (another inkling or another server?); stop it or choose another port with --port N or PORT=N`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new Error(`${host} is not an address of this machine; use --host 127.0.0.1 or 0.0.0.0`));
+      else if (err.code === 'EACCES') reject(new Error(`no permission to listen on ${where} (ports under 1024 need privileges); choose --port 3000 or higher`));
+      else reject(err);
+    });
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
 
 export const command: Command = {
   name: 'serve',
   summary: 'run the prediction service and web UI (configured by environment variables)',
   async run(argv) {
-    if (argv.includes('--help') || argv.includes('-h')) {
-      process.stdout.write('usage: inkling serve\n\nConfigured by environment variables (PORT, DATABASE_URL, INKLING_*); see src/server/README.md.\n');
+    const { flags } = parseFlags('serve', argv, SERVE_FLAGS);
+    if (flags.help) {
+      process.stdout.write(helpText('usage: inkling serve [--port 3000] [--host 127.0.0.1]\n\nOther settings are environment variables (DATABASE_URL, INKLING_*); see src/server/README.md.', SERVE_FLAGS));
       return 0;
     }
-    if (argv.length > 0) throw new CliError(`serve: takes no arguments (got ${argv.join(' ')}); configure it with environment variables, see src/server/README.md`);
+    const env = { ...process.env };
+    if (flags.port !== undefined) env.PORT = String(flags.port);
+    if (flags.host !== undefined) env.HOST = flags.host as string;
     let config;
     try {
-      config = loadConfig();
+      config = loadConfig(env);
     } catch (err) {
       if (err instanceof ConfigError) {
         process.stderr.write(`inkling serve: ${err.message}\n`);
@@ -24,7 +53,10 @@ export const command: Command = {
       }
       throw err;
     }
-    const server = await startServer(config);
+    await checkListen(config.port, config.host);
+    const pretty = wantPretty(process.env, process.stdout.isTTY);
+    const logger = pino({ level: config.logLevel, base: { service: 'inkling' } }, pretty ? prettyStream(process.stdout) : process.stdout);
+    const server = await startServer(config, { logger });
     // Always said, whatever the log level (scripts and tests wait for this line).
     process.stderr.write(`inkling serve: listening on ${server.url}\n`);
     await new Promise<void>((resolve) => {
@@ -35,6 +67,10 @@ export const command: Command = {
           resolve();
         });
       };
+      // SIGHUP: pick up new or changed model folders without a restart (no request is dropped)
+      process.on('SIGHUP', () => {
+        reloadModels(server.deps).catch((err) => server.deps.logger.error(`model reload failed: ${(err as Error).message}`));
+      });
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });

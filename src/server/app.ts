@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { LoadedModel } from './model.ts';
 import type { InferenceBatcher } from './inference-batcher.ts';
+import type { ModelRegistry } from '../model/registry.ts';
 import type { PreprocessPool } from './preprocess-pool.ts';
 import type { PredictionLog } from './prediction-log.ts';
 import type { Metrics } from './metrics.ts';
@@ -23,8 +24,11 @@ import { metaRoutes } from './routes/meta.ts';
 export interface AppDeps {
   config: Config;
   pool: DatabasePool;
-  model: LoadedModel;
-  batcher: InferenceBatcher;
+  /** Every served model (`?model=NAME`), one the default; reloadable. */
+  models: ModelRegistry<InferenceBatcher>;
+  /** The default model and its batcher (getters: they follow reloads). */
+  readonly model: LoadedModel;
+  readonly batcher: InferenceBatcher;
   preprocess: PreprocessPool;
   log: PredictionLog;
   /** The database's circuit breaker (db/availability.ts): reads go through guardedQuery. */

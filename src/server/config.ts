@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { defaultDataDir, defaultModelsDir } from '../paths.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -11,10 +12,11 @@ export const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
-  INKLING_DATA_DIR: z.string().min(1).default('.data'),
+  INKLING_DATA_DIR: z.string().min(1).optional(),
   INKLING_BACKEND: z.enum(['cpu', 'ref', 'webgpu', 'cuda']).default('cpu'),
   INKLING_THREADS: int(1, 256).optional(),
-  INKLING_MODEL_DIR: z.string().min(1).default('models'),
+  INKLING_MODEL_DIR: z.string().min(1).optional(),
+  INKLING_MODEL: z.string().regex(/^[^/\\]+$/, 'must be a model folder name (e.g. seed-cnn), not a path').optional(),
   INKLING_BATCH_MAX: int(1, 1024).default(32),
   INKLING_PREPROCESS_THREADS: int(0, 64).optional(),
   INKLING_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
@@ -48,6 +50,8 @@ export interface Config {
   backend: 'cpu' | 'ref' | 'webgpu' | 'cuda';
   threads: number | null;
   modelDir: string;
+  /** INKLING_MODEL: the default model's folder name (null: the best evaluated). */
+  model: string | null;
   batchMax: number;
   batchWaitMs: number;
   /** Worker threads that preprocess images while other requests are in flight (0 = always on
@@ -108,7 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}\n(see src/server/README.md for every variable)`);
   }
   const e = parsed.data;
-  const dataDir = resolve(cwd, e.INKLING_DATA_DIR);
+  // Unset: the shipped models relative to the package, the data in the checkout's .data when run
+  // inside it, else a per-user folder (src/paths.ts).
+  const dataDir = e.INKLING_DATA_DIR ? resolve(cwd, e.INKLING_DATA_DIR) : defaultDataDir(cwd, env);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -119,7 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     // spin after each kernel, taking CPU from the preprocessing threads and PostgreSQL (measured
     // with bench:api on 2 cores: more requests/s with 1 than with 2).
     threads: e.INKLING_THREADS ?? 1,
-    modelDir: resolve(cwd, e.INKLING_MODEL_DIR),
+    modelDir: e.INKLING_MODEL_DIR ? resolve(cwd, e.INKLING_MODEL_DIR) : defaultModelsDir(),
+    model: e.INKLING_MODEL ?? null,
     batchMax: e.INKLING_BATCH_MAX,
     batchWaitMs: e.INKLING_BATCH_WAIT_MS,
     preprocessThreads: e.INKLING_PREPROCESS_THREADS ?? Math.min(4, Math.max(0, availableParallelism() - 1)),
@@ -130,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxPixels: e.INKLING_MAX_PIXELS,
     bodyBudgetBytes: e.INKLING_BODY_BUDGET_BYTES,
     bodyTimeoutMs: e.INKLING_BODY_TIMEOUT_MS,
-    spoolDir: resolve(cwd, e.INKLING_SPOOL_DIR ?? `${e.INKLING_DATA_DIR}/spool`),
+    spoolDir: e.INKLING_SPOOL_DIR ? resolve(cwd, e.INKLING_SPOOL_DIR) : resolve(dataDir, 'spool'),
     spoolMaxBytes: e.INKLING_SPOOL_MAX_BYTES,
     logLevel: e.INKLING_LOG_LEVEL,
     trustProxy: e.INKLING_TRUST_PROXY,

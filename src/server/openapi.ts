@@ -33,7 +33,11 @@ export function openApiDocument() {
             digit: { type: 'integer', minimum: 0, maximum: 9 },
             confidence: { type: 'number', minimum: 0, maximum: 1 },
             probabilities: { $ref: '#/components/schemas/Probabilities' },
-            modelVersion: { type: 'string' },
+            uncertain: { type: 'boolean', description: 'the not-a-digit detector fired, or the top probability is low' },
+            reason: { type: ['string', 'null'], enum: ['not_a_digit', 'low_confidence', null] },
+            message: { type: ['string', 'null'], description: 'the reason in words' },
+            model: { type: 'string', description: 'the served model that answered (its folder name); choose with ?model=NAME' },
+            modelVersion: { type: 'string', description: 'name@ + 12 hex digits of the SHA-256 of the weights' },
             input: { type: 'string', description: 'the 28x28 image the model saw, as a PNG data URL' },
             timings: {
               type: 'object', required: ['decodeMs', 'preprocessMs', 'inferenceMs', 'totalMs'],
@@ -158,7 +162,9 @@ export function openApiDocument() {
         },
       },
       '/api/stats': { get: { summary: 'Totals, accuracy on labelled predictions, confusion matrix, per day (30 days), latency percentiles', responses: { 200: json('Stats', 'stats'), 503: err('database unreachable') } } },
-      '/api/model': { get: { summary: 'The model card', responses: { 200: json('Model', 'the model') } } },
+      '/api/model': { get: { summary: 'The default model', responses: { 200: json('Model', 'the model') } } },
+      '/api/models': { get: { summary: 'Every served model with its card and not-a-digit detector; the default and why', responses: { 200: { description: 'the models', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+      '/api/admin/reload': { post: { summary: 'Rescan the model folder (like SIGHUP); admin token only', responses: { 200: { description: 'what was added, changed, removed', content: { 'application/json': { schema: { type: 'object' } } } }, 403: { description: 'not the admin' } } } },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'the process is up', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } } } },
       '/readyz': {

@@ -10,7 +10,9 @@ import type { Config } from './config.ts';
 import { startLocalPostgres, type LocalPostgres } from './db/local-postgres.ts';
 import { connectPool } from './db/pool.ts';
 import { migrate } from './db/migrate.ts';
-import { loadModel, type LoadedModel } from './model.ts';
+import type { LoadedModel } from './model.ts';
+import { ModelRegistry } from '../model/registry.ts';
+export { reloadModels } from './model-reload.ts';
 import { InferenceBatcher } from './inference-batcher.ts';
 import { inkMapImplementation } from '../preprocess/index.ts';
 import { PreprocessPool } from './preprocess-pool.ts';
@@ -23,6 +25,13 @@ import { defaultFetchPolicy } from './url-fetch.ts';
 import { watchParent } from './parent-watch.ts';
 import { BodyBudget } from './body-budget.ts';
 import { onClientError } from './errors.ts';
+
+function logModels(logger: Logger, models: ModelRegistry<InferenceBatcher>): void {
+  for (const e of models.list()) {
+    logger.info(`model ${e.model.identity.version} (${e.model.card.architecture}) from ${e.model.dir}${e.model.ood ? ', with a not-a-digit detector' : ''}`);
+  }
+  logger.info(`serving ${models.default.model.identity.version} by default: ${models.reason}`);
+}
 
 export interface RunningServer {
   url: string;
@@ -45,7 +54,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'inkling' } });
   let localDb: LocalPostgres | null = null;
   let pool: DatabasePool | null = null;
-  let model: LoadedModel | null = opts.model ?? null;
+  let models: ModelRegistry<InferenceBatcher> | null = null;
+  const metrics = createMetrics();
+  const makeRunner = (m: LoadedModel) => {
+    const b = new InferenceBatcher(m, config.batchMax, config.batchWaitMs);
+    b.onBatch = (n, ms) => {
+      metrics.batchSize.observe(n);
+      metrics.inferenceSeconds.observe(ms / 1000);
+    };
+    return b;
+  };
   try {
     let url = config.databaseUrl;
     if (!url) {
@@ -55,23 +73,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     pool = await connectPool(url, { log: (l) => logger.warn(l), syncCommit: config.dbSyncCommit });
     const applied = await migrate(pool);
     if (applied.length) logger.info(`applied migrations ${applied.join(', ')}`);
-    if (!model) {
-      model = await loadModel(config.modelDir, config.backend, config.threads, (m) => logger.warn(m));
-      logger.info(`model ${model.card.version} (${model.card.architecture}) from ${model.dir} on backend ${model.backendName}; ink map in ${inkMapImplementation === 'native' ? 'C++ (cpu addon)' : 'TypeScript (no cpu addon)'}`);
-    }
+    models = opts.model
+      ? ModelRegistry.single(opts.model, makeRunner(opts.model))
+      : await ModelRegistry.open({ root: config.modelDir, preferred: config.model, backend: config.backend, threads: config.threads, makeRunner, warn: (m) => logger.warn(m) });
+    logModels(logger, models);
+    logger.info(`backend ${models.backendName}; ink map in ${inkMapImplementation === 'native' ? 'C++ (cpu addon)' : 'TypeScript (no cpu addon)'}`);
   } catch (err) {
     await pool?.end().catch(() => {});
     await localDb?.stop().catch(() => {});
-    if (!opts.model) model?.dispose();
+    await models?.close().catch(() => {});
     throw err;
   }
-
-  const metrics = createMetrics();
-  const batcher = new InferenceBatcher(model, config.batchMax, config.batchWaitMs);
-  batcher.onBatch = (n, ms) => {
-    metrics.batchSize.observe(n);
-    metrics.inferenceSeconds.observe(ms / 1000);
-  };
+  const registry = models;
   const preprocess = new PreprocessPool(config.preprocessThreads);
   const breaker = databaseBreaker(pool);
   breaker.onChange((open, reason) => {
@@ -84,7 +97,17 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   let shuttingDown = false;
   const fetchPolicy = { ...defaultFetchPolicy(config.maxBodyBytes), allowLoopback: config.allowLoopbackUrlsForTests };
   const body = { budget: new BodyBudget(config.bodyBudgetBytes), timeoutMs: config.bodyTimeoutMs };
-  const deps: AppDeps = { config, pool, model, batcher, preprocess, log, dbBreaker: breaker, metrics, logger, fetchPolicy, body, shuttingDown: () => shuttingDown };
+  const deps: AppDeps = {
+    config, pool, preprocess, log, dbBreaker: breaker, metrics, logger, fetchPolicy, body, shuttingDown: () => shuttingDown,
+    models: registry,
+    // the default model and its batcher, as of now (a reload may change them)
+    get model() {
+      return registry.default.model;
+    },
+    get batcher() {
+      return registry.default.runner;
+    },
+  };
   const app = createApp(deps);
   // Node's own request timeout is the backstop behind the body reader's (which answers a JSON
   // 408 first); it is checked every second, not every 30 s (the default interval let stalled
@@ -93,10 +116,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const server = http.createServer({ requestTimeout, headersTimeout: Math.min(60_000, requestTimeout), connectionsCheckingInterval: 1000 }, app.callback());
   server.keepAliveTimeout = 5000;
   server.on('clientError', onClientError);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    // e.g. EADDRINUSE: stop everything started above, so the process can exit at once
+    await preprocess.close();
+    await log.close().catch(() => {});
+    await pool.end().catch(() => {});
+    await localDb?.stop().catch(() => {});
+    await registry.close().catch(() => {});
+    const e = err as NodeJS.ErrnoException;
+    throw e.code === 'EADDRINUSE' ? new Error(`${config.host}:${config.port} is already in use; stop the other server or choose another port (--port N or PORT=N)`, { cause: err }) : err;
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -128,12 +162,13 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       });
       await Promise.race([closed, timeout]);
       clearTimeout(timer); // a shutdown that finished in time must not warn later (issue 14, D13)
-      await batcher.drain();
+      // inference still in flight (after a shutdown timeout) finishes before its log closes
+      await Promise.all(registry.list().map((e) => e.runner.drain()));
       await preprocess.close();
       await log.close();
       await pool!.end().catch(() => {});
       if (localDb) await localDb.stop();
-      if (!opts.model) model!.dispose();
+      await registry.close();
       logger.info('inkling stopped');
     })());
   return { url, port, deps, localDb, close };

@@ -45,7 +45,9 @@ t.test('POST raw PNG: 201 with the full prediction, logged, cookie set', async (
   t.equal(p.probabilities.length, 10);
   t.ok(Math.abs(p.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-3, 'probabilities sum to 1');
   t.equal(p.confidence, Math.max(...p.probabilities));
-  t.equal(p.modelVersion, 'test-seed-cnn@random');
+  t.match(p.modelVersion, /^inkling-test-model-\w+@[0-9a-f]{12}$/, 'the version is the model folder name and its weights hash');
+  t.equal(p.uncertain, false, 'no detector in the test model: never uncertain');
+  t.equal(p.reason, null);
   t.match(p.input, /^data:image\/png;base64,/);
   const input = await sharp(Buffer.from(p.input.split(',')[1], 'base64')).metadata();
   t.same([input.width, input.height], [28, 28], 'input is the 28x28 the model saw');
@@ -263,7 +265,7 @@ t.test('commits wait for the WAL flush by default; INKLING_DB_SYNC_COMMIT=0 opts
 t.test('model, health, readiness, metrics', async (t) => {
   const c = new Client(srv.url);
   const m = (await c.req('GET', '/api/model')).json;
-  t.equal(m.version, 'test-seed-cnn@random');
+  t.match(m.version, /^inkling-test-model-\w+@[0-9a-f]{12}$/);
   t.equal(m.architecture, 'seed-cnn');
   t.equal(m.parameters, 421834);
   t.equal(m.temperature, 1.5);
@@ -339,7 +341,7 @@ t.test('OpenAPI 3.1 document describes every route and every $ref resolves', asy
   const doc = (await new Client(srv.url).req('GET', '/api/openapi.json')).json;
   t.equal(doc.openapi, '3.1.0');
   const routes = ['post /api/predictions', 'get /api/predictions', 'delete /api/predictions', 'get /api/predictions/{id}', 'delete /api/predictions/{id}',
-    'put /api/predictions/{id}/feedback', 'get /api/stats', 'get /api/model', 'get /api/openapi.json', 'get /healthz', 'get /readyz', 'get /metrics'];
+    'put /api/predictions/{id}/feedback', 'get /api/stats', 'get /api/model', 'get /api/models', 'post /api/admin/reload', 'get /api/openapi.json', 'get /healthz', 'get /readyz', 'get /metrics'];
   for (const r of routes) {
     const [m, p] = r.split(' ');
     t.ok(doc.paths[p]?.[m]?.responses, `${r} documented with responses`);

@@ -14,7 +14,7 @@ import { Spool } from '../../src/server/spool.ts';
 import { CircuitBreaker } from '../../src/server/circuit-breaker.ts';
 import type { PredictionRow } from '../../src/server/db/predictions.ts';
 
-/** Records the row count of every INSERT (its values come in 14 per row); each takes `ms`. */
+/** Records the row count of every INSERT (its values come in 15 per row); each takes `ms`. */
 function fakePool(ms: number) {
   const inserts: number[] = [];
   let inFlight = 0;
@@ -24,10 +24,10 @@ function fakePool(ms: number) {
       if (!/INSERT INTO predictions/.test(q.sql)) throw new Error(`unexpected query ${q.sql}`);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      inserts.push(q.values.length / 14);
+      inserts.push(q.values.length / 15);
       await new Promise((r) => setTimeout(r, ms));
       inFlight--;
-      return { rows: [], rowCount: q.values.length / 14, command: 'INSERT', fields: [], notices: [] };
+      return { rows: [], rowCount: q.values.length / 15, command: 'INSERT', fields: [], notices: [] };
     },
   };
   return { pool: pool as unknown as DatabasePool, inserts, maxInFlight: () => maxInFlight };
@@ -92,8 +92,8 @@ t.test('an INSERT that hangs: the row is spooled at the write timeout, the next 
         return { rows: [{ ok: 1 }], rowCount: 1, command: 'SELECT', fields: [], notices: [] };
       }
       if (hung) await new Promise(() => {});
-      stored.push(q.values.length / 14);
-      return { rows: [], rowCount: q.values.length / 14, command: 'INSERT', fields: [], notices: [] };
+      stored.push(q.values.length / 15);
+      return { rows: [], rowCount: q.values.length / 15, command: 'INSERT', fields: [], notices: [] };
     },
     async oneFirst() {
       if (hung) await new Promise(() => {});

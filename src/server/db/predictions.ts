@@ -18,6 +18,8 @@ export interface PredictionRow {
   totalMs: number;
   inputPng: Buffer;
   thumbnailPng: Buffer;
+  /** Why the answer was flagged uncertain (src/model/ood.ts); null/absent when it was not. */
+  uncertainReason?: 'not_a_digit' | 'low_confidence' | null;
 }
 
 /** For statements that return no rows (INSERT/UPDATE/DELETE without RETURNING). */
@@ -32,6 +34,7 @@ export const historyRowSchema = z.object({
   probabilities: z.array(z.number()).length(10),
   true_label: z.number().int().min(0).max(9).nullable(),
   model_version: z.string(),
+  uncertain_reason: z.string().nullable(),
   total_ms: z.number(),
   input_png: z.instanceof(Buffer),
   thumbnail_png: z.instanceof(Buffer),
@@ -59,10 +62,10 @@ export async function insertPredictions(db: CommonQueryMethods, rows: Prediction
   const values = rows.map((r) => sql.fragment`(
     ${sql.uuid(r.id)}, ${sql.timestamp(r.createdAt)}, ${r.clientId}, ${r.source}, ${r.digit}, ${r.confidence},
     ${sql.array(r.probabilities, 'float4')}, ${r.modelVersion}, ${r.decodeMs}, ${r.preprocessMs}, ${r.inferenceMs}, ${r.totalMs},
-    ${sql.binary(r.inputPng)}, ${sql.binary(r.thumbnailPng)})`);
+    ${sql.binary(r.inputPng)}, ${sql.binary(r.thumbnailPng)}, ${r.uncertainReason ?? null})`);
   await db.query(sql.type(noRows)`
     INSERT INTO predictions (id, created_at, client_id, source, digit, confidence, probabilities, model_version,
-      decode_ms, preprocess_ms, inference_ms, total_ms, input_png, thumbnail_png)
+      decode_ms, preprocess_ms, inference_ms, total_ms, input_png, thumbnail_png, uncertain_reason)
     VALUES ${sql.join(values, sql.fragment`, `)}
     ON CONFLICT (id) DO NOTHING`);
 }
@@ -162,7 +165,7 @@ export async function listPredictions(
   const [rows, counted] = await Promise.all([
     db.any(sql.type(historyRowSchema)`
       SELECT id, (extract(epoch from created_at) * 1000)::float8 AS created_at, source, digit, confidence, probabilities,
-             true_label, model_version, total_ms, input_png, thumbnail_png
+             true_label, model_version, uncertain_reason, total_ms, input_png, thumbnail_png
       FROM predictions ${whereClause(scope, filters, cursor)}
       -- Qualified: a bare created_at here would be the output column (the epoch-ms expression
       -- above), and sorting by that cannot use the (client_id, created_at, id) index: every page
@@ -187,7 +190,7 @@ export async function listPredictions(
 export async function getPrediction(db: DatabasePool, scope: string | null, id: string): Promise<HistoryRow | null> {
   return db.maybeOne(sql.type(historyRowSchema)`
     SELECT id, (extract(epoch from created_at) * 1000)::float8 AS created_at, source, digit, confidence, probabilities,
-           true_label, model_version, total_ms, input_png, thumbnail_png
+           true_label, model_version, uncertain_reason, total_ms, input_png, thumbnail_png
     FROM predictions WHERE id = ${sql.uuid(id)} ${scope !== null ? sql.fragment`AND client_id = ${scope}` : sql.fragment``}`);
 }
 

@@ -31,6 +31,8 @@ export function historyItem(r: HistoryRow) {
     label: r.true_label,
     correct: r.true_label === null ? null : r.true_label === r.digit,
     modelVersion: r.model_version,
+    uncertain: r.uncertain_reason !== null,
+    reason: r.uncertain_reason,
     totalMs: round(r.total_ms),
     thumbnail: pngDataUrl(r.thumbnail_png),
     input: pngDataUrl(r.input_png),
@@ -66,6 +68,15 @@ function mapPreprocessError(err: unknown): never {
 }
 
 export function predictionRoutes(router: Router, deps: AppDeps): void {
+  /** `?model=NAME` picks a served model; absent, the default. Held until the answer is sent, so a
+   *  reload meanwhile cannot free it. */
+  function pickModel(ctx: Context) {
+    const name = ctx.query.model;
+    const held = name === undefined ? deps.models.acquire() : typeof name === 'string' ? deps.models.acquire(name) : null;
+    if (!held) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(name)}; served models: ${deps.models.names.join(', ')} (GET /api/models)`);
+    return held;
+  }
+
   // POSTs being handled right now: a lone one is preprocessed inline (lowest latency), overlapping
   // ones in the preprocessing threads (throughput; see preprocess-pool.ts).
   let inFlight = 0;
@@ -80,6 +91,15 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
 
   async function createPrediction(ctx: Context, alone: boolean): Promise<void> {
     const t0 = performance.now();
+    const held = pickModel(ctx);
+    try {
+      await answer(ctx, alone, held.entry, t0);
+    } finally {
+      held.release();
+    }
+  }
+
+  async function answer(ctx: Context, alone: boolean, entry: ReturnType<typeof pickModel>['entry'], t0: number): Promise<void> {
     const input = await readImageInput(ctx, deps.body, deps.config.maxBodyBytes, deps.fetchPolicy);
     let pre: PreprocessResult;
     try {
@@ -92,7 +112,7 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
       throw new ApiError(422, 'no_digit', 'no digit found: the image looks blank (no ink that stands out from the background)');
     }
     const x = normalizeMnist(pre.frame);
-    const { probabilities, inferenceMs } = await deps.batcher.predict(x);
+    const { probabilities, inferenceMs, ood } = await entry.runner.predict(x);
     let digit = 0;
     for (let i = 1; i < 10; i++) if (probabilities[i] > probabilities[digit]) digit = i;
     const probs = Array.from(probabilities, (p) => round(p, 6));
@@ -105,7 +125,8 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
       digit,
       confidence: probabilities[digit],
       probabilities: Array.from(probabilities),
-      modelVersion: deps.model.card.version,
+      modelVersion: entry.model.identity.version,
+      uncertainReason: ood?.reason ?? null,
       decodeMs: pre.decodeMs,
       preprocessMs: pre.preprocessMs,
       inferenceMs,
@@ -128,6 +149,10 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
       digit,
       confidence: round(probabilities[digit], 6),
       probabilities: probs,
+      uncertain: ood?.uncertain ?? false,
+      reason: ood?.reason ?? null,
+      message: ood?.message ?? null,
+      model: entry.name,
       modelVersion: row.modelVersion,
       input: pngDataUrl(pre.inputPng),
       timings: { decodeMs: round(pre.decodeMs), preprocessMs: round(pre.preprocessMs), inferenceMs: round(inferenceMs), totalMs: round(totalMs) },
