@@ -26,7 +26,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import sharp from 'sharp';
+import { canvasPng } from './canvas-png.ts';
 import { sql } from 'slonik';
 import { z } from 'zod';
 
@@ -78,26 +78,6 @@ async function serveChild(): Promise<void> {
       process.stdout.write(`ANSWERED ${answered}\n${stats}\n`, () => process.exit(0));
     });
   });
-}
-
-function canvasPng(): Promise<Buffer> {
-  const w = 280;
-  const h = 280;
-  const rgba = Buffer.alloc(w * h * 4);
-  const segs = [[80, 60, 200, 60], [200, 60, 120, 230]];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let d = Infinity;
-      for (const [x0, y0, x1, y1] of segs) {
-        const dx = x1 - x0;
-        const dy = y1 - y0;
-        const tt = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy)));
-        d = Math.min(d, Math.hypot(x - x0 - tt * dx, y - y0 - tt * dy));
-      }
-      rgba[(y * w + x) * 4 + 3] = Math.round(Math.max(0, Math.min(1, 9 - d + 0.5)) * 255);
-    }
-  }
-  return sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
 }
 
 function percentile(sorted: number[], p: number): number {
