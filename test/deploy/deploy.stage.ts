@@ -134,4 +134,24 @@ t.test('compose: 2 replicas behind HAProxy, one killed under load, nothing ackno
   t.ok(downAfter >= 0, 'HAProxy marked the killed replica DOWN');
   t.ok(result.failures.every((f) => f.atS >= killedAt - 0.1 && f.atS <= killedAt + 5), `failures only within 5 s of the kill (${window})`);
   t.ok(result.acknowledged.some((a) => a.atS > killedAt + 3), 'predictions kept being answered after the kill');
+
+  // The database goes away: the replicas keep answering (rows spooled, logged:false) and the rows
+  // reach the table once it is back.
+  must('podman', ['stop', '-t', '10', pg], { env });
+  const outage = await runLoad({ url, body, connections: 4, seconds: 4 });
+  must('podman', ['start', pg], { env });
+  const spooledIds = outage.acknowledged.filter((a) => !a.logged).map((a) => a.id);
+  let back = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const r = run('podman', ['exec', pg, 'psql', '-U', 'inkling', '-d', 'inkling', '-At', '-c', 'SELECT id FROM predictions'], { env });
+    if (r.status === 0) {
+      back = new Set(r.stdout.split('\n').filter(Boolean));
+      if (outage.acknowledged.every((a) => back.has(a.id))) break;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const outageLost = outage.acknowledged.filter((a) => !back.has(a.id)).length;
+  t.comment(`deploy: database stopped for 4 s under load: ${outage.acknowledged.length} predictions answered (${spooledIds.length} spooled), ${outage.failures.length} failed; ${outageLost} missing after it returned`);
+  t.ok(outage.acknowledged.length > 0 && spooledIds.length > 0, 'replicas kept answering without their database (rows spooled)');
+  t.equal(outageLost, 0, 'every spooled row reached the table once the database returned');
 });
