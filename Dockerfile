@@ -11,7 +11,9 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 # node-gyp would download Node's headers; the Node image has them under /usr/local/include/node.
-ENV npm_config_nodedir=/usr/local
+ENV npm_config_nodedir=/usr/local \
+    # swagger-ui-dist depends on @scarf/scarf, whose install script reports installs to its vendor.
+    SCARF_ANALYTICS=false
 COPY package.json package-lock.json .npmrc binding.gyp ./
 COPY scripts/build-native.mjs scripts/
 COPY native/cpu native/cpu
