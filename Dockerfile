@@ -11,8 +11,8 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 # node-gyp would download Node's headers; the Node image has them under /usr/local/include/node.
+# swagger-ui-dist depends on @scarf/scarf, whose install script reports installs to its vendor.
 ENV npm_config_nodedir=/usr/local \
-    # swagger-ui-dist depends on @scarf/scarf, whose install script reports installs to its vendor.
     SCARF_ANALYTICS=false
 COPY package.json package-lock.json .npmrc binding.gyp ./
 COPY scripts/build-native.mjs scripts/
