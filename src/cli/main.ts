@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   train: { summary: 'train a model on MNIST and write a checkpoint folder', load: () => import('./train.ts').then((m) => m.command) },
   eval: { summary: 'evaluate a checkpoint: test figures, calibration, plots', load: () => import('./eval.ts').then((m) => m.command) },
   serve: { summary: 'run the prediction service and web UI', load: () => import('./serve.ts').then((m) => m.command) },
+  keys: { summary: 'create, list and revoke API keys for integrators', load: () => import('./keys.ts').then((m) => m.command) },
 };
 
 function usage(): string {

@@ -16,6 +16,9 @@ import { requestContext, securityHeaders, contentSecurityPolicy, identity, rateL
 import { staticFiles, inlineScripts, WEB_DIR } from './static-files.ts';
 import { predictionRoutes } from './routes/predictions.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { batchRoutes } from './routes/batch.ts';
+import { cors } from './cors.ts';
+import { ApiKeyVerifier } from './api-keys.ts';
 
 export interface AppDeps {
   config: Config;
@@ -34,6 +37,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy });
   const router = new Router();
+  batchRoutes(router, deps);
   predictionRoutes(router, deps);
   metaRoutes(router, deps);
 
@@ -45,7 +49,8 @@ export function createApp(deps: AppDeps): Koa {
   }));
   app.use(errorMiddleware);
   app.use(securityHeaders(contentSecurityPolicy(inlineScripts(webDir))));
-  const who = identity(deps.config.adminToken, false);
+  app.use(cors(deps.config.corsOrigins));
+  const who = identity(deps.config.adminToken, false, new ApiKeyVerifier(deps.pool));
   const limit = rateLimit(deps.config.rateLimit);
   app.use(async (ctx, next) => {
     // Identity and rate limiting apply to the API only (static files and probes need neither).

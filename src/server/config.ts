@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { parseCorsOrigins } from './cors.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -28,6 +29,14 @@ export const envSchema = z.object({
   INKLING_TRUST_PROXY: bool.default('0'),
   INKLING_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   INKLING_DB_SYNC_COMMIT: bool.default('0'),
+  INKLING_WORKERS: int(1, 64).default(1),
+  INKLING_CORS_ORIGINS: z.string().optional().superRefine((v, ctx) => {
+    try {
+      parseCorsOrigins(v);
+    } catch (err) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+    }
+  }),
 });
 
 export interface Config {
@@ -55,6 +64,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Wait for the WAL fsync on every commit (see db/pool.ts); off by default. */
   dbSyncCommit: boolean;
+  /** Server processes sharing the port (cluster.ts); 1 = this process serves. */
+  workers: number;
+  /** Origins allowed to call /api/ from a browser (cors.ts); empty = CORS off. */
+  corsOrigins: string[];
   /** TEST ONLY (never read from the environment): lets URL input reach loopback addresses so tests
    *  can serve images from a local HTTP server. Off by default. */
   allowLoopbackUrlsForTests: boolean;
@@ -109,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     trustProxy: e.INKLING_TRUST_PROXY,
     shutdownTimeoutMs: e.INKLING_SHUTDOWN_TIMEOUT_MS,
     dbSyncCommit: e.INKLING_DB_SYNC_COMMIT,
+    corsOrigins: parseCorsOrigins(e.INKLING_CORS_ORIGINS),
+    workers: e.INKLING_WORKERS,
     allowLoopbackUrlsForTests: false,
   };
 }

@@ -1,5 +1,5 @@
 // The four ways POST /api/predictions receives an image, reduced to bytes + source:
-//   raw body with Content-Type image/png|jpeg|webp|gif      -> source "upload" (or ?source=)
+//   raw body with Content-Type image/png|jpeg|webp|gif or application/octet-stream -> source "upload" (or ?source=)
 //   multipart/form-data, file field "image" (+ field "source")
 //   JSON { "image": "<data URL or base64>", "source"? }
 //   JSON { "url": "https://...", "source"? }                -> fetched (url-fetch.ts), source "url"
@@ -12,7 +12,8 @@ import { fetchImage, type FetchPolicy } from './url-fetch.ts';
 
 export type Source = 'canvas' | 'upload' | 'url';
 const SOURCES = ['canvas', 'upload', 'url'] as const;
-const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif']);
+// application/octet-stream: the format is sniffed from the bytes anyway (src/preprocess/decode).
+const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif', 'application/octet-stream']);
 
 export interface ImageInput {
   bytes: Buffer;

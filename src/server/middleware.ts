@@ -5,6 +5,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.ts';
 import { randomToken } from './random-tokens.ts';
+import { looksLikeApiKey, type ApiKeyVerifier, type VerifiedKey } from './api-keys.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -12,6 +13,8 @@ declare module 'koa' {
     log: Logger;
     clientId: string;
     isAdmin: boolean;
+    /** Set when the caller authenticated with an API key (its rows are under 'key:<id>'). */
+    apiKey?: VerifiedKey;
   }
 }
 
@@ -75,18 +78,30 @@ export function securityHeaders(csp: string) {
 export const CLIENT_COOKIE = 'inkling_client';
 const CLIENT_ID = /^[A-Za-z0-9_-]{22}$/;
 
-/** Who is calling: an admin (valid bearer), or an anonymous client identified by an httpOnly
- *  cookie created on first use. A wrong bearer is 401 rather than a silent downgrade. */
-export function identity(adminToken: string | null, secureCookies: boolean) {
+/** Who is calling: an API key (`Bearer ink_…`), an admin (the admin bearer), or an anonymous
+ *  client identified by an httpOnly cookie created on first use. A wrong or revoked bearer is 401
+ *  rather than a silent downgrade. */
+export function identity(adminToken: string | null, secureCookies: boolean, keys: ApiKeyVerifier | null = null) {
   const expected = adminToken ? Buffer.from(adminToken) : null;
   return async (ctx: Context, next: Next) => {
     const auth = ctx.get('authorization');
     ctx.state.isAdmin = false;
     if (auth) {
       const m = /^Bearer\s+(.+)$/i.exec(auth);
-      const given = m ? Buffer.from(m[1].trim()) : Buffer.alloc(0);
+      const token = m ? m[1].trim() : '';
+      if (keys && looksLikeApiKey(token)) {
+        const check = await keys.verify(token);
+        if (!check.ok) {
+          if (check.reason === 'unavailable') throw new ApiError(503, 'database_unavailable', 'the API key cannot be checked while the database is unreachable; retry shortly');
+          throw new ApiError(401, 'unauthorized', check.reason === 'revoked' ? 'this API key was revoked' : 'unknown API key');
+        }
+        ctx.state.apiKey = check.key;
+        ctx.state.clientId = `key:${check.key.id}`;
+        return next();
+      }
+      const given = Buffer.from(token);
       if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new ApiError(401, 'unauthorized', expected ? 'the bearer token is not the admin token' : 'no admin token is configured (INKLING_ADMIN_TOKEN); send no Authorization header');
+        throw new ApiError(401, 'unauthorized', expected ? 'the bearer token is neither an API key nor the admin token' : 'the bearer token is not an API key (inkling keys create), and no admin token is configured');
       }
       ctx.state.isAdmin = true;
     }
@@ -100,31 +115,34 @@ export function identity(adminToken: string | null, secureCookies: boolean) {
   };
 }
 
-/** Token bucket per client (cookie id, falling back to the IP when the cookie is new): `perMinute`
- *  requests a minute, bursts up to the same number. 0 turns it off. Admin calls are not limited. */
+/** Token bucket per client (API key, else cookie id, falling back to the IP when the cookie is
+ *  new): `perMinute` requests a minute (an API key's own limit when it has one), bursts up to the
+ *  same number. 0 turns it off. Admin calls are not limited. */
 export function rateLimit(perMinute: number) {
   const buckets = new Map<string, { tokens: number; at: number }>();
   let lastSweep = Date.now();
   return async (ctx: Context, next: Next) => {
-    if (perMinute <= 0 || ctx.state.isAdmin) return next();
+    const apiKey = ctx.state.apiKey;
+    const limit = apiKey?.rateLimit ?? perMinute;
+    if (limit <= 0 || ctx.state.isAdmin) return next();
     const now = Date.now();
     if (now - lastSweep > 60_000) {
       for (const [k, b] of buckets) if (now - b.at > 120_000) buckets.delete(k);
       lastSweep = now;
     }
     const cookie = ctx.cookies.get(CLIENT_COOKIE);
-    const key = cookie && cookie === ctx.state.clientId ? `c:${cookie}` : `ip:${ctx.ip}`;
-    const b = buckets.get(key) ?? { tokens: perMinute, at: now };
-    b.tokens = Math.min(perMinute, b.tokens + ((now - b.at) / 60_000) * perMinute);
+    const key = apiKey ? `k:${apiKey.id}` : cookie && cookie === ctx.state.clientId ? `c:${cookie}` : `ip:${ctx.ip}`;
+    const b = buckets.get(key) ?? { tokens: limit, at: now };
+    b.tokens = Math.min(limit, b.tokens + ((now - b.at) / 60_000) * limit);
     b.at = now;
     if (b.tokens < 1) {
       buckets.set(key, b);
-      const retry = Math.ceil(((1 - b.tokens) / perMinute) * 60);
-      throw new ApiError(429, 'rate_limited', `more than ${perMinute} requests a minute; retry in ${retry} s`, { 'Retry-After': String(retry) });
+      const retry = Math.ceil(((1 - b.tokens) / limit) * 60);
+      throw new ApiError(429, 'rate_limited', `more than ${limit} requests a minute; retry in ${retry} s`, { 'Retry-After': String(retry) });
     }
     b.tokens -= 1;
     buckets.set(key, b);
-    ctx.set('RateLimit-Limit', String(perMinute));
+    ctx.set('RateLimit-Limit', String(limit));
     ctx.set('RateLimit-Remaining', String(Math.floor(b.tokens)));
     await next();
   };

@@ -16,6 +16,7 @@ import { inkMapImplementation } from '../preprocess/index.ts';
 import { PreprocessPool } from './preprocess-pool.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { Spool } from './spool.ts';
+import { lockSpool } from './spool-lock.ts';
 import { createMetrics } from './metrics.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { defaultFetchPolicy } from './url-fetch.ts';
@@ -69,6 +70,15 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     metrics.batchSize.observe(n);
     metrics.inferenceSeconds.observe(ms / 1000);
   };
+  let unlockSpool: () => void;
+  try {
+    unlockSpool = lockSpool(config.spoolDir);
+  } catch (err) {
+    await pool.end().catch(() => {});
+    await localDb?.stop().catch(() => {});
+    if (!opts.model) model.dispose();
+    throw err;
+  }
   const preprocess = new PreprocessPool(config.preprocessThreads);
   const log = new PredictionLog(pool, new Spool(config.spoolDir, config.spoolMaxRows), logger);
   let shuttingDown = false;
@@ -112,6 +122,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await batcher.drain();
       await preprocess.close();
       await log.close();
+      unlockSpool();
       await pool!.end().catch(() => {});
       if (localDb) await localDb.stop();
       if (!opts.model) model!.dispose();

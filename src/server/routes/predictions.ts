@@ -7,8 +7,8 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { normalizeMnist, UnsupportedImageError, ImageTooLargeError, ImageDecodeError, type PreprocessResult } from '../../preprocess/index.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
-import { readImageInput, readBody } from '../image-input.ts';
-import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor } from '../db/predictions.ts';
+import { readImageInput, readBody, type Source } from '../image-input.ts';
+import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor, type PredictionRow } from '../db/predictions.ts';
 import type { AppDeps } from '../app.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -76,6 +76,65 @@ function mapPreprocessError(err: unknown): never {
   throw err;
 }
 
+export interface Classified {
+  pre: PreprocessResult & { frame: NonNullable<PreprocessResult['frame']>; inputPng: Buffer };
+  probabilities: Float32Array | number[];
+  inferenceMs: number;
+  digit: number;
+}
+
+/** Bytes to digit: preprocessing (inline when `alone`, else in the worker threads), then the
+ *  batched forward pass. Throws the API's 4xx for undecodable, too large and blank images. */
+export async function classify(deps: AppDeps, bytes: Buffer, alone: boolean): Promise<Classified> {
+  let pre: PreprocessResult;
+  try {
+    pre = await deps.preprocess.run(bytes, deps.config.maxPixels, alone);
+  } catch (err) {
+    mapPreprocessError(err);
+  }
+  if (!pre.frame || !pre.inputPng) {
+    deps.metrics.noDigit.inc();
+    throw new ApiError(422, 'no_digit', 'no digit found: the image looks blank (no ink that stands out from the background)');
+  }
+  const { probabilities, inferenceMs } = await deps.batcher.predict(normalizeMnist(pre.frame));
+  let digit = 0;
+  for (let i = 1; i < 10; i++) if (probabilities[i] > probabilities[digit]) digit = i;
+  return { pre: pre as Classified['pre'], probabilities, inferenceMs, digit };
+}
+
+export function predictionRow(deps: AppDeps, clientId: string, source: Source, c: Classified, totalMs: number): PredictionRow {
+  return {
+    id: randomUUID(),
+    createdAt: new Date(),
+    clientId,
+    source,
+    digit: c.digit,
+    confidence: c.probabilities[c.digit],
+    probabilities: Array.from(c.probabilities),
+    modelVersion: deps.model.card.version,
+    decodeMs: c.pre.decodeMs,
+    preprocessMs: c.pre.preprocessMs,
+    inferenceMs: c.inferenceMs,
+    totalMs,
+    inputPng: c.pre.inputPng,
+    thumbnailPng: c.pre.thumbnailPng,
+  };
+}
+
+/** The 201 answer for one prediction (also each item of a batch). */
+export function predictionBody(row: PredictionRow, logged: boolean) {
+  return {
+    id: row.id,
+    digit: row.digit,
+    confidence: round(row.confidence, 6),
+    probabilities: row.probabilities.map((p) => round(p, 6)),
+    modelVersion: row.modelVersion,
+    input: pngDataUrl(row.inputPng),
+    timings: { decodeMs: round(row.decodeMs), preprocessMs: round(row.preprocessMs), inferenceMs: round(row.inferenceMs), totalMs: round(row.totalMs) },
+    logged,
+  };
+}
+
 export function predictionRoutes(router: Router, deps: AppDeps): void {
   // POSTs being handled right now: a lone one is preprocessed inline (lowest latency), overlapping
   // ones in the preprocessing threads (throughput; see preprocess-pool.ts).
@@ -92,52 +151,13 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
   async function createPrediction(ctx: Context, alone: boolean): Promise<void> {
     const t0 = performance.now();
     const input = await readImageInput(ctx, deps.config.maxBodyBytes, deps.fetchPolicy);
-    let pre: PreprocessResult;
-    try {
-      pre = await deps.preprocess.run(input.bytes, deps.config.maxPixels, alone);
-    } catch (err) {
-      mapPreprocessError(err);
-    }
-    if (!pre.frame || !pre.inputPng) {
-      deps.metrics.noDigit.inc();
-      throw new ApiError(422, 'no_digit', 'no digit found: the image looks blank (no ink that stands out from the background)');
-    }
-    const x = normalizeMnist(pre.frame);
-    const { probabilities, inferenceMs } = await deps.batcher.predict(x);
-    let digit = 0;
-    for (let i = 1; i < 10; i++) if (probabilities[i] > probabilities[digit]) digit = i;
-    const probs = Array.from(probabilities, (p) => round(p, 6));
-    const totalMs = performance.now() - t0;
-    const row = {
-      id: randomUUID(),
-      createdAt: new Date(),
-      clientId: ctx.state.clientId,
-      source: input.source,
-      digit,
-      confidence: probabilities[digit],
-      probabilities: Array.from(probabilities),
-      modelVersion: deps.model.card.version,
-      decodeMs: pre.decodeMs,
-      preprocessMs: pre.preprocessMs,
-      inferenceMs,
-      totalMs,
-      inputPng: pre.inputPng,
-      thumbnailPng: pre.thumbnailPng,
-    };
+    const result = await classify(deps, input.bytes, alone);
+    const row = predictionRow(deps, ctx.state.clientId, input.source, result, performance.now() - t0);
     const logged = await deps.log.write(row);
-    deps.metrics.predictions.inc({ digit: String(digit), logged: String(logged) });
+    deps.metrics.predictions.inc({ digit: String(row.digit), logged: String(logged) });
     ctx.status = 201;
     ctx.set('Location', `/api/predictions/${row.id}`);
-    ctx.body = {
-      id: row.id,
-      digit,
-      confidence: round(probabilities[digit], 6),
-      probabilities: probs,
-      modelVersion: row.modelVersion,
-      input: pngDataUrl(pre.inputPng),
-      timings: { decodeMs: round(pre.decodeMs), preprocessMs: round(pre.preprocessMs), inferenceMs: round(inferenceMs), totalMs: round(totalMs) },
-      logged,
-    };
+    ctx.body = predictionBody(row, logged);
   }
 
   router.get('/api/predictions', async (ctx) => {
