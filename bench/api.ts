@@ -182,24 +182,44 @@ async function main(): Promise<void> {
   const before = await countRows();
 
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], {
-    env: { ...process.env, DATABASE_URL: dbUrl, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(tmp || tmpdir(), 'bench-spool'), INKLING_RATE_LIMIT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const childLog = process.env.BENCH_CHILD_LOG; // the server's stdout, e.g. with BENCH_NODE_FLAGS=--trace-gc
-    if (childLog) child.stdout.on('data', (d) => appendFileSync(childLog, d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve(m[1]);
+  // BENCH_WORKERS=N (> 1): the server is `inkling serve --workers N` (node:cluster) instead of
+  // this file's --serve child; it prints no STATS, so the db check compares rows with what the
+  // clients saw.
+  const workers = Math.max(1, Math.round(Number(process.env.BENCH_WORKERS ?? 1)));
+  const childEnv = { ...process.env, DATABASE_URL: dbUrl, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(tmp || tmpdir(), 'bench-spool'), INKLING_RATE_LIMIT: '0' };
+  let child: ReturnType<typeof spawn>;
+  let url: string;
+  if (workers > 1) {
+    const { freePort } = await import('../src/server/db/local-postgres.ts');
+    const port = await freePort();
+    child = spawn(process.execPath, ['bin/inkling.js', 'serve', '--workers', String(workers)], {
+      cwd: new URL('../', import.meta.url).pathname,
+      env: { ...childEnv, PORT: String(port), HOST: '127.0.0.1', INKLING_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+    url = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+      if (i > 600 || child.exitCode !== null) throw new Error(`inkling serve --workers ${workers} did not become ready`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } else {
+    child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const childLog = process.env.BENCH_CHILD_LOG; // the server's stdout, e.g. with BENCH_NODE_FLAGS=--trace-gc
+      if (childLog) child.stdout!.on('data', (d) => appendFileSync(childLog, d));
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /READY (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+  }
   const body = await canvasPng();
   const loadBefore = loadavg()[0].toFixed(2);
-  console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase`);
+  console.log(`server ${url}${workers > 1 ? ` (${workers} workers)` : ''}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase`);
 
   const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
   // Warm-up, logged too: one connection (the inline path) then 16 (the preprocessing threads,
@@ -229,12 +249,12 @@ async function main(): Promise<void> {
   // The server's own count of answered predictions (printed after its graceful shutdown): the
   // table must hold exactly this many new rows.
   let childOut = '';
-  child.stdout.on('data', (d) => (childOut += d));
+  child.stdout!.on('data', (d) => (childOut += d));
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  const answered = Number(/ANSWERED (\d+)/.exec(childOut)?.[1] ?? -1);
   const serverStats = /STATS (.*)/.exec(childOut)?.[1] ?? '';
   const after = await countRows();
+  const answered = workers > 1 ? after - before : Number(/ANSWERED (\d+)/.exec(childOut)?.[1] ?? -1);
   await pool.end();
   if (local) await local.stop();
   if (tmp && existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
