@@ -8,11 +8,10 @@ import type { Context } from 'koa';
 import busboy from 'busboy';
 import { z } from 'zod';
 import { ApiError, badRequest } from './errors.ts';
-import { decodeBase64Image, readBody, type Source } from './image-input.ts';
+import { decodeBase64Image, parseJson, parseSource, readBody, SOURCES, type Source } from './image-input.ts';
 
 export const BATCH_MAX_IMAGES = 256;
 export const BATCH_BODY_FACTOR = 4;
-const SOURCES = ['canvas', 'upload', 'url'] as const;
 
 export type BatchItem = { bytes: Buffer } | { error: ApiError };
 export interface BatchInput {
@@ -23,12 +22,6 @@ export interface BatchInput {
 const tooMany = (n: number) => badRequest('too_many_images', `a batch holds at most ${BATCH_MAX_IMAGES} images (got ${n}); split it`);
 const bodyTooLarge = (limit: number) => new ApiError(413, 'payload_too_large', `the batch body is over ${limit} bytes (${BATCH_BODY_FACTOR}x INKLING_MAX_BODY_BYTES); split it`);
 const imageTooLarge = (limit: number) => new ApiError(413, 'payload_too_large', `this image is over the ${limit}-byte limit`);
-
-function parseSource(v: unknown): Source {
-  if (v === undefined || v === null || v === '') return 'upload';
-  if (typeof v === 'string' && (SOURCES as readonly string[]).includes(v)) return v as Source;
-  throw badRequest('invalid_source', `source must be one of ${SOURCES.join(', ')}`);
-}
 
 function multipartBatch(ctx: Context, imageLimit: number, bodyLimit: number): Promise<{ items: BatchItem[]; source: unknown }> {
   return new Promise((resolve, reject) => {
@@ -89,16 +82,10 @@ export async function readBatchInput(ctx: Context, imageLimit: number): Promise<
     if (Number(ctx.get('content-length') || 0) > bodyLimit) throw bodyTooLarge(bodyLimit);
     const m = await multipartBatch(ctx, imageLimit, bodyLimit);
     items = m.items;
-    source = parseSource(m.source);
+    source = parseSource(m.source, 'upload');
   } else if (type === 'application/json') {
     const text = await readBody(ctx, Math.ceil(bodyLimit * 1.4));
-    let json: unknown;
-    try {
-      json = JSON.parse(text.toString('utf8'));
-    } catch {
-      throw badRequest('invalid_json', 'the body is not valid JSON');
-    }
-    const parsed = jsonBatch.safeParse(json);
+    const parsed = jsonBatch.safeParse(parseJson(text));
     if (!parsed.success) throw badRequest('invalid_body', 'expected {"images": ["<data URL or base64>", …], "source"?} or a JSON array of such strings');
     const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.images;
     source = Array.isArray(parsed.data) ? 'upload' : (parsed.data.source ?? 'upload');

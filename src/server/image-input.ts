@@ -11,7 +11,7 @@ import { ApiError, badRequest } from './errors.ts';
 import { fetchImage, type FetchPolicy } from './url-fetch.ts';
 
 export type Source = 'canvas' | 'upload' | 'url';
-const SOURCES = ['canvas', 'upload', 'url'] as const;
+export const SOURCES = ['canvas', 'upload', 'url'] as const;
 // application/octet-stream: the format is sniffed from the bytes anyway (src/preprocess/decode).
 const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif', 'application/octet-stream']);
 
@@ -44,10 +44,19 @@ export function readBody(ctx: Context, limit: number): Promise<Buffer> {
   });
 }
 
-function parseSource(v: unknown, fallback: Source): Source {
+export function parseSource(v: unknown, fallback: Source): Source {
   if (v === undefined || v === null || v === '') return fallback;
   if (typeof v === 'string' && (SOURCES as readonly string[]).includes(v)) return v as Source;
   throw badRequest('invalid_source', `source must be one of ${SOURCES.join(', ')}`);
+}
+
+/** A JSON request body, or 400 invalid_json. */
+export function parseJson(text: Buffer): unknown {
+  try {
+    return JSON.parse(text.toString('utf8'));
+  } catch {
+    throw badRequest('invalid_json', 'the body is not valid JSON');
+  }
 }
 
 /** Decodes a data URL or bare base64 (standard or URL-safe alphabet). */
@@ -129,13 +138,7 @@ export async function readImageInput(ctx: Context, limit: number, policy: FetchP
   if (type === 'application/json') {
     const text = await readBody(ctx, Math.ceil(limit * 1.4) + 1024); // base64 inflates by 4/3
     if (text.length === 0) throw badRequest('empty_body', 'the request body is empty: send {"image": "<data URL or base64>"} or {"url": "https://..."}');
-    let json: unknown;
-    try {
-      json = JSON.parse(text.toString('utf8'));
-    } catch {
-      throw badRequest('invalid_json', 'the body is not valid JSON');
-    }
-    const parsed = jsonBody.safeParse(json);
+    const parsed = jsonBody.safeParse(parseJson(text));
     if (!parsed.success) {
       const i = parsed.error.issues[0];
       throw badRequest('invalid_body', `${i.path.join('.') || 'body'}: ${i.message} (expected {"image": string} or {"url": string}, optional "source": canvas|upload|url)`);
