@@ -77,8 +77,11 @@ t.test('the manifests fit together and fit the service', async (t) => {
   const pod = dep.spec.template;
   const c = pod.spec.containers[0];
   t.same(dep.spec.selector.matchLabels, pod.metadata.labels, 'the Deployment selects its own pods');
-  t.equal(c.readinessProbe?.httpGet?.path, '/readyz', 'readiness probe on /readyz');
-  t.equal(c.livenessProbe?.httpGet?.path, '/healthz', 'liveness probe on /healthz (never the database)');
+  // Neither probe depends on the database: an outage must neither empty the Service nor restart
+  // the pods, which keep answering (deploy/README.md).
+  t.equal(c.readinessProbe?.httpGet?.path, '/healthz', 'readiness probe on /healthz');
+  t.equal(c.livenessProbe?.httpGet?.path, '/healthz', 'liveness probe on /healthz');
+  t.ok(c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds > c.readinessProbe.failureThreshold * c.readinessProbe.periodSeconds, 'liveness more tolerant than readiness');
   const portName = c.ports[0].name;
   t.equal(c.ports[0].containerPort, 3000, 'the image listens on 3000');
   for (const p of [c.readinessProbe, c.livenessProbe, c.startupProbe]) t.equal(p.httpGet.port, portName, 'probes use the named port');
