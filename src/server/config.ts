@@ -20,7 +20,7 @@ export const envSchema = z.object({
   INKLING_PREPROCESS_THREADS: int(0, 64).optional(),
   INKLING_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
   INKLING_RATE_LIMIT: int(0, 1_000_000).default(600),
-  INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').refine((v) => !v.startsWith('ink_'), 'must not start with ink_ (the API keys\' prefix)').optional(),
   INKLING_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   INKLING_MAX_PIXELS: int(1, 1_000_000_000).default(25_000_000),
   INKLING_SPOOL_DIR: z.string().min(1).optional(),
