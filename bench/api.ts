@@ -17,7 +17,7 @@
 // warm-up (1 s at one connection, then BENCH_WARMUP_SECONDS, default 5, at 16) lets the JIT settle.
 // The phases run in BENCH_ROUNDS interleaved rounds (default 3) and each final figure is the
 // median over the rounds. Ends with:  api c1: p50 1.9 ms, p99 4.1 ms  /  api c16: 1430 req/s  /
-// api c64: ...
+// api c64: ...  BENCH_WORKERS=N benchmarks `inkling serve --workers N` instead (same phases).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
