@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   feedback: { summary: 'export labelled feedback as a data set (feedback export --out DIR)', load: () => import('./feedback.ts').then((m) => m.command) },
   ood: { summary: 'fit the "not a digit" detector of a model (ood fit --model DIR)', load: () => import('./ood.ts').then((m) => m.command) },
   serve: { summary: 'run the prediction service and web UI', load: () => import('./serve.ts').then((m) => m.command) },
+  keys: { summary: 'create, list and revoke API keys for integrators', load: () => import('./keys.ts').then((m) => m.command) },
 };
 
 function usage(): string {

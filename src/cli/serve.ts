@@ -1,10 +1,14 @@
-// `inkling serve [--port N] [--host ADDR]`: the prediction service and the web UI
-// (src/server/README.md lists the environment variables; the flags override PORT and HOST).
-// SIGINT/SIGTERM shut it down gracefully; SIGHUP reloads the models. Logs are pretty on a terminal, JSON elsewhere.
+// `inkling serve [--port N] [--host ADDR] [--workers N]`: the prediction service and the web UI
+// (src/server/README.md lists the environment variables; the flags override PORT, HOST and
+// INKLING_WORKERS). SIGINT/SIGTERM shut it down gracefully; SIGHUP reloads the models. Logs are
+// pretty on a terminal, JSON elsewhere. With more than one worker this process is the cluster's
+// primary (src/server/cluster.ts) and each worker runs this same command.
+import cluster from 'node:cluster';
 import { createServer } from 'node:net';
 import pino from 'pino';
-import { loadConfig, ConfigError } from '../server/config.ts';
+import { loadConfig, ConfigError, type Config } from '../server/config.ts';
 import { reloadModels, startServer } from '../server/server.ts';
+import { runPrimary, reportToPrimary, WORKER_INDEX_ENV } from '../server/cluster.ts';
 import { type FlagSpec, helpText, parseFlags } from './args.ts';
 import type { Command } from './command.ts';
 import { prettyStream, wantPretty } from './pretty-log.ts';
@@ -12,6 +16,7 @@ import { prettyStream, wantPretty } from './pretty-log.ts';
 export const SERVE_FLAGS: Record<string, FlagSpec> = {
   port: { type: 'int', min: 0, max: 65535, help: 'listen port (overrides PORT; default 3000; 0 = any free port)' },
   host: { type: 'string', metavar: 'ADDR', help: 'listen address (overrides HOST; default 127.0.0.1; 0.0.0.0 for every interface)' },
+  workers: { type: 'int', min: 1, max: 64, help: 'server processes sharing the port (overrides INKLING_WORKERS; default 1)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -37,13 +42,14 @@ export const command: Command = {
   async run(argv) {
     const { flags } = parseFlags('serve', argv, SERVE_FLAGS);
     if (flags.help) {
-      process.stdout.write(helpText('usage: inkling serve [--port 3000] [--host 127.0.0.1]\n\nOther settings are environment variables (DATABASE_URL, INKLING_*); see src/server/README.md.', SERVE_FLAGS));
+      process.stdout.write(helpText('usage: inkling serve [--port 3000] [--host 127.0.0.1] [--workers 1]\n\nOther settings are environment variables (DATABASE_URL, INKLING_*); see src/server/README.md.', SERVE_FLAGS));
       return 0;
     }
     const env = { ...process.env };
     if (flags.port !== undefined) env.PORT = String(flags.port);
     if (flags.host !== undefined) env.HOST = flags.host as string;
-    let config;
+    if (flags.workers !== undefined) env.INKLING_WORKERS = String(flags.workers);
+    let config: Config;
     try {
       config = loadConfig(env);
     } catch (err) {
@@ -53,12 +59,28 @@ export const command: Command = {
       }
       throw err;
     }
-    await checkListen(config.port, config.host);
     const pretty = wantPretty(process.env, process.stdout.isTTY);
-    const logger = pino({ level: config.logLevel, base: { service: 'inkling' } }, pretty ? prettyStream(process.stdout) : process.stdout);
-    const server = await startServer(config, { logger });
+    const logTo = pretty ? prettyStream(process.stdout) : process.stdout;
     // Always said, whatever the log level (scripts and tests wait for this line).
-    process.stderr.write(`inkling serve: listening on ${server.url}\n`);
+    const announce = (url: string) => process.stderr.write(`inkling serve: listening on ${url}\n`);
+    if (config.workers > 1 && cluster.isPrimary) {
+      await checkListen(config.port, config.host);
+      const logger = pino({ level: config.logLevel, base: { service: 'inkling', role: 'primary' } }, logTo);
+      return runPrimary(config, config.workers, { logger, onListening: announce });
+    }
+
+    const index = cluster.isWorker ? process.env[WORKER_INDEX_ENV] : undefined;
+    if (!index) await checkListen(config.port, config.host);
+    const logger = pino({ level: config.logLevel, base: index ? { service: 'inkling', worker: Number(index), pid: process.pid } : { service: 'inkling' } }, logTo);
+    let server;
+    try {
+      server = await startServer(config, { logger });
+    } catch (err) {
+      reportToPrimary({ type: 'failed', message: (err as Error).message });
+      throw err;
+    }
+    if (index) reportToPrimary({ type: 'listening', url: server.url });
+    else announce(server.url);
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         process.stderr.write(`inkling serve: ${signal}, shutting down\n`);
@@ -74,6 +96,8 @@ export const command: Command = {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+    // A worker's IPC channel to the primary would keep this process alive after the server stopped.
+    if (cluster.isWorker) process.disconnect();
     return 0;
   },
 };

@@ -20,6 +20,11 @@ import { RateLimiter, rateLimit } from './rate-limit.ts';
 import { staticFiles, inlineScripts, WEB_DIR } from './static-files.ts';
 import { predictionRoutes } from './routes/predictions.ts';
 import { metaRoutes } from './routes/meta.ts';
+import { batchRoutes } from './routes/batch.ts';
+import { cors } from './cors.ts';
+import { ApiKeyVerifier } from './api-keys.ts';
+import { findApiKey } from './db/api-keys.ts';
+import { guardedQuery } from './db/availability.ts';
 
 export interface AppDeps {
   config: Config;
@@ -49,8 +54,11 @@ export function createApp(deps: AppDeps): Koa {
   // run as the router's own middleware for /api, so they run exactly for the /api routes that
   // matched, whatever their spelling; every route under /api gets them by being registered here.
   const router = new Router({ sensitive: true });
-  const limiter = deps.config.rateLimit > 0 ? new RateLimiter({ perMinute: deps.config.rateLimit, newClientsPerMinute: deps.config.rateLimitNewClients }) : null;
-  router.use('/api', identity(deps.config.adminToken, false), rateLimit(limiter));
+  // Always built: an API key may have its own limit while INKLING_RATE_LIMIT is 0 (off).
+  const limiter = new RateLimiter({ perMinute: deps.config.rateLimit, newClientsPerMinute: deps.config.rateLimitNewClients });
+  const keys = new ApiKeyVerifier((prefix) => guardedQuery(deps.dbBreaker, deps.config.dbReadTimeoutMs, () => findApiKey(deps.pool, prefix)));
+  router.use('/api', identity(deps.config.adminToken, false, keys), rateLimit(limiter));
+  batchRoutes(router, deps);
   predictionRoutes(router, deps);
   metaRoutes(router, deps);
 
@@ -63,6 +71,9 @@ export function createApp(deps: AppDeps): Koa {
   app.use(closeWhenShuttingDown(deps.shuttingDown));
   app.use(errorMiddleware);
   app.use(securityHeaders(contentSecurityPolicy(inlineScripts(webDir))));
+  // CORS for /api (off unless INKLING_CORS_ORIGINS): preflights are answered here, before identity
+  // and rate limiting.
+  app.use(cors(deps.config.corsOrigins));
   app.use(staticFiles(webDir));
   app.use(router.routes());
   // 405 (with Allow) and 501 as bare statuses; errorMiddleware gives them the JSON error shape.

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { defaultDataDir, defaultModelsDir } from '../paths.ts';
+import { parseCorsOrigins } from './cors.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['0', '1', 'true', 'false']).transform((v) => v === '1' || v === 'true');
@@ -22,7 +23,7 @@ export const envSchema = z.object({
   INKLING_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
   INKLING_RATE_LIMIT: int(0, 1_000_000).default(600),
   INKLING_RATE_LIMIT_NEW_CLIENTS: int(1, 1_000_000).default(60),
-  INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  INKLING_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').refine((v) => !v.startsWith('ink_'), 'must not start with ink_ (the API keys\' prefix)').optional(),
   INKLING_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(5 * 1024 * 1024),
   INKLING_MAX_PIXELS: int(1, 1_000_000_000).default(25_000_000),
   INKLING_BODY_BUDGET_BYTES: int(64 * 1024, 16 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
@@ -35,6 +36,14 @@ export const envSchema = z.object({
   INKLING_DB_SYNC_COMMIT: bool.default('1'),
   INKLING_DB_WRITE_TIMEOUT_MS: int(10, 600_000).default(1000),
   INKLING_DB_READ_TIMEOUT_MS: int(10, 600_000).default(6000),
+  INKLING_WORKERS: int(1, 64).default(1),
+  INKLING_CORS_ORIGINS: z.string().optional().superRefine((v, ctx) => {
+    try {
+      parseCorsOrigins(v);
+    } catch (err) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+    }
+  }),
 });
 
 /** Variables that meant something once: setting one is an error that says what replaced it. */
@@ -81,6 +90,10 @@ export interface Config {
   dbWriteTimeoutMs: number;
   /** Client-side timeout of a read (history, stats); past it the answer is 503. */
   dbReadTimeoutMs: number;
+  /** Server processes sharing the port (cluster.ts); 1 = this process serves. */
+  workers: number;
+  /** Origins allowed to call /api/ from a browser (cors.ts); empty = CORS off. */
+  corsOrigins: string[];
   /** TEST ONLY (never read from the environment): lets URL input reach loopback addresses so tests
    *  can serve images from a local HTTP server. Off by default. */
   allowLoopbackUrlsForTests: boolean;
@@ -145,6 +158,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dbSyncCommit: e.INKLING_DB_SYNC_COMMIT,
     dbWriteTimeoutMs: e.INKLING_DB_WRITE_TIMEOUT_MS,
     dbReadTimeoutMs: e.INKLING_DB_READ_TIMEOUT_MS,
+    corsOrigins: parseCorsOrigins(e.INKLING_CORS_ORIGINS),
+    workers: e.INKLING_WORKERS,
     allowLoopbackUrlsForTests: false,
   };
 }

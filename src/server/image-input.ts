@@ -1,30 +1,40 @@
 // The four ways POST /api/predictions receives an image, reduced to bytes + source:
-//   raw body with Content-Type image/png|jpeg|webp|gif      -> source "upload" (or ?source=)
+//   raw body with Content-Type image/png|jpeg|webp|gif or application/octet-stream -> source "upload" (or ?source=)
 //   multipart/form-data, file field "image" (+ field "source")
 //   JSON { "image": "<data URL or base64>", "source"? }
 //   JSON { "url": "https://...", "source"? }                -> fetched (url-fetch.ts), source "url"
 // Bodies are read through request-body.ts (byte limit, body budget, timeout, every stream error
-// handled); multipart is parsed by busboy fed from that same reader.
+// handled); multipart is parsed by multipart.ts, fed from that same reader.
 import type { Context } from 'koa';
-import busboy from 'busboy';
 import { z } from 'zod';
 import { ApiError, badRequest } from './errors.ts';
 import { fetchImage, type FetchPolicy } from './url-fetch.ts';
-import { readBody, streamBody, tooLarge, type BodyLimits } from './request-body.ts';
+import { readBody, tooLarge, type BodyLimits } from './request-body.ts';
+import { readMultipart } from './multipart.ts';
 
 export type Source = 'canvas' | 'upload' | 'url';
-const SOURCES = ['canvas', 'upload', 'url'] as const;
-const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif']);
+export const SOURCES = ['canvas', 'upload', 'url'] as const;
+// application/octet-stream: the format is sniffed from the bytes anyway (src/preprocess/decode).
+const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif', 'application/octet-stream']);
 
 export interface ImageInput {
   bytes: Buffer;
   source: Source;
 }
 
-function parseSource(v: unknown, fallback: Source): Source {
+export function parseSource(v: unknown, fallback: Source): Source {
   if (v === undefined || v === null || v === '') return fallback;
   if (typeof v === 'string' && (SOURCES as readonly string[]).includes(v)) return v as Source;
   throw badRequest('invalid_source', `source must be one of ${SOURCES.join(', ')}`);
+}
+
+/** A JSON request body, or 400 invalid_json. */
+export function parseJson(text: Buffer): unknown {
+  try {
+    return JSON.parse(text.toString('utf8'));
+  } catch {
+    throw badRequest('invalid_json', 'the body is not valid JSON');
+  }
 }
 
 /** Decodes a data URL or bare base64 (standard or URL-safe alphabet). */
@@ -49,68 +59,6 @@ const jsonBody = z
   })
   .strict();
 
-const invalidMultipart = (why: string) => badRequest('invalid_multipart', `malformed multipart request: ${why}`);
-
-/** The multipart body through busboy. Every failure of the form (cut off, no closing boundary, a
- *  bad boundary, a part without headers, a second file, a client that hangs up) settles the
- *  promise with a 4xx: busboy and its file streams all have 'error' listeners (without one, the
- *  file stream's "Unexpected end of form" was an uncaught exception that ended the process). */
-function multipart(ctx: Context, limits: BodyLimits, limit: number): Promise<{ bytes: Buffer; source: unknown }> {
-  let bb: busboy.Busboy;
-  try {
-    bb = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1024, parts: 12, headerPairs: 20 } });
-  } catch (e) {
-    return Promise.reject(invalidMultipart((e as Error).message));
-  }
-  return new Promise((resolve, reject) => {
-    let bytes: Buffer | null = null;
-    let source: unknown;
-    let settled = false;
-    const fail = (err: unknown) => {
-      if (settled) return;
-      settled = true;
-      bb.destroy();
-      reject(err);
-    };
-    bb.on('file', (name, stream) => {
-      const chunks: Buffer[] = [];
-      stream.on('error', (e: Error) => fail(invalidMultipart(e.message)));
-      stream.on('limit', () => fail(tooLarge(limit)));
-      if (name !== 'image') {
-        stream.resume(); // not ours: read and discard
-        return;
-      }
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        bytes = Buffer.concat(chunks);
-      });
-    });
-    bb.on('field', (name, value) => {
-      if (name === 'source') source = value;
-    });
-    bb.on('filesLimit', () => fail(badRequest('invalid_multipart', 'send one file, in the field "image"')));
-    bb.on('partsLimit', () => fail(invalidMultipart('too many parts')));
-    bb.on('fieldsLimit', () => fail(invalidMultipart('too many fields')));
-    bb.on('error', (e: Error) => fail(invalidMultipart(e.message)));
-    bb.on('close', () => {
-      if (settled) return;
-      settled = true;
-      if (!bytes) reject(badRequest('missing_image', 'the multipart request has no file field "image"'));
-      else resolve({ bytes, source });
-    });
-    // The request is fed to busboy by hand (not piped), so the request's own errors, the body
-    // limit and the timeout are the reader's, and busboy only ever sees bytes.
-    streamBody(ctx, limits, limit + 64 * 1024, (c) => {
-      if (!settled) bb.write(c);
-    }).then(
-      () => {
-        if (!settled) bb.end();
-      },
-      fail,
-    );
-  });
-}
-
 export async function readImageInput(ctx: Context, limits: BodyLimits, limit: number, policy: FetchPolicy): Promise<ImageInput> {
   const type = (ctx.get('content-type') || '').split(';')[0].trim().toLowerCase();
   const querySource = ctx.query.source;
@@ -120,20 +68,23 @@ export async function readImageInput(ctx: Context, limits: BodyLimits, limit: nu
     return { bytes, source: parseSource(querySource, 'upload') };
   }
   if (type === 'multipart/form-data') {
-    const { bytes, source } = await multipart(ctx, limits, limit);
+    const form = await readMultipart(ctx, limits, {
+      fileBytes: limit,
+      bodyBytes: limit + 64 * 1024,
+      maxFiles: 1,
+      fileFields: ['image'],
+      oversize: 'fail',
+      tooManyFiles: () => badRequest('invalid_multipart', 'send one file, in the field "image"'),
+    });
+    const bytes = form.files[0]?.bytes;
+    if (!bytes) throw badRequest('missing_image', 'the multipart request has no file field "image"');
     if (bytes.length === 0) throw badRequest('empty_body', 'the "image" file is empty');
-    return { bytes, source: parseSource(source, 'upload') };
+    return { bytes, source: parseSource(form.fields.get('source'), 'upload') };
   }
   if (type === 'application/json') {
     const text = await readBody(ctx, limits, Math.ceil(limit * 1.4) + 1024); // base64 inflates by 4/3
     if (text.length === 0) throw badRequest('empty_body', 'the request body is empty: send {"image": "<data URL or base64>"} or {"url": "https://..."}');
-    let json: unknown;
-    try {
-      json = JSON.parse(text.toString('utf8'));
-    } catch {
-      throw badRequest('invalid_json', 'the body is not valid JSON');
-    }
-    const parsed = jsonBody.safeParse(json);
+    const parsed = jsonBody.safeParse(parseJson(text));
     if (!parsed.success) {
       const i = parsed.error.issues[0];
       // The issue's own text can list every unknown key of a hostile body: keep its start only.

@@ -6,6 +6,7 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.ts';
 import { randomToken } from './random-tokens.ts';
+import { looksLikeApiKey, type ApiKeyVerifier, type VerifiedKey } from './api-keys.ts';
 
 declare module 'koa' {
   interface DefaultState {
@@ -15,6 +16,8 @@ declare module 'koa' {
     /** The client id was minted for this request (no usable cookie came with it). */
     newClient: boolean;
     isAdmin: boolean;
+    /** Set when the caller authenticated with an API key (its rows are under 'key:<id>'). */
+    apiKey?: VerifiedKey;
   }
 }
 
@@ -78,22 +81,34 @@ export function securityHeaders(csp: string) {
 export const CLIENT_COOKIE = 'inkling_client';
 const CLIENT_ID = /^[A-Za-z0-9_-]{22}$/;
 
-/** Who is calling: an admin (valid bearer), or an anonymous client identified by an httpOnly
- *  cookie created on first use. A wrong bearer is 401 (with WWW-Authenticate) rather than a silent
- *  downgrade. A new client's cookie is issued with the answer, and not with a 429: an identity
- *  the rate limiter refused was never created. */
-export function identity(adminToken: string | null, secureCookies: boolean) {
+const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message, { 'WWW-Authenticate': 'Bearer realm="inkling", error="invalid_token"' });
+
+/** Who is calling: an API key (`Bearer ink_…`), an admin (the admin bearer), or an anonymous
+ *  client identified by an httpOnly cookie created on first use. A wrong or revoked bearer is 401
+ *  (with WWW-Authenticate) rather than a silent downgrade. A new client's cookie is issued with
+ *  the answer, and not with a 429: an identity the rate limiter refused was never created. */
+export function identity(adminToken: string | null, secureCookies: boolean, keys: ApiKeyVerifier | null = null) {
   const expected = adminToken ? Buffer.from(adminToken) : null;
   return async (ctx: Context, next: Next) => {
     const auth = ctx.get('authorization');
     ctx.state.isAdmin = false;
     if (auth) {
       const m = /^Bearer\s+(.+)$/i.exec(auth);
-      const given = m ? Buffer.from(m[1].trim()) : Buffer.alloc(0);
+      const token = m ? m[1].trim() : '';
+      if (keys && looksLikeApiKey(token)) {
+        const check = await keys.verify(token);
+        if (!check.ok) {
+          if (check.reason === 'unavailable') throw new ApiError(503, 'database_unavailable', 'the API key cannot be checked while the database is unreachable; retry shortly', { 'Retry-After': '5' });
+          throw unauthorized(check.reason === 'revoked' ? 'this API key was revoked' : 'unknown API key');
+        }
+        ctx.state.apiKey = check.key;
+        ctx.state.clientId = `key:${check.key.id}`;
+        ctx.state.newClient = false;
+        return next();
+      }
+      const given = Buffer.from(token);
       if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new ApiError(401, 'unauthorized', expected ? 'the bearer token is not the admin token' : 'no admin token is configured (INKLING_ADMIN_TOKEN); send no Authorization header', {
-          'WWW-Authenticate': 'Bearer realm="inkling", error="invalid_token"',
-        });
+        throw unauthorized(expected ? 'the bearer token is neither an API key nor the admin token' : 'the bearer token is not an API key (inkling keys create), and no admin token is configured');
       }
       ctx.state.isAdmin = true;
     }

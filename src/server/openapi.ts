@@ -5,6 +5,8 @@ const err = (description: string) => ({ description, content: { 'application/jso
 const json = (ref: string, description: string) => ({ description, content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } } });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
+const modelParam = { name: 'model', in: 'query', required: false, schema: { type: 'string' }, description: 'a served model by name (GET /api/models); default: the server\'s default model. Unknown: 404 unknown_model' };
+
 export function openApiDocument() {
   return {
     openapi: '3.1.0',
@@ -12,18 +14,37 @@ export function openApiDocument() {
       title: 'inkling',
       version: '0.1.0',
       description:
-        'Handwritten-digit recognition. History, feedback and deletion are scoped to the caller: an anonymous client id in the httpOnly cookie `inkling_client` (created on first use); an admin bearer token (INKLING_ADMIN_TOKEN) sees and manages all. Errors are always `{ "error": { "code", "message" } }`.',
+        'Handwritten-digit recognition. History, feedback, deletion and stats are scoped to the caller: an API key (`Authorization: Bearer ink_…`, made with `inkling keys create`; its own rate limit), or else an anonymous client id in the httpOnly cookie `inkling_client` (created on first use, for the web UI); an admin bearer token (INKLING_ADMIN_TOKEN) sees and manages all. A wrong or revoked bearer is 401. Errors are always `{ "error": { "code", "message" } }`.',
     },
     servers: [{ url: '/' }],
     components: {
       securitySchemes: {
         clientCookie: { type: 'apiKey', in: 'cookie', name: 'inkling_client' },
-        adminBearer: { type: 'http', scheme: 'bearer' },
+        apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from `inkling keys create` (ink_…)' },
+        adminBearer: { type: 'http', scheme: 'bearer', description: 'INKLING_ADMIN_TOKEN' },
       },
       schemas: {
         Error: {
           type: 'object', required: ['error'],
           properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', examples: ['no_digit'] }, message: { type: 'string' } } } },
+        },
+        BatchResult: {
+          type: 'object', required: ['count', 'succeeded', 'failed', 'items'],
+          properties: {
+            count: { type: 'integer' }, succeeded: { type: 'integer' }, failed: { type: 'integer' },
+            items: {
+              type: 'array', description: 'one per image, in the order sent',
+              items: {
+                type: 'object', required: ['index', 'status'],
+                properties: {
+                  index: { type: 'integer' },
+                  status: { type: 'integer', description: '201, or the status the single-image endpoint would answer for this image' },
+                  prediction: { $ref: '#/components/schemas/Prediction' },
+                  error: { $ref: '#/components/schemas/Error/properties/error' },
+                },
+              },
+            },
+          },
         },
         Probabilities: { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 10, maxItems: 10 },
         Prediction: {
@@ -102,12 +123,12 @@ export function openApiDocument() {
         },
       },
     },
-    security: [{ clientCookie: [] }, { adminBearer: [] }],
+    security: [{ apiKey: [] }, { clientCookie: [] }, { adminBearer: [] }],
     paths: {
       '/api/predictions': {
         post: {
           summary: 'Predict the digit in an image',
-          parameters: [{ name: 'source', in: 'query', required: false, schema: { type: 'string', enum: ['canvas', 'upload', 'url'] }, description: 'for raw bodies' }],
+          parameters: [{ name: 'source', in: 'query', required: false, schema: { type: 'string', enum: ['canvas', 'upload', 'url'] }, description: 'for raw bodies' }, modelParam],
           requestBody: {
             required: true,
             content: {
@@ -115,6 +136,7 @@ export function openApiDocument() {
               'image/jpeg': { schema: { type: 'string', format: 'binary' } },
               'image/webp': { schema: { type: 'string', format: 'binary' } },
               'image/gif': { schema: { type: 'string', format: 'binary' } },
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' }, description: 'any of the formats above; sniffed from the bytes' },
               'multipart/form-data': { schema: { type: 'object', required: ['image'], properties: { image: { type: 'string', format: 'binary' }, source: { type: 'string', enum: ['canvas', 'upload', 'url'] } } } },
               'application/json': { schema: { $ref: '#/components/schemas/PredictJson' } },
             },
@@ -165,6 +187,35 @@ export function openApiDocument() {
       '/api/model': { get: { summary: 'The default model', responses: { 200: json('Model', 'the model') } } },
       '/api/models': { get: { summary: 'Every served model with its card and not-a-digit detector; the default and why', responses: { 200: { description: 'the models', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/api/admin/reload': { post: { summary: 'Rescan the model folder (like SIGHUP); admin token only', responses: { 200: { description: 'what was added, changed, removed', content: { 'application/json': { schema: { type: 'object' } } } }, 403: { description: 'not the admin' } } } },
+      '/api/predictions/batch': {
+        post: {
+          summary: 'Predict up to 256 images in one request (one result each, all logged in one INSERT)',
+          parameters: [modelParam],
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': { schema: { type: 'object', properties: { images: { type: 'array', maxItems: 256, items: { type: 'string', format: 'binary' } }, source: { type: 'string', enum: ['canvas', 'upload', 'url'] } } } },
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { type: 'array', maxItems: 256, items: { type: 'string', description: 'data URL or base64' } },
+                    { type: 'object', required: ['images'], additionalProperties: false, properties: { images: { type: 'array', maxItems: 256, items: { type: 'string' } }, source: { type: 'string', enum: ['canvas', 'upload', 'url'] } } },
+                  ],
+                },
+              },
+            },
+          },
+          responses: {
+            200: json('BatchResult', 'one result per image; a bad image fails alone'),
+            400: err('no image, more than 256, bad JSON'),
+            413: err('body over 4x INKLING_MAX_BODY_BYTES'),
+            404: err('unknown_model: no served model of that name'),
+            415: err('neither multipart nor JSON'),
+            429: err('rate limited'),
+            503: err('the predictions could not be stored (database unreachable and spool full: none acknowledged), or the server is reading too many bodies; Retry-After'),
+          },
+        },
+      },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: { description: 'the process is up', content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } } } } } },
       '/readyz': {

@@ -86,6 +86,28 @@ export class PredictionLog {
     });
   }
 
+  /** Stores rows that belong together (a batch request, up to 256) in ONE INSERT of their own,
+   *  next to the queue, with the same promise as write(): each row is committed or synced to the
+   *  spool before its outcome resolves. While the breaker is open they go to the spool in one
+   *  append (all of them, or none: 'unavailable'). Never rejects. */
+  writeMany(rows: PredictionRow[]): Promise<WriteOutcome[]> {
+    if (rows.length === 0) return Promise.resolve([]);
+    if (this.breaker.isOpen) return this.toSpool(rows).then((outcome) => rows.map(() => outcome));
+    const outcomes: Promise<WriteOutcome>[] = [];
+    const batch: Pending[] = rows.map((row) => {
+      let resolve!: (outcome: WriteOutcome) => void;
+      outcomes.push(new Promise<WriteOutcome>((r) => (resolve = r)));
+      return { row, resolve };
+    });
+    const p: Promise<void> = this.writeBatch(batch).finally(() => {
+      this.inFlight.delete(p);
+      // Rows queued meanwhile may have been held back by this INSERT (maxInFlight).
+      if (this.queue.length > 0 && !this.scheduled) this.flushQueue();
+    });
+    this.inFlight.add(p);
+    return Promise.all(outcomes);
+  }
+
   /** At most `maxInFlight` INSERTs run at once (default one); rows that arrive meanwhile wait and
    *  go out together when it finishes. Under load that turns many one-row statements into a few
    *  multi-row ones: measured with `npm run bench:api` at 16 connections, one in flight gave ~4

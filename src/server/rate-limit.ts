@@ -6,6 +6,7 @@
 // - per IP address: creating identities. A request whose id has no bucket yet (a new visitor, a
 //   caller that drops its cookie, a forged or evicted id) first takes one token from its address's
 //   `newClientsPerMinute` bucket; only then does the id get its own bucket.
+// An API key (verified in the database) gets a bucket of its own at the key's limit.
 // Both maps are LRU-bounded (`maxClients`, `maxAddresses`), so no stream of cookies or addresses
 // can grow the heap; evicting an idle bucket forgets nothing that matters (a full bucket).
 import type { Context, Next } from 'koa';
@@ -90,18 +91,38 @@ export class RateLimiter {
       bucket = { tokens: perMinute, at: now };
       this.byClient.set(clientId, bucket);
     }
-    if (!takeToken(bucket, perMinute, now)) return { ok: false, limit: perMinute, retryS: secondsUntilToken(bucket, perMinute), why: 'client' };
-    return { ok: true, limit: perMinute, remaining: Math.floor(bucket.tokens), resetS: Math.ceil(((perMinute - bucket.tokens) / perMinute) * 60) };
+    return spend(bucket, perMinute, now);
+  }
+
+  /** One request by an API key (verified against the database, so not a forged identity: it
+   *  gets its bucket without spending its address's new-client tokens), at the key's own limit. */
+  takeForKey(keyId: string, perMinute: number, now = Date.now()): Decision {
+    const id = `key:${keyId}`;
+    let bucket = this.byClient.get(id);
+    if (!bucket) {
+      bucket = { tokens: perMinute, at: now };
+      this.byClient.set(id, bucket);
+    }
+    return spend(bucket, perMinute, now);
   }
 }
 
+function spend(bucket: Bucket, perMinute: number, now: number): Decision {
+  if (!takeToken(bucket, perMinute, now)) return { ok: false, limit: perMinute, retryS: secondsUntilToken(bucket, perMinute), why: 'client' };
+  return { ok: true, limit: perMinute, remaining: Math.floor(bucket.tokens), resetS: Math.ceil(((perMinute - bucket.tokens) / perMinute) * 60) };
+}
+
 /** The middleware: after identity(), before the route. Admins are not limited; perMinute 0 = off.
- *  Every answer carries RateLimit-Limit/-Remaining/-Reset (draft IETF RateLimit header fields);
- *  a 429 also Retry-After. */
+ *  An API key has a bucket of its own, at its own limit when it has one (`inkling keys create
+ *  --rate-limit N`; 0 = unlimited), else the server's. Every answer carries
+ *  RateLimit-Limit/-Remaining/-Reset (draft IETF RateLimit header fields); a 429 also Retry-After. */
 export function rateLimit(limiter: RateLimiter | null) {
   return async (ctx: Context, next: Next) => {
-    if (!limiter || limiter.opts.perMinute <= 0 || ctx.state.isAdmin) return next();
-    const d = limiter.take(ctx.state.clientId, ctx.state.newClient, ctx.ip);
+    if (!limiter || ctx.state.isAdmin) return next();
+    const key = ctx.state.apiKey;
+    const perMinute = key?.rateLimit ?? limiter.opts.perMinute;
+    if (perMinute <= 0) return next();
+    const d = key ? limiter.takeForKey(key.id, perMinute) : limiter.take(ctx.state.clientId, ctx.state.newClient, ctx.ip);
     if (!d.ok) {
       const message = d.why === 'client'
         ? `more than ${d.limit} requests a minute; retry in ${d.retryS} s`

@@ -19,6 +19,7 @@ import { PreprocessPool } from './preprocess-pool.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { Spool } from './spool.ts';
 import { databaseBreaker } from './db/availability.ts';
+import { lockSpool } from './spool-lock.ts';
 import { createMetrics } from './metrics.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { defaultFetchPolicy } from './url-fetch.ts';
@@ -64,6 +65,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     };
     return b;
   };
+  // One spool per instance (spool-lock.ts): taken first, so a second instance on the same folder
+  // stops before it starts anything.
+  const unlockSpool = lockSpool(config.spoolDir);
   try {
     let url = config.databaseUrl;
     if (!url) {
@@ -82,6 +86,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     await pool?.end().catch(() => {});
     await localDb?.stop().catch(() => {});
     await models?.close().catch(() => {});
+    unlockSpool();
     throw err;
   }
   const registry = models;
@@ -128,6 +133,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     await pool.end().catch(() => {});
     await localDb?.stop().catch(() => {});
     await registry.close().catch(() => {});
+    unlockSpool();
     const e = err as NodeJS.ErrnoException;
     throw e.code === 'EADDRINUSE' ? new Error(`${config.host}:${config.port} is already in use; stop the other server or choose another port (--port N or PORT=N)`, { cause: err }) : err;
   }
@@ -166,6 +172,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await Promise.all(registry.list().map((e) => e.runner.drain()));
       await preprocess.close();
       await log.close();
+      unlockSpool();
       await pool!.end().catch(() => {});
       if (localDb) await localDb.stop();
       await registry.close();

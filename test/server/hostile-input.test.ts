@@ -2,6 +2,7 @@
 // is then an observed exit, not the end of this test), and every malformed multipart variant, cut
 // and aborted uploads of each body form, and other hostile bodies are sent on raw sockets. After
 // each one the service must still answer /healthz; where an answer is possible it is a JSON 4xx.
+// The batch endpoint and application/octet-stream bodies (issue 16) get the same treatment.
 import t, { type Test } from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,10 +44,11 @@ interface Case {
   abortAfterMs?: number;
 }
 
-function send(headers: Record<string, string | number>, body: Buffer | string): Buffer {
-  return Buffer.concat([Buffer.from(head(srv.url, PATH, headers)), Buffer.from(body)]);
+function send(headers: Record<string, string | number>, body: Buffer | string, path = PATH): Buffer {
+  return Buffer.concat([Buffer.from(head(srv.url, path, headers)), Buffer.from(body)]);
 }
-const exact = (type: string, body: Buffer | string) => send({ 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) }, body);
+const exact = (type: string, body: Buffer | string, path = PATH) => send({ 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) }, body, path);
+const BATCH = '/api/predictions/batch';
 
 const cases: Case[] = [
   {
@@ -83,6 +85,19 @@ const cases: Case[] = [
     bytes: () => send({ 'Content-Type': mp(), 'Transfer-Encoding': 'chunked' }, `${(60).toString(16)}\r\n${filePart('XB', '').subarray(0, 60).toString('latin1')}\r\nZZZ\r\n\r\n`),
     status: 400,
   },
+  { name: 'octet-stream upload aborted by the client', bytes: () => send({ 'Content-Type': 'application/octet-stream', 'Content-Length': png.length * 4 }, png), status: null, abortAfterMs: 200 },
+  { name: 'a malformed chunked octet-stream body', bytes: () => send({ 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' }, `10\r\n${'x'.repeat(16)}\r\nZZZ\r\n`), status: 400 },
+  // The batch endpoint reads its bodies through the same reader (multipart.ts, request-body.ts).
+  {
+    name: 'batch: the 95-byte truncated multipart body',
+    bytes: () => exact(mp(), '--XB\r\nContent-Disposition: form-data; name="images"; filename="a.png"\r\nContent-Type: image/png\r\n\r\nabc', BATCH),
+    status: 400,
+  },
+  { name: 'batch: multipart cut mid-file', bytes: () => exact(mp(), Buffer.concat([filePart('XB', png, 'images'), Buffer.from('\r\n'), filePart('XB', png.subarray(0, 500), 'images')]), BATCH), status: 400 },
+  { name: 'batch: a part without headers', bytes: () => exact(mp(), '--XB\r\n\r\nabc\r\n--XB--\r\n', BATCH), status: 400 },
+  { name: 'batch: multipart upload aborted by the client mid-file', bytes: () => send({ 'Content-Type': mp(), 'Content-Length': 100_000 }, filePart('XB', png.subarray(0, 300), 'images'), BATCH), status: null, abortAfterMs: 200 },
+  { name: 'batch: JSON upload aborted by the client', bytes: () => send({ 'Content-Type': 'application/json', 'Content-Length': 100_000 }, '["iVBORw0KGgo', BATCH), status: null, abortAfterMs: 200 },
+  { name: 'batch: deeply nested JSON', bytes: () => exact('application/json', '['.repeat(200_000) + ']'.repeat(200_000), BATCH), status: 400 },
   { name: 'deeply nested JSON', bytes: () => exact('application/json', '['.repeat(200_000) + ']'.repeat(200_000)), status: 400 },
   { name: 'JSON with a huge string of a wrong type', bytes: () => exact('application/json', JSON.stringify({ image: { nested: 'x'.repeat(1_000_000) } })), status: 400 },
   { name: 'a body on a GET', bytes: () => Buffer.concat([Buffer.from(head(srv.url, PATH, { 'Content-Type': mp(), 'Content-Length': 95 }, 'GET')), Buffer.alloc(95, 0x2d)]), status: 200 },

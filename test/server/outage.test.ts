@@ -1,6 +1,7 @@
 // The database goes away under a running server: predictions are still answered (logged: false),
 // rows wait in the on-disk spool, and once the database is back every acknowledged prediction is
-// in the table, exactly once. Also across a server restart. (A full spool, a crash and a hang of
+// in the table, exactly once; a batch likewise, and a batch the full spool cannot take is refused
+// whole. Also across a server restart. (A full spool, a crash and a hang of
 // PostgreSQL under load: durability.test.ts.)
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
@@ -37,6 +38,11 @@ t.test('database stop/start under a running server: no acknowledged prediction i
       during.push(r.json.id);
     }
     t.equal(srv.deps.log.spool.size, 5, 'five rows in the spool');
+    const batch = await c.json('POST', '/api/predictions/batch', [png.toString('base64'), png.toString('base64')]);
+    t.equal(batch.status, 200, 'a batch is answered too');
+    t.same(batch.json.items.map((i: { status: number; prediction: { logged: boolean } }) => [i.status, i.prediction.logged]), [[201, false], [201, false]], 'its rows spooled (logged: false)');
+    for (const i of batch.json.items) during.push(i.prediction.id);
+    t.equal(srv.deps.log.spool.size, 7, 'in the spool with the others');
     const ready = await c.req('GET', '/readyz');
     t.equal(ready.status, 503);
     t.equal(ready.json.checks.database, false);
@@ -49,11 +55,34 @@ t.test('database stop/start under a running server: no acknowledged prediction i
     await srv.deps.log.waitUntilUp();
     const after = await c.req('GET', '/api/predictions?limit=100');
     t.equal(after.status, 200);
-    t.equal(after.json.total, 6, 'one row per acknowledged prediction');
+    t.equal(after.json.total, 8, 'one row per acknowledged prediction');
     const ids = new Set(after.json.items.map((i: { id: string }) => i.id));
     for (const id of [before.json.id, ...during]) t.ok(ids.has(id), `row ${id} present`);
     t.equal((await c.png('/api/predictions', png)).json.logged, true, 'writes go to the database again');
     t.equal((await c.req('GET', '/readyz')).status, 200);
+    await c.req('DELETE', '/api/predictions');
+  } finally {
+    await srv.close();
+  }
+});
+
+t.test('a batch the full spool cannot take is 503 with Retry-After, and none of it is acknowledged or kept', async (t) => {
+  // ~2.3 KB a spooled canvas prediction: room for a few rows, not for a batch of 8.
+  const srv = await startTestServer(db, { spoolMaxBytes: 12_000 });
+  try {
+    const c = new Client(srv.url);
+    await db.stop();
+    const big = await c.json('POST', '/api/predictions/batch', Array(8).fill(png.toString('base64')));
+    t.equal(big.status, 503, 'the whole batch refused');
+    t.equal(big.json.error.code, 'storage_unavailable');
+    t.ok(Number(big.headers.get('retry-after')) > 0, 'with Retry-After');
+    t.equal(srv.deps.log.spool.size, 0, 'nothing of it in the spool (all or nothing)');
+    const small = await c.json('POST', '/api/predictions/batch', [png.toString('base64')]);
+    t.same([small.status, small.json.items[0].status, small.json.items[0].prediction.logged], [200, 201, false], 'a batch that fits is spooled and acknowledged');
+    await db.restart();
+    await srv.deps.log.waitUntilUp();
+    const rows = await c.req('GET', '/api/predictions?limit=100');
+    t.same(rows.json.items.map((i: { id: string }) => i.id), [small.json.items[0].prediction.id], 'the table holds the acknowledged row only');
     await c.req('DELETE', '/api/predictions');
   } finally {
     await srv.close();
