@@ -84,11 +84,17 @@ t.test('an INSERT that hangs: the row is spooled at the write timeout, the next 
   const dir = mkdtempSync(join(tmpdir(), 'inkling-plog-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   let hung = true;
+  // A frozen server (SIGSTOP) answers nothing until it is thawed; then the probes waiting on it
+  // answer, as a SIGCONTed PostgreSQL's do. (The hung INSERT stays abandoned: it timed out.) A
+  // probe that never settled kept the breaker open for good whenever the machine was slow enough
+  // that the breaker's first probe went out before the thaw.
+  let thaw!: () => void;
+  const thawed = new Promise<void>((r) => (thaw = r));
   const stored: number[] = [];
   const pool = {
     async query(q: { sql: string; values: readonly unknown[] }) {
       if (/SELECT 1/.test(q.sql)) {
-        if (hung) await new Promise(() => {}); // a frozen server never answers
+        if (hung) await thawed;
         return { rows: [{ ok: 1 }], rowCount: 1, command: 'SELECT', fields: [], notices: [] };
       }
       if (hung) await new Promise(() => {});
@@ -96,7 +102,7 @@ t.test('an INSERT that hangs: the row is spooled at the write timeout, the next 
       return { rows: [], rowCount: q.values.length / 15, command: 'INSERT', fields: [], notices: [] };
     },
     async oneFirst() {
-      if (hung) await new Promise(() => {});
+      if (hung) await thawed;
       return 1;
     },
   } as unknown as DatabasePool;
@@ -111,6 +117,7 @@ t.test('an INSERT that hangs: the row is spooled at the write timeout, the next 
   t.ok(performance.now() - t1 < 100, 'the next rows skip the database');
   t.equal(log.spool.size, 3);
   hung = false;
+  thaw();
   await log.waitUntilUp(5000);
   t.equal(stored.reduce((a, b) => a + b, 0), 3, 'all three drained into the database');
   t.equal(await log.write(row()), 'stored', 'and new rows go there directly again');
