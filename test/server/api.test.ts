@@ -6,14 +6,13 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
+import { startTestDatabase, startTestServer, Client, canvasPngs, CANVAS, type TestDatabase } from './helpers.ts';
 import type { RunningServer } from '../../src/server/server.ts';
-import { drawDigit, encode, SEVEN, ZERO, ONE } from '../preprocess/images.ts';
+import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
 
 const ADMIN = 'test-admin-token-0123456789';
 let db: TestDatabase;
 let srv: RunningServer;
-const canvas = { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true };
 let sevenPng: Buffer;
 let zeroPng: Buffer;
 let blankPng: Buffer;
@@ -21,9 +20,7 @@ let blankPng: Buffer;
 t.before(async () => {
   db = await startTestDatabase();
   srv = await startTestServer(db, { adminToken: ADMIN });
-  sevenPng = await encode(drawDigit(SEVEN, canvas), 280, 280, 'png');
-  zeroPng = await encode(drawDigit(ZERO, canvas), 280, 280, 'png');
-  blankPng = await encode(drawDigit([], canvas), 280, 280, 'png');
+  ({ seven: sevenPng, zero: zeroPng, blank: blankPng } = await canvasPngs());
 });
 t.teardown(async () => {
   await srv?.close();
@@ -95,7 +92,7 @@ t.test('bad input: clear 4xx with { error: { code, message } }, server healthy a
   const truncated = sevenPng.subarray(0, sevenPng.length >> 1);
   const corrupt = Buffer.from(sevenPng);
   for (let i = 60; i < corrupt.length - 20; i++) corrupt[i] ^= 0x33;
-  const jpeg = await encode(drawDigit(SEVEN, { ...canvas, transparent: false }), 280, 280, 'jpeg');
+  const jpeg = await encode(drawDigit(SEVEN, { ...CANVAS, transparent: false }), 280, 280, 'jpeg');
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(20000, 0);
   ihdr.writeUInt32BE(20000, 4);

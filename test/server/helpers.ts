@@ -131,10 +131,19 @@ export async function startTestServer(db: TestDatabase, overrides: Partial<Confi
   return startServer(testConfig(db, overrides), { model: await testModel() });
 }
 
+export const CANVAS = { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true };
+
 /** A 280x280 canvas export of a "7" (black strokes on transparency), as the web UI sends it. */
 export async function canvasSevenPng(): Promise<Buffer> {
   const { drawDigit, encode, SEVEN } = await import('../preprocess/images.ts');
-  return encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+  return encode(drawDigit(SEVEN, CANVAS), 280, 280, 'png');
+}
+
+/** Canvas exports of a "7", a "0" and a blank canvas. */
+export async function canvasPngs(): Promise<{ seven: Buffer; zero: Buffer; blank: Buffer }> {
+  const { drawDigit, encode, SEVEN, ZERO } = await import('../preprocess/images.ts');
+  const [seven, zero, blank] = await Promise.all([SEVEN, ZERO, []].map((strokes) => encode(drawDigit(strokes, CANVAS), 280, 280, 'png')));
+  return { seven, zero, blank };
 }
 
 /** A tiny cookie jar: one anonymous client per instance. */

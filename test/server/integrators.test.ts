@@ -7,15 +7,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
+import { startTestDatabase, startTestServer, Client, canvasPngs, type TestDatabase } from './helpers.ts';
 import type { RunningServer } from '../../src/server/server.ts';
 import { KEY_CACHE_MS } from '../../src/server/api-keys.ts';
 import { loadConfig } from '../../src/server/config.ts';
-import { drawDigit, encode, SEVEN, ZERO } from '../preprocess/images.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const ADMIN = 'test-admin-token-0123456789';
-const canvas = { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true };
 let db: TestDatabase;
 let srv: RunningServer;
 let sevenPng: Buffer;
@@ -25,9 +23,7 @@ let blankPng: Buffer;
 t.before(async () => {
   db = await startTestDatabase();
   srv = await startTestServer(db, { adminToken: ADMIN });
-  sevenPng = await encode(drawDigit(SEVEN, canvas), 280, 280, 'png');
-  zeroPng = await encode(drawDigit(ZERO, canvas), 280, 280, 'png');
-  blankPng = await encode(drawDigit([], canvas), 280, 280, 'png');
+  ({ seven: sevenPng, zero: zeroPng, blank: blankPng } = await canvasPngs());
 });
 t.teardown(async () => {
   await srv?.close();
