@@ -16,6 +16,7 @@ import {
   Adam, F, Tensor, createBackend, createSeedCnn, noGrad, probeBackend, registeredBackendNames, tidy,
   type Backend, type BackendName,
 } from '../src/nn/index.ts';
+import { emulatedBackends } from '../src/nn/backends/registry.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -122,7 +123,7 @@ function runPytorch(): PytorchResult | string {
 }
 
 async function main(): Promise<void> {
-  const requested = args.backend ? (args.backend.split(',') as BackendName[]) : registeredBackendNames().filter((n) => n !== 'ref');
+  const requested = args.backend ? (args.backend.split(',') as BackendName[]) : registeredBackendNames().filter((n) => n !== 'ref' && !emulatedBackends[n]);
   const results: Record<string, { device: string; train: Record<string, number>; inferenceB1Ms: number; inferenceB256Ms: number }> = {};
   for (const name of requested) {
     const probe = await probeBackend(name);

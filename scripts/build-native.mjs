@@ -1,13 +1,18 @@
 #!/usr/bin/env node
 // Builds the native backends at `npm install` (and `npm run build:cpu` / `build:cuda`).
-// - cpu: native/cpu through binding.gyp and node-gyp (npm's bundled copy). A failed build does not
-//   fail the install: inkling then says so at run time and `ref` still works.
+// - cpu (and, on macOS, metal): native/cpu and native/metal through binding.gyp and node-gyp
+//   (npm's bundled copy). A failed build does not fail the install: inkling then says so at run
+//   time and `ref` still works.
 // - cuda: native/cuda through CMakeLists.txt and cmake-js, only when nvcc is found.
+// - cuda-emu: the same CUDA sources compiled with g++ against the SIMT emulator (native/emu,
+//   scripts/cuda-emu/build.mjs). A failure prints one line and does not fail the install; CI sets
+//   INKLING_REQUIRE_CUDA_EMU=1, which makes it fail.
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isCurrent as isCurrentIn, sourceHash as sourceHashIn } from './native-stamp.mjs';
+import { findOnPath, nodeGypCommand } from './lib/tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const want = new Set(process.argv.slice(2).map((a) => a.replace(/^--/, '')));
@@ -27,19 +32,20 @@ function run(cmd, args) {
   return r.status === 0;
 }
 
-function findOnPath(name) {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
+// binding.gyp also holds the Metal addon on macOS (native/metal): node-gyp builds both. If that
+// fails there, the cpu addon is built alone, so a Metal problem never costs the cpu backend.
 const CPU_ADDON = 'build/Release/inkling_cpu.node';
 const CPU_STAMP = 'build/Release/inkling_cpu.sources-sha256';
-const cpuHash = sourceHash(['binding.gyp', 'native/cpu']);
+const cpuHash = sourceHash(['binding.gyp', 'native/cpu', 'native/metal']);
 if (all && isCurrent(CPU_ADDON, CPU_STAMP, cpuHash)) {
   console.log(`inkling: cpu backend is current (${CPU_ADDON}), not rebuilt; \`npm run build:cpu\` forces a build`);
 } else if ((all || want.has('cpu')) && existsSync(join(root, 'binding.gyp'))) {
-  // npm puts its bundled node-gyp on PATH inside lifecycle scripts; fall back to the npx one.
-  const ok = findOnPath('node-gyp') ? run('node-gyp', ['rebuild']) : run('npx', ['--yes', 'node-gyp', 'rebuild']);
+  const [gyp, gypArgs] = nodeGypCommand();
+  let ok = run(gyp, [...gypArgs, 'rebuild']);
+  if (!ok && process.platform === 'darwin') {
+    console.error('inkling: building the addons failed; building the cpu addon alone (the Metal backend stays unavailable).');
+    ok = run(gyp, [...gypArgs, 'build', 'inkling_cpu']);
+  }
   if (ok) {
     writeFileSync(join(root, CPU_STAMP), `${cpuHash}\n`);
     console.log('inkling: cpu backend built (build/Release/inkling_cpu.node)');
@@ -47,6 +53,11 @@ if (all && isCurrent(CPU_ADDON, CPU_STAMP, cpuHash)) {
     console.error('inkling: the cpu backend failed to build; inkling falls back to the ref backend. ' +
       'Fix: install a C++17 compiler, make and python3, then run `npm run build:cpu`.');
     if (!all) failed = true;
+  }
+  if (process.platform === 'darwin') {
+    console.log(existsSync(join(root, 'build', 'Release', 'inkling_metal.node'))
+      ? 'inkling: metal backend built (build/Release/inkling_metal.node)'
+      : 'inkling: the metal backend was not built; see the compiler output above (native/metal/README.md).');
   }
 }
 
@@ -79,6 +90,12 @@ if (all && isCurrent(CUDA_ADDON, CUDA_STAMP, cudaHash)) {
     console.error('inkling: the cuda backend failed to build; see the compiler output above.');
     if (!all) failed = true;
   }
+}
+
+if (all || want.has('cuda-emu')) {
+  const required = process.env.INKLING_REQUIRE_CUDA_EMU === '1';
+  const ok = run(process.execPath, [join(root, 'scripts', 'cuda-emu', 'build.mjs'), ...(all ? ['--quiet'] : [])]);
+  if (!ok && (required || !all)) failed = true;
 }
 
 process.exit(failed ? 1 : 0);

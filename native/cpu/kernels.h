@@ -1,7 +1,7 @@
 // The kernel table: one entry per kernel of the Backend contract (src/nn/backend.ts), filled in
-// twice from the same source (kernels_impl/*.h): once compiled for AVX2+FMA (kernels_avx2.cc, built
-// with -mavx2 -mfma) and once portable (kernels_portable.cc). isa.cc picks a table at run time from
-// CPUID or INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
+// from the same source (kernels_impl/*.h) once per ISA path: AVX2+FMA (kernels_avx2.cc, built with
+// -mavx2 -mfma; x86-64 only), NEON (kernels_neon.cc; AArch64 only) and portable
+// (kernels_portable.cc). isa.cc picks a table at run time from CPUID / HWCAP or INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
 #pragma once
 
 #include <cstdint>
@@ -83,9 +83,11 @@ struct KernelTable {
 
 const KernelTable* portableKernels();
 const KernelTable* avx2Kernels();  // nullptr when this build has no AVX2 path (not x86-64)
+const KernelTable* neonKernels();  // nullptr when this build has no NEON path (not AArch64)
 
-/** The table for `isa` ("auto", "avx2", "portable"); throws a message when it cannot run here. */
+/** The table for `isa` ("auto", "avx2", "neon", "portable"); throws a message when it cannot run here. */
 const KernelTable* selectKernels(const char* isa);
 bool cpuHasAvx2Fma();
+bool cpuHasNeon();
 
 }  // namespace inkling

@@ -1,5 +1,6 @@
 // The kernel implementations, compiled once per ISA path: the including file defines
-// INKLING_NS (the namespace) and INKLING_AVX2 (1 when built with -mavx2 -mfma).
+// INKLING_NS (the namespace), INKLING_AVX2 (1 when built with -mavx2 -mfma) and INKLING_NEON
+// (1 for the AArch64 Advanced SIMD table; 0 or undefined elsewhere).
 #pragma once
 
 #include <algorithm>
@@ -9,8 +10,15 @@
 #include <cstring>
 #include <string>
 
+#ifndef INKLING_NEON
+#define INKLING_NEON 0
+#endif
+
 #if INKLING_AVX2
 #include <immintrin.h>
+#endif
+#if INKLING_NEON
+#include <arm_neon.h>
 #endif
 
 #include "context.h"

@@ -14,7 +14,7 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   INKLING_DATA_DIR: z.string().min(1).optional(),
-  INKLING_BACKEND: z.enum(['cpu', 'ref', 'webgpu', 'cuda']).default('cpu'),
+  INKLING_BACKEND: z.enum(['cpu', 'ref', 'webgpu', 'cuda', 'cuda-emu', 'metal']).default('cpu'),
   INKLING_THREADS: int(1, 256).optional(),
   INKLING_MODEL_DIR: z.string().min(1).optional(),
   INKLING_MODEL: z.string().regex(/^[^/\\]+$/, 'must be a model folder name (e.g. seed-cnn), not a path').optional(),
@@ -56,7 +56,7 @@ export interface Config {
   host: string;
   databaseUrl: string | null;
   dataDir: string;
-  backend: 'cpu' | 'ref' | 'webgpu' | 'cuda';
+  backend: 'cpu' | 'ref' | 'webgpu' | 'cuda' | 'cuda-emu' | 'metal';
   threads: number | null;
   modelDir: string;
   /** INKLING_MODEL: the default model's folder name (null: the best evaluated). */

@@ -37,9 +37,17 @@ t.test('ISA selection', { skip: available ? false : 'cpu addon not built' }, asy
   portable.dispose();
 
   const auto = await createCpuBackend();
-  t.ok(auto.info.isa === 'avx2' || auto.info.isa === 'portable', `auto picked ${auto.info.isa}`);
+  const arm64 = process.arch === 'arm64';
+  t.equal(auto.info.isa, arm64 ? 'neon' : auto.info.isa === 'avx2' ? 'avx2' : 'portable', `auto picked ${auto.info.isa}`);
   const hasAvx2 = auto.info.isa === 'avx2';
   auto.dispose();
+  if (arm64) {
+    const neon = await createCpuBackend({ isa: 'neon' });
+    t.match(neon.device, /NEON kernels/);
+    neon.dispose();
+  } else {
+    await t.rejects(createCpuBackend({ isa: 'neon' }), /INKLING_CPU_ISA=neon .* is not AArch64/);
+  }
   if (hasAvx2) {
     const avx2 = await createCpuBackend({ isa: 'avx2' });
     t.match(avx2.device, /AVX2\+FMA kernels/);
@@ -48,7 +56,7 @@ t.test('ISA selection', { skip: available ? false : 'cpu addon not built' }, asy
     await t.rejects(createCpuBackend({ isa: 'avx2' }), /lacks it/);
   }
 
-  await t.rejects(createCpuBackend({ isa: 'sse9' as 'avx2' }), /INKLING_CPU_ISA must be auto, avx2 or portable/);
+  await t.rejects(createCpuBackend({ isa: 'sse9' as 'avx2' }), /INKLING_CPU_ISA must be auto, avx2, neon or portable/);
 
   const saved = process.env.INKLING_CPU_ISA;
   process.env.INKLING_CPU_ISA = 'portable';

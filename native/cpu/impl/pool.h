@@ -55,6 +55,24 @@ static void maxPool2d(Context& ctx, const float* x, float* out, int32_t* argmax,
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(am + oy * wo + ox),
                               _mm256_castpd_si256(_mm256_permute4x64_pd(_mm256_castps_pd(at), 0xD8)));
         }
+#elif INKLING_NEON
+        // 4 outputs at a time: vld2q_f32 de-interleaves 8 inputs into even and odd columns, then
+        // the same select tree (vbslq) on vectors; a true compare is all ones, i.e. −1 as int32.
+        const int32x4_t laneOffsets = {0, 2, 4, 6};
+        for (; ox + 4 <= wo; ox += 4) {
+          const int ix = 2 * ox;
+          const float32x4x2_t t = vld2q_f32(r0 + ix), bt = vld2q_f32(r1 + ix);
+          const uint32x4_t rightTop = vcgtq_f32(t.val[1], t.val[0]);
+          const uint32x4_t rightBottom = vcgtq_f32(bt.val[1], bt.val[0]);
+          const float32x4_t mTop = vbslq_f32(rightTop, t.val[1], t.val[0]);
+          const float32x4_t mBottom = vbslq_f32(rightBottom, bt.val[1], bt.val[0]);
+          const uint32x4_t useBottom = vcgtq_f32(mBottom, mTop);
+          const int32x4_t col = vaddq_s32(vdupq_n_s32(ix), laneOffsets);
+          const int32x4_t iTop = vsubq_s32(vaddq_s32(col, vdupq_n_s32(top)), vreinterpretq_s32_u32(rightTop));
+          const int32x4_t iBottom = vsubq_s32(vaddq_s32(col, vdupq_n_s32(bottom)), vreinterpretq_s32_u32(rightBottom));
+          vst1q_f32(o + oy * wo + ox, vbslq_f32(useBottom, mBottom, mTop));
+          vst1q_s32(am + oy * wo + ox, vbslq_s32(useBottom, iBottom, iTop));
+        }
 #endif
         for (; ox < wo; ++ox) {
           // Window order (0,0) (0,1) (1,0) (1,1), first on ties. As a tree of selects (no

@@ -116,6 +116,10 @@ struct Collective {
  *  their slot unspecified. The lanes must agree on kind, variant and mask. */
 void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all);
 
+/** As warpExchange, but copies out only the deposits of the lanes in `wanted` (a shuffle needs
+ *  one): all[lane·bytes ...] for each lane in wanted & c.mask. */
+void warpExchange(const Collective& c, const void* mine, size_t bytes, void* all, uint32_t wanted);
+
 /** Lanes of the caller's warp that exist and have not exited. (The emulator has no notion of
  *  divergent-but-live lanes; see README.md.) */
 uint32_t liveLanes();

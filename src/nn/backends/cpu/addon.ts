@@ -13,7 +13,7 @@ export type NativeContext = { readonly __nativeContext: unique symbol };
 
 export interface CpuAddon {
   createContext(threads: number, isa: string): NativeContext;
-  contextInfo(ctx: NativeContext): { isa: string; threads: number; avx2Available: boolean };
+  contextInfo(ctx: NativeContext): { isa: string; threads: number; avx2Available: boolean; neonAvailable: boolean };
   /** Joins the context's threads and frees its scratch; later kernel calls on it throw. */
   destroyContext(ctx: NativeContext): void;
   unary(ctx: NativeContext, op: number, x: F, out: F, n: number): void;

@@ -12,6 +12,7 @@ import {
   matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import type { CpuAddon, NativeContext } from './addon.ts';
+import type { GuardedAllocation } from '../guarded-alloc.ts';
 import { CpuMemory } from './memory.ts';
 
 type F32 = DeviceBuffer<'f32'>;
@@ -41,7 +42,7 @@ export class CpuBackend implements Backend {
 
   constructor(private readonly addon: CpuAddon, private readonly ctx: NativeContext, info: CpuBackendInfo) {
     this.info = info;
-    const isaName = info.isa === 'avx2' ? 'AVX2+FMA kernels' : 'portable kernels';
+    const isaName = info.isa === 'avx2' ? 'AVX2+FMA kernels' : info.isa === 'neon' ? 'NEON kernels' : 'portable kernels';
     this.device = `${info.cpuModel}, ${isaName}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   }
 
@@ -69,6 +70,11 @@ export class CpuBackend implements Backend {
   async download<D extends DType>(buf: DeviceBuffer<D>, offset?: number, length?: number): Promise<HostArray<D>> {
     return this.mem.download(buf, offset, length);
   }
+  /** Test hook for the conformance guards (../guarded-alloc.ts). */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    return this.mem.allocGuarded(length, dtype, guard);
+  }
+
   free(buf: DeviceBuffer): void {
     this.mem.release(buf);
   }

@@ -1,7 +1,7 @@
-// The cpu backend: our C++ kernels (native/cpu) with AVX2+FMA or portable code, on a thread pool.
+// The cpu backend: our C++ kernels (native/cpu) with AVX2+FMA, NEON or portable code, on a thread pool.
 //   createCpuBackend({ threads?, isa? })
 // threads: explicit option, else INKLING_THREADS, else one per core. isa: explicit option, else
-// INKLING_CPU_ISA (auto | avx2 | portable), else auto (CPUID). Throws, naming the fix, when the
+// INKLING_CPU_ISA (auto | avx2 | neon | portable), else auto (CPUID / HWCAP). Throws, naming the fix, when the
 // addon is not built.
 
 import { cpus } from 'node:os';
@@ -13,7 +13,7 @@ import { CpuBackend } from './cpu-backend.ts';
 export { CpuBackend } from './cpu-backend.ts';
 export { loadCpuAddon } from './addon.ts';
 
-export type CpuIsa = 'auto' | 'avx2' | 'portable';
+export type CpuIsa = 'auto' | 'avx2' | 'neon' | 'portable';
 
 export interface CpuBackendOptions extends BackendOptions {
   isa?: CpuIsa;

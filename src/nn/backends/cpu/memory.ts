@@ -7,6 +7,7 @@
 // Tensor.zeros fills). Handles are checked on use: right backend, not freed, right dtype.
 
 import type { BackendStats, DeviceBuffer, DType, HostArray } from '../../backend.ts';
+import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { checkUpload, downloadLength, requireNonNegativeInt } from '../validate.ts';
 
 export class CpuBuffer<D extends DType = DType> implements DeviceBuffer<D> {
@@ -15,12 +16,15 @@ export class CpuBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   /** null once freed. */
   data: HostArray<D> | null;
   readonly owner: CpuMemory;
+  /** A guarded buffer's window into its region (../guarded-alloc.ts): freeing it pools nothing. */
+  readonly view: boolean;
 
-  constructor(owner: CpuMemory, length: number, dtype: D, data: HostArray<D>) {
+  constructor(owner: CpuMemory, length: number, dtype: D, data: HostArray<D>, view = false) {
     this.owner = owner;
     this.length = length;
     this.dtype = dtype;
     this.data = data;
+    this.view = view;
   }
 }
 
@@ -63,6 +67,18 @@ export class CpuMemory {
     return buf;
   }
 
+  /** A buffer inside a region with `guard` elements on each side (see ../guarded-alloc.ts). The
+   *  kernels get a pointer into the region, so a native write past the buffer lands in a guard. */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    checkGuardArgs('allocGuarded', length, guard);
+    const region = this.alloc(length + 2 * guard, dtype);
+    const buffer = new CpuBuffer(this, length, dtype, region.data!.subarray(guard, guard + length) as HostArray<D>, true);
+    this.live.add(buffer);
+    this.liveBuffers++;
+    this.liveBytes += length * 4;
+    return { buffer, region, guard };
+  }
+
   /** The typed array behind a handle, after checking it belongs here, is live and has the dtype. */
   resolve<D extends DType>(kernel: string, name: string, buf: DeviceBuffer<D>, dtype?: D): HostArray<D> {
     if (!(buf instanceof CpuBuffer) || buf.owner !== this) {
@@ -97,6 +113,7 @@ export class CpuMemory {
     this.live.delete(cpu);
     this.liveBuffers--;
     this.liveBytes -= cpu.length * 4;
+    if (cpu.view) return;
     const bucket = data.buffer.byteLength;
     if (this.pooledBytes + bucket <= MAX_POOLED_BYTES) {
       let list = this.free.get(bucket);
