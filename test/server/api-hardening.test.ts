@@ -73,6 +73,18 @@ t.test('D4: the limiter\'s memory is bounded however many cookies and addresses 
   t.equal(l2.take('a', false, 'ip', 0).ok, false, 'a kept its (empty) bucket: evicting it would have refilled it');
 });
 
+t.test('API keys (issue 16) get a bucket each, at their own limit, without spending new-client tokens', async (t) => {
+  const { RateLimiter } = await import('../../src/server/rate-limit.ts');
+  const limiter = new RateLimiter({ perMinute: 600, newClientsPerMinute: 1 });
+  t.equal(limiter.take('cookie-1', true, 'ip', 0).ok, true, 'the address\'s one new identity');
+  t.equal(limiter.take('cookie-2', true, 'ip', 0).ok, false, 'a second fresh cookie from it is refused');
+  t.same([limiter.takeForKey('k1', 2, 0).ok, limiter.takeForKey('k2', 2, 0).ok], [true, true], 'keys are verified identities: no new-client token needed');
+  t.equal(limiter.takeForKey('k1', 2, 0).ok, true);
+  const third = limiter.takeForKey('k1', 2, 0);
+  t.same([third.ok, third.limit], [false, 2], 'the key\'s own limit (2 a minute), not the server\'s 600');
+  t.equal(limiter.takeForKey('k2', 2, 0).ok, true, 'another key has its own bucket');
+});
+
 t.test('D5: API paths are case-sensitive everywhere: other spellings are 404, never unscoped', async (t) => {
   const srv = await startTestServer(db, { rateLimit: 1000 });
   try {
