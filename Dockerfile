@@ -15,10 +15,12 @@ WORKDIR /app
 ENV npm_config_nodedir=/usr/local \
     SCARF_ANALYTICS=false
 COPY package.json package-lock.json .npmrc binding.gyp ./
-COPY scripts/build-native.mjs scripts/
+COPY scripts/build-native.mjs scripts/native-stamp.mjs scripts/
+COPY scripts/lib scripts/lib
 COPY native/cpu native/cpu
 # `npm ci` runs the package's install script (scripts/build-native.mjs), which builds
-# build/Release/inkling_cpu.node. CMakeLists.txt is left out: no CUDA backend in this image.
+# build/Release/inkling_cpu.node. CMakeLists.txt and native/emu are left out: no CUDA backend and
+# no CUDA emulator in this image (the install step skips both).
 RUN npm ci --omit=dev --no-audit --no-fund \
  && test -f build/Release/inkling_cpu.node \
  && npm cache clean --force \

@@ -92,7 +92,9 @@ if (all && isCurrent(CUDA_ADDON, CUDA_STAMP, cudaHash)) {
   }
 }
 
-if (all || want.has('cuda-emu')) {
+// The emulator's sources are not everywhere the package is installed (the container image leaves
+// them out): a plain install skips it then; `npm run build:cuda-emu` still says what is missing.
+if (want.has('cuda-emu') || (all && existsSync(join(root, 'scripts', 'cuda-emu', 'build.mjs')) && existsSync(join(root, 'native', 'emu')))) {
   const required = process.env.INKLING_REQUIRE_CUDA_EMU === '1';
   const ok = run(process.execPath, [join(root, 'scripts', 'cuda-emu', 'build.mjs'), ...(all ? ['--quiet'] : [])]);
   if (!ok && (required || !all)) failed = true;
