@@ -56,6 +56,9 @@ export function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A probe still pending after this many probe timeouts is given up on (see probeLoop). */
+export const PROBE_ABANDON_FACTOR = 20;
+
 export class CircuitBreaker {
   private openSince: number | null = null;
   private probing: Promise<void> | null = null;
@@ -118,6 +121,7 @@ export class CircuitBreaker {
 
   private async probeLoop(): Promise<void> {
     let pendingProbe: Promise<void> | null = null;
+    let pendingSince = 0;
     while (!this.stopped) {
       await new Promise<void>((r) => {
         const timer = setTimeout(r, this.opts.probeIntervalMs).unref();
@@ -129,10 +133,17 @@ export class CircuitBreaker {
       this.wake = null;
       if (this.stopped) break;
       // One probe at a time: a probe abandoned by its timeout (a frozen server) may still be
-      // waiting; a new one would only queue behind it.
-      if (pendingProbe) continue;
+      // waiting; a new one would only queue behind it. But one that never settles at all (a
+      // connection whose peer vanished without a reset) must not keep the breaker open for good:
+      // past PROBE_ABANDON_FACTOR timeouts it is forgotten and a fresh probe (a fresh connection
+      // from the pool) goes out.
+      if (pendingProbe && Date.now() - pendingSince < this.opts.probeTimeoutMs * PROBE_ABANDON_FACTOR) continue;
       const attempt = this.opts.probe();
-      pendingProbe = attempt.then(() => {}, () => {}).finally(() => (pendingProbe = null));
+      const settled: Promise<void> = attempt.then(() => {}, () => {}).finally(() => {
+        if (pendingProbe === settled) pendingProbe = null;
+      });
+      pendingProbe = settled;
+      pendingSince = Date.now();
       try {
         await withTimeout(attempt, this.opts.probeTimeoutMs, this.opts.name);
       } catch {

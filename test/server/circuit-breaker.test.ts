@@ -8,7 +8,7 @@ import { CircuitBreaker, CircuitOpenError, CallTimeoutError } from '../../src/se
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const never = () => new Promise<never>(() => {});
 
-function breaker(state: { up: boolean; probes: number; inFlight: number; maxInFlight: number; hang?: boolean }) {
+function breaker(state: { up: boolean; probes: number; inFlight: number; maxInFlight: number; hang?: boolean; neverSettle?: boolean }) {
   return new CircuitBreaker({
     name: 'dep',
     probeTimeoutMs: 50,
@@ -18,6 +18,10 @@ function breaker(state: { up: boolean; probes: number; inFlight: number; maxInFl
       state.probes++;
       state.inFlight++;
       state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      if (state.neverSettle) {
+        state.neverSettle = false; // only the first probe: its connection is gone for good
+        return never();
+      }
       try {
         if (state.hang) await sleep(500);
         if (!state.up) throw new Error('down');
@@ -80,5 +84,19 @@ t.test('one probe at a time, even when probes hang past their timeout', async (t
   await sleep(700);
   t.equal(state.maxInFlight, 1, 'never two probes in flight');
   t.ok(state.probes >= 1 && state.probes <= 3, `${state.probes} probe(s) in 700 ms with 500 ms hangs`);
+  await b.stop();
+});
+
+t.test('a probe that never settles is given up on, so the breaker still closes when the dependency is back', async (t) => {
+  const state = { up: false, probes: 0, inFlight: 0, maxInFlight: 0, neverSettle: true };
+  const b = breaker(state);
+  b.trip('test');
+  await sleep(100);
+  state.up = true;
+  t.equal(b.isOpen, true, 'open while the only probe hangs');
+  // 50 ms probe timeout x PROBE_ABANDON_FACTOR (20) = 1 s before a fresh probe goes out.
+  await b.whenClosed(5_000);
+  t.equal(b.isOpen, false, 'closed by a fresh probe');
+  t.ok(state.probes >= 2, `${state.probes} probes (the hung one was abandoned)`);
   await b.stop();
 });
