@@ -40,6 +40,22 @@ t.test('a library module importing the trainer fails the check', async (t) => {
   t.match(r.out, /layer: src\/server\/model\.ts imports training\/models\.ts/);
 });
 
+t.test('a library module reaching the trainer through a non-library module fails the check', async (t) => {
+  const r = check(tree(t, {
+    'src/server/export.ts': "import { write } from '../feedback/export.ts';\nexport const w = write;\n",
+    'src/feedback/export.ts': "import { write } from '../../training/data/feedback.ts';\nexport { write };\n",
+    'training/data/feedback.ts': 'export const write = 1;\n',
+  }));
+  t.equal(r.status, 1);
+  t.match(r.out, /layer: src\/server\/export\.ts → src\/feedback\/export\.ts → training\/data\/feedback\.ts/);
+  const cliOnly = check(tree(t, {
+    'src/cli/feedback.ts': "import { write } from '../feedback/export.ts';\nexport const w = write;\n",
+    'src/feedback/export.ts': "import { write } from '../../training/data/feedback.ts';\nexport { write };\n",
+    'training/data/feedback.ts': 'export const write = 1;\n',
+  }));
+  t.equal(cliOnly.status, 0, 'the CLI may drive it');
+});
+
 t.test('type-only and dynamic imports count; quoted imports in comments do not', async (t) => {
   const r = check(tree(t, {
     'src/nn/a.ts': "import type { B } from '../../bench/b.ts';\nconst c = () => import('../../test/c.ts');\n// import x from '../../training/x.ts'\n",
