@@ -2,18 +2,6 @@
 // here: server.ts creates the dependencies and listens.
 import Koa from 'koa';
 import Router from '@koa/router';
-import type { DatabasePool } from 'slonik';
-import type { Logger } from 'pino';
-import type { Config } from './config.ts';
-import type { LoadedModel } from './model.ts';
-import type { InferenceBatcher } from './inference-batcher.ts';
-import type { ModelRegistry } from '../model/registry.ts';
-import type { PreprocessPool } from './preprocess-pool.ts';
-import type { PredictionLog } from './prediction-log.ts';
-import type { Metrics } from './metrics.ts';
-import type { FetchPolicy } from './url-fetch.ts';
-import type { BodyLimits } from './request-body.ts';
-import type { CircuitBreaker } from './circuit-breaker.ts';
 import { errorMiddleware } from './errors.ts';
 import { requestContext, securityHeaders, contentSecurityPolicy, identity, closeWhenShuttingDown } from './middleware.ts';
 import { RateLimiter, rateLimit } from './rate-limit.ts';
@@ -25,27 +13,9 @@ import { cors } from './cors.ts';
 import { ApiKeyVerifier } from './api-keys.ts';
 import { findApiKey } from './db/api-keys.ts';
 import { guardedQuery } from './db/availability.ts';
+import type { AppDeps } from './app-deps.ts';
 
-export interface AppDeps {
-  config: Config;
-  pool: DatabasePool;
-  /** Every served model (`?model=NAME`), one the default; reloadable. */
-  models: ModelRegistry<InferenceBatcher>;
-  /** The default model and its batcher (getters: they follow reloads). */
-  readonly model: LoadedModel;
-  readonly batcher: InferenceBatcher;
-  preprocess: PreprocessPool;
-  log: PredictionLog;
-  /** The database's circuit breaker (db/availability.ts): reads go through guardedQuery. */
-  dbBreaker: CircuitBreaker;
-  metrics: Metrics;
-  logger: Logger;
-  fetchPolicy: FetchPolicy;
-  /** The body budget and timeout every route's body reading goes through (request-body.ts). */
-  body: BodyLimits;
-  shuttingDown: () => boolean;
-  webDir?: string;
-}
+export type { AppDeps } from './app-deps.ts';
 
 export function createApp(deps: AppDeps): Koa {
   const app = new Koa({ proxy: deps.config.trustProxy });

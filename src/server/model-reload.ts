@@ -2,7 +2,7 @@
 // registry rescans the model folder (src/model/registry.ts); this logs what changed and why the
 // default is the default.
 import type { ReloadReport } from '../model/registry.ts';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './app-deps.ts';
 
 /** Rescans the model folder (SIGHUP, POST /api/admin/reload) and logs what changed. */
 export async function reloadModels(deps: AppDeps): Promise<ReloadReport> {

@@ -7,7 +7,7 @@ import type Router from '@koa/router';
 import { ApiError } from '../errors.ts';
 import { readBatchInput } from '../batch-input.ts';
 import { classify, pickModel, predictionBody, predictionRow, storageFailed, storageUnavailable, type Classified } from './predictions.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../app-deps.ts';
 
 /** Images classified at once: enough to keep the preprocessing threads and the batcher fed,
  *  few enough that 256 large photos never sit decoded in memory together. */

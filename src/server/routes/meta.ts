@@ -5,7 +5,7 @@ import { ApiError } from '../errors.ts';
 import { guardedQuery } from '../db/availability.ts';
 import { withTimeout } from '../circuit-breaker.ts';
 import { openApiDocument } from '../openapi.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../app-deps.ts';
 import type { LoadedModel } from '../model.ts';
 import { reloadModels } from '../model-reload.ts';
 

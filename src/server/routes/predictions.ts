@@ -10,7 +10,7 @@ import { ApiError, badRequest, notFound } from '../errors.ts';
 import { readImageInput, type Source } from '../image-input.ts';
 import { readBody } from '../request-body.ts';
 import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor, type PredictionRow } from '../db/predictions.ts';
-import type { AppDeps } from '../app.ts';
+import type { AppDeps } from '../app-deps.ts';
 import type { BatchAnswer } from '../inference-batcher.ts';
 import { guardedQuery } from '../db/availability.ts';
 
