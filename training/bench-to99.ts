@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFlags, type FlagSpec } from '../src/cli/args.ts';
-import { recipeFromFlags, TRAIN_FLAGS } from '../src/cli/train.ts';
+import { recipeFromFlags, TRAIN_FLAGS, type TrainFlags } from '../src/cli/train.ts';
 import type { BackendName } from '../src/nn/backends/registry.ts';
 import { loadMnist, CLASSES } from './data/mnist.ts';
 import { classificationMetrics } from './metrics.ts';
@@ -32,14 +32,16 @@ const TO99_DEFAULTS: Record<string, string | number | boolean> = {
 
 const FLAGS: Record<string, FlagSpec> = {};
 for (const name of ['backend', 'threads', 'epochs', 'batch', 'optimizer', 'lr', 'weight-decay', 'schedule', 'pct-start', 'div-factor', 'augment', 'label-smoothing', 'dropout', 'seed', 'data-workers', 'log-every']) {
-  FLAGS[name] = { ...TRAIN_FLAGS[name] } as FlagSpec;
+  FLAGS[name] = { ...TRAIN_FLAGS[name as keyof typeof TRAIN_FLAGS] } as FlagSpec;
   if (name in TO99_DEFAULTS) (FLAGS[name] as { default?: unknown }).default = TO99_DEFAULTS[name];
 }
 
 const { flags } = parseFlags('bench:to99', process.argv.slice(2), FLAGS);
 // Fill the train flags the bench does not expose with their own defaults.
 for (const [name, spec] of Object.entries(TRAIN_FLAGS)) if (flags[name] === undefined && 'default' in spec) flags[name] = spec.default as string | number | boolean;
-const recipe = recipeFromFlags(flags);
+// The table is assembled by name from TRAIN_FLAGS and every train default filled in above, so the
+// values have TRAIN_FLAGS's types; the compiler cannot follow that through the loop.
+const recipe = recipeFromFlags(flags as TrainFlags);
 const backend = flags.backend as BackendName;
 const out = mkdtempSync(join(tmpdir(), 'inkling-to99-'));
 try {

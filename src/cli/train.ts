@@ -8,7 +8,7 @@ import { readResume, train } from '../../training/trainer.ts';
 import { finetune, finetuneDefaults } from '../../training/finetune.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { backendNames, type BackendName } from '../nn/backends/registry.ts';
-import { CliError, type FlagSpec, helpText, parseFlags } from './args.ts';
+import { CliError, defineFlags, type FlagSpec, type FlagValues, helpText, parseFlags } from './args.ts';
 import type { Command } from './command.ts';
 
 /** Optimizer defaults: lr and weight decay that work for the seed CNN with onecycle. */
@@ -18,7 +18,7 @@ export const OPTIMIZER_DEFAULTS = {
   sgd: { lr: 0.1, weightDecay: 5e-4 },
 } as const;
 
-export const TRAIN_FLAGS: Record<string, FlagSpec> = {
+export const TRAIN_FLAGS = defineFlags({
   model: { type: 'enum', values: Object.keys(MODELS), default: 'seed-cnn', help: 'architecture' },
   backend: { type: 'enum', values: backendNames, default: 'cpu', help: 'where the kernels run' },
   threads: { type: 'int', min: 1, max: 256, help: 'CPU threads (cpu backend; default: the cores)' },
@@ -58,7 +58,11 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   'log-every': { type: 'int', min: 1, default: 25, help: 'steps between reads of loss/accuracy from the device' },
   eval: { type: 'boolean', default: true, help: 'run `inkling eval` on the best checkpoint at the end' },
   help: { type: 'boolean', help: 'show this help' },
-};
+});
+
+/** `inkling train`'s parsed flags, typed from TRAIN_FLAGS; the aug-* flags (built from
+ *  AUGMENT_FLAGS) are read by name. */
+export type TrainFlags = FlagValues<typeof TRAIN_FLAGS> & Readonly<Record<string, unknown>>;
 
 const USAGE = `usage: inkling train --out models/NAME [--model seed-cnn] [--backend cpu] [--epochs 12] [--batch 128]
                      [--optimizer adam] [--lr X] [--schedule onecycle] [--seed 1] [--augment default] [--resume DIR]`;
@@ -66,37 +70,37 @@ const USAGE = `usage: inkling train --out models/NAME [--model seed-cnn] [--back
 /** Flags that define the run; --resume takes them from the checkpoint instead. */
 const RECIPE_FLAGS = new Set(Object.keys(TRAIN_FLAGS).filter((f) => !['backend', 'threads', 'out', 'resume', 'stop-after', 'data', 'data-workers', 'log-every', 'eval', 'test-limit', 'help', 'force', 'finetune', 'feedback', 'feedback-share', 'holdout'].includes(f)));
 
-export function recipeFromFlags(flags: Record<string, unknown>): Recipe {
-  const optimizer = flags.optimizer as Recipe['optimizer'];
+export function recipeFromFlags(flags: TrainFlags): Recipe {
+  const optimizer = flags.optimizer;
   const defaults = OPTIMIZER_DEFAULTS[optimizer];
-  const presetName = flags.augment as string;
+  const presetName = flags.augment;
   const augment: AugmentConfig = { ...AUGMENT_PRESETS[presetName] };
   for (const [name, f] of Object.entries(AUGMENT_FLAGS)) {
-    if (flags[name] !== undefined) (augment[f.field] as number) = flags[name] as number;
+    const v = flags[name];
+    if (typeof v === 'number') augment[f.field] = v;
   }
-  if (flags.reframe !== undefined) augment.reframe = flags.reframe as boolean;
-  const lr = (flags.lr as number | undefined) ?? defaults.lr;
-  const epochs = flags.epochs as number;
+  if (flags.reframe !== undefined) augment.reframe = flags.reframe;
+  const lr = flags.lr ?? defaults.lr;
   // totalSteps and warm-up steps are fixed by the trainer once the steps per epoch are known.
-  const schedule = defaultSchedule(flags.schedule as ScheduleName, lr, 1);
-  schedule.pctStart = flags['pct-start'] as number;
-  schedule.divFactor = flags['div-factor'] as number;
-  schedule.finalDivFactor = flags['final-div-factor'] as number;
-  schedule.minLr = flags['min-lr'] as number;
+  const schedule = defaultSchedule(flags.schedule, lr, 1);
+  schedule.pctStart = flags['pct-start'];
+  schedule.divFactor = flags['div-factor'];
+  schedule.finalDivFactor = flags['final-div-factor'];
+  schedule.minLr = flags['min-lr'];
   schedule.warmupSteps = 0;
   return {
     optimizer,
     lr,
-    weightDecay: (flags['weight-decay'] as number | undefined) ?? defaults.weightDecay,
-    momentum: flags.momentum as number,
-    nesterov: flags.nesterov as boolean,
+    weightDecay: flags['weight-decay'] ?? defaults.weightDecay,
+    momentum: flags.momentum,
+    nesterov: flags.nesterov,
     schedule,
-    warmupEpochs: flags['warmup-epochs'] as number,
-    cycleMomentum: flags['cycle-momentum'] as boolean,
-    batch: flags.batch as number,
-    epochs,
-    labelSmoothing: flags['label-smoothing'] as number,
-    dropout: flags.dropout as boolean,
+    warmupEpochs: flags['warmup-epochs'],
+    cycleMomentum: flags['cycle-momentum'],
+    batch: flags.batch,
+    epochs: flags.epochs,
+    labelSmoothing: flags['label-smoothing'],
+    dropout: flags.dropout,
     augmentPreset: presetName,
     augment,
   };
@@ -111,13 +115,13 @@ export const command: Command = {
       process.stdout.write(helpText(USAGE, TRAIN_FLAGS));
       return 0;
     }
-    let model = flags.model as string;
-    let seed = flags.seed as number;
+    let model = flags.model;
+    let seed = flags.seed;
     let recipe: Recipe;
-    let out = flags.out as string | undefined;
-    let trainLimit = flags['train-limit'] as number | undefined;
-    let validationLimit = flags['val-limit'] as number | undefined;
-    const resume = flags.resume as string | undefined;
+    let out = flags.out;
+    let trainLimit = flags['train-limit'];
+    let validationLimit = flags['val-limit'];
+    const resume = flags.resume;
     if (resume !== undefined) {
       const clash = [...given].filter((f) => RECIPE_FLAGS.has(f));
       if (clash.length > 0) {
@@ -140,10 +144,10 @@ export const command: Command = {
         throw new CliError(`train: --momentum and --nesterov apply to --optimizer sgd; Adam's beta1 is cycled by --cycle-momentum`);
       }
     }
-    const backend = flags.backend as BackendName;
-    const threads = flags.threads as number | undefined;
-    const finetuneFrom = flags.finetune as string | undefined;
-    const feedback = flags.feedback as string | undefined;
+    const backend = flags.backend;
+    const threads = flags.threads;
+    const finetuneFrom = flags.finetune;
+    const feedback = flags.feedback;
     if ((finetuneFrom === undefined) !== (feedback === undefined)) {
       throw new CliError('train: --finetune MODEL and --feedback DATASET go together, e.g. --finetune models/seed-cnn --feedback feedback/ --out models/seed-cnn-ft');
     }
@@ -156,12 +160,12 @@ export const command: Command = {
       threads,
       seed,
       out: out!,
-      dataDir: flags.data as string | undefined,
+      dataDir: flags.data,
       trainLimit,
       validationLimit,
-      logEvery: flags['log-every'] as number,
-      stopAfterEpochs: flags['stop-after'] as number | undefined,
-      dataWorkers: flags['data-workers'] as number,
+      logEvery: flags['log-every'],
+      stopAfterEpochs: flags['stop-after'],
+      dataWorkers: flags['data-workers'],
       command: `inkling train ${argv.join(' ')}`,
     };
     const result = finetuneFrom !== undefined
@@ -170,9 +174,9 @@ export const command: Command = {
           recipe: finetuneDefaults(recipe, given),
           base: finetuneFrom,
           feedback: feedback!,
-          holdoutFraction: flags.holdout as number,
-          feedbackShare: flags['feedback-share'] as number,
-          testLimit: flags['test-limit'] as number | undefined,
+          holdoutFraction: flags.holdout,
+          feedbackShare: flags['feedback-share'],
+          testLimit: flags['test-limit'],
         })).result
       : await train({ ...common, model, recipe, resume });
     const finished = result.finished;
@@ -183,7 +187,7 @@ export const command: Command = {
         backend,
         threads,
         data: result.data,
-        testLimit: flags['test-limit'] as number | undefined,
+        testLimit: flags['test-limit'],
         validationLimit,
         model: { module: result.model, backend: result.backend },
       });

@@ -60,7 +60,10 @@ export const AUGMENT_PRESETS: Record<string, AugmentConfig> = {
 };
 
 /** Flag names (`--aug-rotate 15`) mapped onto config fields, with the allowed range. */
-export const AUGMENT_FLAGS: Record<string, { field: keyof AugmentConfig; min: number; max: number; help: string }> = {
+/** The numeric fields of AugmentConfig (what an aug-* flag sets). */
+export type NumericAugmentField = { [K in keyof AugmentConfig]: AugmentConfig[K] extends number ? K : never }[keyof AugmentConfig];
+
+export const AUGMENT_FLAGS: Record<string, { field: NumericAugmentField; min: number; max: number; help: string }> = {
   'aug-affine-p': { field: 'affineP', min: 0, max: 1, help: 'probability of the random affine transform' },
   'aug-rotate': { field: 'rotateDeg', min: 0, max: 180, help: 'max rotation, degrees' },
   'aug-scale': { field: 'scale', min: 0, max: 1, help: 'max relative scale change (0.1 = 1/1.1..1.1)' },
