@@ -6,7 +6,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AugmentConfig } from './augment/config.ts';
 import type { EpochPoint } from './plots/charts.ts';
-import type { ScheduleConfig } from './schedule.ts';
+import type { ScheduleConfig, ScheduleShape } from './schedule.ts';
 
 export const CARD_FORMAT = 'inkling-model-card/1';
 export const CARD_FILE = 'model.json';
@@ -19,8 +19,9 @@ export interface Recipe {
   /** SGD momentum (Adam's β1 when the schedule does not cycle it). */
   momentum: number;
   nesterov: boolean;
-  /** In the card: the schedule as run (totalSteps, warmupSteps resolved). */
-  schedule: ScheduleConfig;
+  /** The schedule's shape; in a card or a resume file, the schedule as run (ScheduleConfig, with
+   *  totalSteps and warmupSteps). */
+  schedule: ScheduleShape | ScheduleConfig;
   /** cosine: warm-up length in epochs (resolved into schedule.warmupSteps). */
   warmupEpochs: number;
   /** onecycle: cycle Adam's β1 / SGD's momentum between 0.85 and 0.95 like PyTorch. */
@@ -74,7 +75,8 @@ export interface ModelCard {
   temperature: number;
   calibration: null | { fittedOn: 'validation'; method: 'temperature scaling (NLL, golden-section on log T)'; validationNllBefore: number; validationNllAfter: number; validationEceBefore: number; validationEceAfter: number };
   data: { source: string; train: string; validation: string; test: string; trainSamples: number; validationSamples: number };
-  recipe: Recipe;
+  /** The recipe as run: its schedule resolved (totalSteps, warmupSteps). */
+  recipe: Recipe & { schedule: ScheduleConfig };
   seed: number;
   backend: string;
   device: string;

@@ -27,8 +27,22 @@ export interface ScheduleConfig {
   minLr: number;
 }
 
+/** A schedule as a recipe states it: everything but the step counts, which only the trainer
+ *  knows (steps per epoch come from the data), so nobody builds a placeholder. */
+export type ScheduleShape = Omit<ScheduleConfig, 'totalSteps' | 'warmupSteps'>;
+
+/** PyTorch's OneCycleLR defaults (and minLr 0 for cosine). */
+export function scheduleShape(name: ScheduleName, maxLr: number): ScheduleShape {
+  return { name, maxLr, pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, minLr: 0 };
+}
+
+/** The schedule as run: the shape with its step counts (a resolved schedule's are replaced). */
+export function resolveSchedule(shape: ScheduleShape, totalSteps: number, warmupSteps: number): ScheduleConfig {
+  return { ...shape, totalSteps, warmupSteps };
+}
+
 export function defaultSchedule(name: ScheduleName, maxLr: number, totalSteps: number): ScheduleConfig {
-  return { name, maxLr, totalSteps, pctStart: 0.3, divFactor: 25, finalDivFactor: 1e4, warmupSteps: Math.round(totalSteps * 0.05), minLr: 0 };
+  return resolveSchedule(scheduleShape(name, maxLr), totalSteps, Math.round(totalSteps * 0.05));
 }
 
 function annealCos(start: number, end: number, t: number): number {

@@ -38,7 +38,7 @@ import { trainingCurvesChart } from './plots/charts.ts';
 import { writeChart } from './plots/render.ts';
 import { predictLogits } from './predict.ts';
 import { EpochProgress, formatDuration } from './progress.ts';
-import { lrAt, momentumAt } from './schedule.ts';
+import { lrAt, momentumAt, resolveSchedule } from './schedule.ts';
 
 export interface TrainOptions {
   model: string;
@@ -179,7 +179,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   // Fractional epochs (--epochs 1.5) end part-way through the last epoch.
   const totalSteps = Math.max(1, Math.round(recipe.epochs * stepsPerEpoch));
   const epochCount = Math.ceil(totalSteps / stepsPerEpoch);
-  const schedule = { ...recipe.schedule, totalSteps, warmupSteps: Math.round(recipe.warmupEpochs * stepsPerEpoch) };
+  const schedule = resolveSchedule(recipe.schedule, totalSteps, Math.round(recipe.warmupEpochs * stepsPerEpoch));
 
   let history: EpochRecord[] = [];
   let startEpoch = 0;

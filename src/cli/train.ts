@@ -3,7 +3,7 @@ import { AUGMENT_FLAGS, AUGMENT_PRESETS, type AugmentConfig } from '../../traini
 import type { Recipe } from '../../training/card.ts';
 import { evaluate } from '../../training/evaluate.ts';
 import { MODELS } from '../../training/models.ts';
-import { defaultSchedule, SCHEDULES, type ScheduleName } from '../../training/schedule.ts';
+import { SCHEDULES, scheduleShape, type ScheduleShape } from '../../training/schedule.ts';
 import { readResume, train } from '../../training/trainer.ts';
 import { finetune, finetuneDefaults } from '../../training/finetune.ts';
 import { existsSync, readdirSync } from 'node:fs';
@@ -81,13 +81,14 @@ export function recipeFromFlags(flags: TrainFlags): Recipe {
   }
   if (flags.reframe !== undefined) augment.reframe = flags.reframe;
   const lr = flags.lr ?? defaults.lr;
-  // totalSteps and warm-up steps are fixed by the trainer once the steps per epoch are known.
-  const schedule = defaultSchedule(flags.schedule, lr, 1);
-  schedule.pctStart = flags['pct-start'];
-  schedule.divFactor = flags['div-factor'];
-  schedule.finalDivFactor = flags['final-div-factor'];
-  schedule.minLr = flags['min-lr'];
-  schedule.warmupSteps = 0;
+  // The step counts are the trainer's (resolveSchedule), once the steps per epoch are known.
+  const schedule: ScheduleShape = {
+    ...scheduleShape(flags.schedule, lr),
+    pctStart: flags['pct-start'],
+    divFactor: flags['div-factor'],
+    finalDivFactor: flags['final-div-factor'],
+    minLr: flags['min-lr'],
+  };
   return {
     optimizer,
     lr,
