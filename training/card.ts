@@ -1,15 +1,19 @@
 // The model card: model.json next to model.safetensors. The service reads `architecture`,
 // `weights`, `input` and `temperature` from it; people read the rest. Written by `inkling train`
 // (after every epoch) and completed by `inkling eval` (test figures, temperature, calibration).
+// One schema: what a card must hold is src/model/folder.ts's cardSchema (zod), which the service
+// reads with; this file types the trainer's full card, writes and reads through that schema, and
+// fails to compile when a field the service reads changes type here.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AugmentConfig } from './augment/config.ts';
 import type { EpochPoint } from './plots/charts.ts';
 import type { ScheduleConfig, ScheduleShape } from './schedule.ts';
+import { CARD_FILE, cardSchema, type Card } from '../src/model/folder.ts';
 
+export { CARD_FILE };
 export const CARD_FORMAT = 'inkling-model-card/1';
-export const CARD_FILE = 'model.json';
 export const WEIGHTS_FILE = 'model.safetensors';
 
 export interface Recipe {
@@ -109,7 +113,19 @@ export function gitInfo(cwd = process.cwd()): { commit: string; dirty: boolean }
   }
 }
 
+/** The fields the service reads: the trainer's card must give them the schema's types. */
+type ServedFields = 'format' | 'name' | 'version' | 'architecture' | 'weights' | 'temperature';
+export const servedView = (card: ModelCard): Pick<Card, ServedFields> => card;
+
+/** The schema's complaints about a card, one line ('' when it is a card the service reads). */
+function cardProblems(card: unknown): string {
+  const parsed = cardSchema.safeParse(card);
+  return parsed.success ? '' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+}
+
 export function writeCard(dir: string, card: ModelCard): void {
+  const problems = cardProblems(card);
+  if (problems) throw new Error(`model card for ${dir} does not match the card schema (src/model/folder.ts): ${problems}`);
   const path = join(dir, CARD_FILE);
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, `${JSON.stringify(card, null, 2)}\n`);
@@ -123,10 +139,12 @@ export function readCard(dir: string): ModelCard {
   }
   let card: ModelCard;
   try {
-    card = JSON.parse(readFileSync(path, 'utf8')) as ModelCard;
+    card = JSON.parse(readFileSync(path, 'utf8')) as ModelCard; // checked against the schema below
   } catch (e) {
     throw new Error(`${path} is not valid JSON (${(e as Error).message}); retrain or restore the file`);
   }
+  const problems = cardProblems(card);
+  if (problems) throw new Error(`${path} is not a model card: ${problems}`);
   if (card.format !== CARD_FORMAT) throw new Error(`${path} has format ${JSON.stringify(card.format)}, expected ${CARD_FORMAT}`);
   return card;
 }
