@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { decodeImage, normalizeMnist, preprocessImage, readPngHeader, sniffFormat, DEFAULT_MAX_PIXELS } from '../preprocess/index.ts';
 import type { PreprocessPool } from '../server/preprocess-pool.ts';
-import type { LoadedModel } from '../model/runtime.ts';
+import { CLASS_COUNT, INPUT_PIXELS, type LoadedModel } from '../model/runtime.ts';
 
 export type InputMode = 'auto' | 'image' | 'mnist';
 export const INPUT_MODES: InputMode[] = ['auto', 'image', 'mnist'];
@@ -58,7 +58,7 @@ async function mnistFrame(bytes: Uint8Array, file: string, strict: boolean): Pro
   }
   const stride = img.stride ?? 112;
   const off = img.offset ?? 0;
-  const frame = new Float32Array(784);
+  const frame = new Float32Array(INPUT_PIXELS);
   let border = 0;
   let gray = true;
   for (let y = 0; y < 28; y++) {
@@ -111,8 +111,8 @@ export async function* predictFiles(model: LoadedModel, files: string[], opts: P
     const prepared = await next!;
     next = c + 1 < chunks.length ? prepareBatch(chunks[c + 1], opts) : null;
     const ok = prepared.filter((p): p is Extract<Prepared, { frame: Float32Array }> => 'frame' in p);
-    const x = new Float32Array(ok.length * 784);
-    ok.forEach((p, i) => normalizeMnist(p.frame, x, i * 784));
+    const x = new Float32Array(ok.length * INPUT_PIXELS);
+    ok.forEach((p, i) => normalizeMnist(p.frame, x, i * INPUT_PIXELS));
     const out = ok.length > 0 ? await model.infer(x, ok.length) : null;
     let k = 0;
     for (const p of prepared) {
@@ -120,8 +120,8 @@ export async function* predictFiles(model: LoadedModel, files: string[], opts: P
         yield { file: p.file, model: version, error: p.error };
         continue;
       }
-      const probs = out!.probabilities.subarray(k * 10, k * 10 + 10);
-      const order = Array.from({ length: 10 }, (_, d) => d).sort((a, b) => probs[b] - probs[a]);
+      const probs = out!.probabilities.subarray(k * CLASS_COUNT, (k + 1) * CLASS_COUNT);
+      const order = Array.from({ length: CLASS_COUNT }, (_, d) => d).sort((a, b) => probs[b] - probs[a]);
       const verdict = out!.ood?.[k] ?? null;
       yield {
         file: p.file,

@@ -4,6 +4,7 @@
 // under load batches fill up by themselves and at one connection nothing waits.
 import type { LoadedModel } from './model.ts';
 import type { OodVerdict } from '../model/ood.ts';
+import { CLASS_COUNT, INPUT_PIXELS } from '../model/runtime.ts';
 
 export interface BatchAnswer {
   probabilities: Float32Array;
@@ -14,7 +15,7 @@ export interface BatchAnswer {
 }
 
 interface Job {
-  x: Float32Array; // 784 MNIST-normalised values
+  x: Float32Array; // INPUT_PIXELS (28x28) MNIST-normalised values
   resolve: (r: BatchAnswer) => void;
   reject: (e: unknown) => void;
 }
@@ -36,7 +37,7 @@ export class InferenceBatcher {
   ) {}
 
   predict(x: Float32Array): Promise<BatchAnswer> {
-    if (x.length !== 784) throw new RangeError(`expected 784 values, got ${x.length}`);
+    if (x.length !== INPUT_PIXELS) throw new RangeError(`expected ${INPUT_PIXELS} values, got ${x.length}`);
     return new Promise((resolve, reject) => {
       this.queue.push({ x, resolve, reject });
       this.schedule();
@@ -71,8 +72,8 @@ export class InferenceBatcher {
     this.running = true;
     const jobs = this.queue.splice(0, this.maxBatch);
     const n = jobs.length;
-    const x = new Float32Array(n * 784);
-    for (let i = 0; i < n; i++) x.set(jobs[i].x, i * 784);
+    const x = new Float32Array(n * INPUT_PIXELS);
+    for (let i = 0; i < n; i++) x.set(jobs[i].x, i * INPUT_PIXELS);
     const t0 = performance.now();
     try {
       const out = this.model.infer ? await this.model.infer(x, n) : { probabilities: await this.model.predict(x, n), ood: null };
@@ -81,7 +82,7 @@ export class InferenceBatcher {
       this.batches++;
       this.images += n;
       this.onBatch?.(n, ms);
-      for (let i = 0; i < n; i++) jobs[i].resolve({ probabilities: probs.slice(i * 10, i * 10 + 10), inferenceMs: ms, batchSize: n, ood: out.ood?.[i] ?? null });
+      for (let i = 0; i < n; i++) jobs[i].resolve({ probabilities: probs.slice(i * CLASS_COUNT, (i + 1) * CLASS_COUNT), inferenceMs: ms, batchSize: n, ood: out.ood?.[i] ?? null });
     } catch (err) {
       for (const j of jobs) j.reject(err);
     } finally {
