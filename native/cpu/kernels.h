@@ -1,10 +1,12 @@
 // The kernel table: one entry per kernel of the Backend contract (src/nn/backend.ts), filled in
-// twice from the same source (kernels_impl/*.h): once compiled for AVX2+FMA (kernels_avx2.cc, built
-// with -mavx2 -mfma) and once portable (kernels_portable.cc). isa.cc picks a table at run time from
-// CPUID or INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
+// three times from the same source (kernels_impl.h + impl/*.h): compiled for AVX-512
+// (kernels_avx512.cc, -mavx512f/bw/dq/vl), for AVX2+FMA (kernels_avx2.cc, -mavx2 -mfma) and
+// portable (kernels_portable.cc). isa.cc picks a table at run time from CPUID + XGETBV or
+// INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace inkling {
 
@@ -56,6 +58,14 @@ struct KernelTable {
                             const float* saveInvStd, float* dx, float* dgamma, float* dbeta, int n, int c, i64 spatial,
                             bool accumulate);
 
+  /** Fused batch norm (training) + optional ReLU + max pool; the normalised tensor is never stored. */
+  void (*batchNormMaxPoolTrain)(Context&, const float* x, const float* gamma, const float* beta, float* runningMean,
+                                float* runningVar, float* out, int32_t* argmax, float* saveMean, float* saveInvStd,
+                                const PoolShape& s, float eps, float momentum, bool relu);
+  void (*batchNormMaxPoolBackward)(Context&, const float* x, const float* out, const int32_t* argmax, const float* dy,
+                                   const float* gamma, const float* saveMean, const float* saveInvStd, float* dx,
+                                   float* dgamma, float* dbeta, const PoolShape& s, bool relu, bool accumulate);
+
   void (*maxPool2d)(Context&, const float* x, float* out, int32_t* argmax, const PoolShape& s);
   void (*maxPool2dBackward)(Context&, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s);
   void (*avgPool2d)(Context&, const float* x, float* out, const PoolShape& s);
@@ -82,9 +92,28 @@ struct KernelTable {
 };
 
 const KernelTable* portableKernels();
-const KernelTable* avx2Kernels();  // nullptr when this build has no AVX2 path (not x86-64)
+const KernelTable* avx2Kernels();    // nullptr when this build has no AVX2 path (not x86-64)
+const KernelTable* avx512Kernels();  // nullptr when this build has no AVX-512 path (not x86-64)
+/** True in the test-only build whose AVX-512 table runs on SIMD Everywhere (native/cpu/simde/). */
+bool avx512Emulated();
 
-/** The table for `isa` ("auto", "avx2", "portable"); throws a message when it cannot run here. */
+/** What CPUID (leaf 1 ECX, leaf 7 EBX) and XGETBV (XCR0, read only when OSXSAVE is set) say. */
+struct CpuFeatures {
+  bool fma = false, osxsave = false, avx2 = false;
+  bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false;
+  bool osYmm = false, osZmm = false;
+  uint64_t xcr0 = 0;
+};
+CpuFeatures cpuFeaturesFrom(uint32_t leaf1Ecx, uint32_t leaf7Ebx, uint64_t xcr0);
+CpuFeatures detectCpuFeatures();
+/** Why a path cannot run with these features ("" when it can). */
+std::string avx2Missing(const CpuFeatures& f);
+std::string avx512Missing(const CpuFeatures& f);
+/** Why this build's table cannot run on this machine ("" when it can). */
+std::string avx2Unavailable();
+std::string avx512Unavailable();
+
+/** The table for `isa` ("auto", "avx512", "avx2", "portable"); throws a message when it cannot run here. */
 const KernelTable* selectKernels(const char* isa);
 bool cpuHasAvx2Fma();
 

@@ -1,15 +1,31 @@
 // The kernel implementations, compiled once per ISA path: the including file defines
-// INKLING_NS (the namespace) and INKLING_AVX2 (1 when built with -mavx2 -mfma).
+// INKLING_NS (the namespace), INKLING_AVX2 (1 when built with -mavx2 -mfma, and in the AVX-512
+// unit, whose CPUs all have AVX2), INKLING_AVX512 (1 when built with -mavx512f/bw/dq/vl) and
+// INKLING_SIMDE (1 in the test-only build of the AVX-512 unit against SIMD Everywhere).
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-#if INKLING_AVX2
+#ifndef INKLING_AVX512
+#define INKLING_AVX512 0
+#endif
+#ifndef INKLING_SIMDE
+#define INKLING_SIMDE 0
+#endif
+
+#if INKLING_SIMDE
+// Every _mm*/_mm512* name below resolves to SIMDe's portable implementation (native where the
+// build flags allow, e.g. AVX2 for the 256-bit halves).
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+#elif INKLING_AVX2
 #include <immintrin.h>
 #endif
 
@@ -20,12 +36,14 @@ namespace INKLING_NS {
 using namespace inkling;
 }
 
+#include "impl/simd.h"
 #include "impl/elementwise.h"
 #include "impl/gemm.h"
 #include "impl/conv_implicit.h"
 #include "impl/conv.h"
 #include "impl/norm.h"
 #include "impl/pool.h"
+#include "impl/fused.h"
 #include "impl/loss_optim.h"
 #include "impl/microbench.h"
 
@@ -34,7 +52,7 @@ namespace INKLING_NS {
 static const KernelTable kTable = {
     INKLING_ISA_NAME, unary, binary, scale, axpy, reluBackward, channelSum, argmax, countEqual, matmul,
     conv2d, conv2dBackwardInput, conv2dBackwardWeight, batchNormTrain, batchNormInference, batchNormBackward,
-    maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
+    batchNormMaxPoolTrain, batchNormMaxPoolBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
     softmaxCrossEntropyBackward, sgdStep, adamStep, peakFmaGflops, triadGBps,
 };
 

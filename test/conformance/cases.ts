@@ -15,6 +15,7 @@ import type { KernelCase } from './case-kit.ts';
 import { convCases, matmulCases } from './cases-dense.ts';
 import { dropoutCases, elementwiseCases, optimizerCases, softmaxCases } from './cases-misc.ts';
 import { batchNormCases, poolCases } from './cases-norm-pool.ts';
+import { fusedCases } from './cases-fused.ts';
 
 export {
   DEFAULT_TOLERANCE, compareOutput, defineCase, normalizedMaxError, bytes,
@@ -30,6 +31,7 @@ export const kernelCases: readonly KernelCase[] = [
   ...convCases(),
   ...batchNormCases(),
   ...poolCases(),
+  ...fusedCases(),
   ...dropoutCases(),
   ...softmaxCases(),
   ...optimizerCases(),

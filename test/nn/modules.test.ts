@@ -3,7 +3,7 @@
 
 import t from 'tap';
 import {
-  BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, ReLU, SEED_CNN_PARAMETERS, Sequential, Tensor,
+  BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, MaxPool2d, ReLU, SEED_CNN_PARAMETERS, Sequential, Tensor,
   createSeedCnn, noGrad, tidy,
 } from '../../src/nn/index.ts';
 import { Rng } from '../../src/nn/random.ts';
@@ -111,6 +111,62 @@ t.test('Sequential fuses Conv/Linear/BatchNorm + ReLU with the same forward and 
     const err = Math.max(...fused.grads[i].map((g, j) => Math.abs(g - plain.grads[i][j])));
     t.ok(err < 1e-5, `parameter ${i} gradient differs by ${err}`);
   }
+  net.dispose();
+});
+
+t.test('Sequential fuses BatchNorm2d (→ ReLU) → MaxPool2d while training, with the same forward, gradients and running stats', async (t) => {
+  const rng = new Rng(11);
+  const net = new Sequential(be, [
+    new Conv2d(be, 2, 3, 3, { pad: 1, rng }),
+    new BatchNorm2d(be, 3),
+    new ReLU(be),
+    new MaxPool2d(be, 2),
+    new Conv2d(be, 3, 4, 3, { pad: 1, rng }),
+    new BatchNorm2d(be, 4),
+    new MaxPool2d(be, 3, 2), // no ReLU, overlapping windows
+    new Flatten(be),
+    new Linear(be, 4, 5, { rng }),
+  ]);
+  const x = randn(be, [3, 2, 7, 7], rng);
+  const run = async (fuse: boolean) => {
+    net.fuse = fuse;
+    net.zeroGrad();
+    const out = tidy(() => {
+      const y = net.forward(x);
+      F.sum(F.mul(y, y)).backward();
+      return y;
+    });
+    const res = {
+      out: Array.from(await toF32(out)),
+      grads: await Promise.all(net.parameters().map(async (p) => Array.from(await toF32(p.grad!)))),
+      running: await Promise.all([1, 5].map(async (i) => Array.from(await toF32((net.at(i) as BatchNorm2d).runningVar)))),
+      tracked: [1, 5].map((i) => (net.at(i) as BatchNorm2d).numBatchesTracked),
+    };
+    out.dispose();
+    return res;
+  };
+  let fusedCalls = 0;
+  let poolCalls = 0;
+  const fusedKernel = be.batchNormMaxPoolTrain.bind(be);
+  const poolKernel = be.maxPool2d.bind(be);
+  be.batchNormMaxPoolTrain = (...a: Parameters<typeof fusedKernel>) => { fusedCalls++; fusedKernel(...a); };
+  be.maxPool2d = (...a: Parameters<typeof poolKernel>) => { poolCalls++; poolKernel(...a); };
+  const fused = await run(true);
+  t.same([fusedCalls, poolCalls], [2, 0], 'fused: both batch norms run with their pools, no separate pool');
+  const plain = await run(false);
+  t.same([fusedCalls, poolCalls], [2, 2], 'unfused: two separate pools');
+  be.batchNormMaxPoolTrain = fusedKernel;
+  be.maxPool2d = poolKernel;
+  const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, j) => Math.abs(v - b[j])));
+  t.ok(maxDiff(fused.out, plain.out) < 1e-5, 'same outputs');
+  for (let i = 0; i < fused.grads.length; i++) t.ok(maxDiff(fused.grads[i], plain.grads[i]) < 1e-4, `parameter ${i} gradient`);
+  // the running statistics were updated once per training forward, by either path
+  t.same(fused.tracked, [1, 1]);
+  t.same(plain.tracked, [2, 2]);
+  net.eval();
+  const evalOut = noGrad(() => net.forward(x));
+  t.same(evalOut.shape, [3, 5], 'eval mode takes the unfused (folded) path');
+  evalOut.dispose();
   net.dispose();
 });
 

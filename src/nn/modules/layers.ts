@@ -8,6 +8,7 @@
 
 import type { DeviceBuffer } from '../backend.ts';
 import { batchNorm } from '../ops/batchnorm.ts';
+import { batchNormMaxPool2d } from '../ops/batchnorm-pool.ts';
 import { conv2d } from '../ops/conv.ts';
 import { linear } from '../ops/linear.ts';
 import { biasUniform, fanIn, kaimingUniform, type Rng } from '../random.ts';
@@ -151,6 +152,17 @@ abstract class BatchNormBase extends Module implements ReluFusable {
 export class BatchNorm2d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.shape.length !== 4) throw new Error(`BatchNorm2d: input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+  }
+
+  /** Training forward fused with the activation and a following max pool (one kernel that never
+   *  stores the normalised tensor); Sequential uses it for BatchNorm2d → ReLU → MaxPool2d. */
+  forwardMaxPool(x: Tensor, activation: 'none' | 'relu', kernel: number, stride: number): Tensor {
+    if (!this.training) throw new Error('BatchNorm2d.forwardMaxPool: only in training mode (eval folds the batch norm into the convolution)');
+    this.checkInput(x);
+    this.numBatchesTracked++;
+    return batchNormMaxPool2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+      momentum: this.momentum, eps: this.eps, activation, kernel, stride,
+    });
   }
 }
 
