@@ -172,10 +172,15 @@ static void conv2dBackwardInput(Context& ctx, const float* dy, const float* w, f
   if (implicitBackwardInputApplies(s) && implicitConvSelected()) return convImplicitBackwardInput(ctx, dy, w, dx, s, accumulate);
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw;
   const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(s.cOut) * P;
+  // Wᵀ [K, cOut] row-major, once per call: the GEMM then reads A in place for every image
+  // instead of packing the strided transpose again per image.
+  float* wT = ctx.weights.floats(size_t(K) * s.cOut);
+  for (int co = 0; co < s.cOut; ++co)
+    for (int k = 0; k < K; ++k) wT[i64(k) * s.cOut + co] = w[i64(co) * K + k];
   ctx.pool.run(s.n, [&](int img, int thread) {
     ThreadScratch& scratch = ctx.perThread[thread];
     float* dcol = scratch.columns.floats(size_t(K) * P);
-    gemmSingle(K, P, s.cOut, View{w, 1, K}, View{dy + img * yImage, P, 1}, dcol, P, false, Epilogue{}, scratch);
+    gemmSingle(K, P, s.cOut, View{wT, s.cOut, 1}, View{dy + img * yImage, P, 1}, dcol, P, false, Epilogue{}, scratch);
     float* dxn = dx + img * xImage;
     if (s.stride == 1) {
       col2imStride1(dcol, s, dxn, accumulate, scratch.tile.floats(size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad)));

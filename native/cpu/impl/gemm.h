@@ -64,29 +64,40 @@ constexpr int NV = NR / VL;  // vectors per tile row
 template <int ROWS, int NVEC, bool kDirectA>
 static void microKernel(int kc, const float* __restrict a, i64 lda, const float* __restrict b, float* c, i64 ldc,
                         int lastLanes, bool loadC, const float* biasRow, const float* biasCol, bool relu) {
+  // Every loop over the tile is unrolled, so that the accumulator array becomes registers (GCC
+  // otherwise keeps a stack copy of it and stores every accumulator on every k step).
   vf acc[ROWS][NVEC];
+#pragma GCC unroll 16
   for (int i = 0; i < ROWS; ++i)
-    for (int v = 0; v < NVEC; ++v) acc[i][v] = vzero();
 #pragma GCC unroll 4
+    for (int v = 0; v < NVEC; ++v) acc[i][v] = vzero();
+#pragma GCC unroll 2
   for (int k = 0; k < kc; ++k) {
     vf bv[NVEC];
+#pragma GCC unroll 4
     for (int v = 0; v < NVEC; ++v) bv[v] = vload(b + v * VL);
+#pragma GCC unroll 16
     for (int i = 0; i < ROWS; ++i) {
       const vf ai = vbroadcast(kDirectA ? a + i * lda + k : a + i);
+#pragma GCC unroll 4
       for (int v = 0; v < NVEC; ++v) acc[i][v] = vfmadd(ai, bv[v], acc[i][v]);
     }
     if (!kDirectA) a += MR;
     b += NR;
   }
   vf bc[NVEC];
+#pragma GCC unroll 4
   for (int v = 0; v < NVEC; ++v)
     bc[v] = biasCol ? (v + 1 < NVEC ? vload(biasCol + v * VL) : vloadN(biasCol + v * VL, lastLanes)) : vzero();
   const vf zero = vzero();
+  const bool fullLast = lastLanes == VL;
+#pragma GCC unroll 16
   for (int i = 0; i < ROWS; ++i) {
     float* row = c + i * ldc;
     const vf br = biasRow ? vset1(biasRow[i]) : zero;
+#pragma GCC unroll 4
     for (int v = 0; v < NVEC; ++v) {
-      const bool full = v + 1 < NVEC || lastLanes == VL;
+      const bool full = v + 1 < NVEC || fullLast;
       vf r = acc[i][v];
       if (loadC) r = vadd(r, full ? vload(row + v * VL) : vloadN(row + v * VL, lastLanes));
       if (biasRow) r = vadd(r, br);
