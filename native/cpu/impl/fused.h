@@ -27,7 +27,7 @@ static void batchNormMaxPoolTrain(Context& ctx, const float* x, const float* gam
                       momentum, in.a, in.b);
     for (int img = 0; img < s.n; ++img) {
       const i64 pl = i64(img) * s.c + ch;
-      maxPoolPlane(x + pl * spatial, out + pl * outPlane, argmax + pl * outPlane, s, in);
+      maxPoolPlane(x + pl * spatial, out + pl * outPlane, argmax + pl * outPlane, s, in, x + i64(s.n) * s.c * spatial);
     }
   });
 }

@@ -383,6 +383,36 @@ static inline float dotFixedOrder(const float* __restrict a, const float* __rest
   return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
+#if INKLING_VEC
+/** R dot products x·w[r] at once (linear layers at batch 1: W stored [n, k]). Two vector
+ *  accumulators per row, so 2·R independent FMA chains instead of one (a single chain is bound by
+ *  the FMA latency: 8 floats per 4-5 cycles), and x loaded once for the R rows. Each row's sum is
+ *  the same arithmetic whichever rows share its pass: results do not depend on the split. */
+template <int R>
+static inline void dotRows(const float* __restrict x, const float* const* w, i64 k, float* out) {
+  vf acc[R][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = vzero();
+  i64 kk = 0;
+  for (; kk + 2 * VL <= k; kk += 2 * VL) {
+    const vf x0 = vload(x + kk), x1 = vload(x + kk + VL);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = vfmadd(vload(w[r] + kk), x0, acc[r][0]);
+      acc[r][1] = vfmadd(vload(w[r] + kk + VL), x1, acc[r][1]);
+    }
+  }
+  for (; kk < k; kk += VL) {
+    const int len = int(std::min<i64>(VL, k - kk));
+    const vf x0 = vloadN(x + kk, len);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r][0] = vfmadd(vloadN(w[r] + kk, len), x0, acc[r][0]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) out[r] = vsum(vadd(acc[r][0], acc[r][1]));
+}
+#endif
+
 /** A few rows (batch-1 inference, small batches): no packing, dot products or row updates
  *  straight from memory, split over columns. Same k order per element as any thread count. */
 static void gemmFewRows(Context& ctx, int m, int n, int k, View a, View b, float* c, i64 ldc, bool accumulate,
@@ -395,7 +425,24 @@ static void gemmFewRows(Context& ctx, int m, int n, int k, View a, View b, float
       float* crow = c + i * ldc;
       if (b.rs == 1) {
         // B(k, j) contiguous along k: one dot product per output (linear layers, W stored [n, k]).
-        for (int j = j0; j < j1; ++j) {
+        int j = j0;
+#if INKLING_VEC
+        if (a.cs == 1) {
+          const float* x = a.p + i * a.rs;
+          float s[4];
+          for (; j + 4 <= j1; j += 4) {
+            const float* w[4] = {b.p + j * b.cs, b.p + (j + 1) * b.cs, b.p + (j + 2) * b.cs, b.p + (j + 3) * b.cs};
+            dotRows<4>(x, w, k, s);
+            for (int r = 0; r < 4; ++r) crow[j + r] = accumulate ? crow[j + r] + s[r] : s[r];
+          }
+          for (; j < j1; ++j) {
+            const float* w[1] = {b.p + j * b.cs};
+            dotRows<1>(x, w, k, s);
+            crow[j] = accumulate ? crow[j] + s[0] : s[0];
+          }
+        }
+#endif
+        for (; j < j1; ++j) {
           const float* bcol = b.p + j * b.cs;
           float s = 0.f;
           if (a.cs == 1) {
