@@ -59,6 +59,11 @@ static inline vf vloadN(const float* p, int n) { return _mm512_maskz_loadu_ps(vm
 /** Stores the first n lanes (n in [0, VL]); memory past them is not touched. */
 static inline void vstoreN(float* p, vf v, int n) { _mm512_mask_storeu_ps(p, vmask(tailMask(n)), v); }
 #endif
+/** lo, hi = a and b interleaved: a0 b0 a1 b1 … (lo holds lanes 0..VL/2 − 1 of each). */
+static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) {
+  lo = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
+  hi = _mm512_permutex2var_ps(a, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b);
+}
 /** Horizontal sum in a fixed order (halves folded pairwise), so results never depend on timing. */
 static inline float vsum(vf v) {
   alignas(64) float t[16];
@@ -102,6 +107,11 @@ static inline void vstoreN(float* p, vf v, int n) {
   alignas(32) float t[8];
   _mm256_store_ps(t, v);
   for (int i = 0; i < n; ++i) p[i] = t[i];
+}
+static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) {
+  const vf t0 = _mm256_unpacklo_ps(a, b), t1 = _mm256_unpackhi_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5, …
+  lo = _mm256_permute2f128_ps(t0, t1, 0x20);
+  hi = _mm256_permute2f128_ps(t0, t1, 0x31);
 }
 static inline float vsum(vf v) {
   alignas(32) float t[8];
