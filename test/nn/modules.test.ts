@@ -4,7 +4,7 @@
 import t from 'tap';
 import {
   BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, MaxPool2d, ReLU, SEED_CNN_PARAMETERS, Sequential, Tensor,
-  createSeedCnn, noGrad, tidy,
+  Adam, createSeedCnn, noGrad, tidy,
 } from '../../src/nn/index.ts';
 import { Rng } from '../../src/nn/random.ts';
 import { randn, refBackend, toF32 } from './helpers.ts';
@@ -224,14 +224,21 @@ t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convoluti
   m.eval();
   const x = randn(be, [3, 1, 28, 28], new Rng(8));
   let bnPasses = 0;
+  let foldPasses = 0;
   const bnInference = be.batchNormInference.bind(be);
   be.batchNormInference = (...args: Parameters<typeof be.batchNormInference>) => {
-    if (args[0].length > 64 * 9 * 32) bnPasses++; // a pass over activations, not a weight fold
+    if (args[0].length > 64 * 9 * 32) bnPasses++; // a pass over activations
+    else foldPasses++; // a weight fold
     bnInference(...args);
   };
   const before = be.stats().buffers;
+  const first = noGrad(() => m.forward(x));
+  t.equal(be.stats().buffers, before + 1 + 4, 'outside tidy, only the output and the cached folded weights (2 per conv) stay allocated');
+  t.equal(foldPasses, 4, 'the first forward folds both convolutions');
+  first.dispose();
   const folded = noGrad(() => m.forward(x));
-  t.equal(be.stats().buffers, before + 1, 'outside tidy, only the output stays allocated');
+  t.equal(be.stats().buffers, before + 1 + 4, 'the cache is reused, not grown');
+  t.equal(foldPasses, 4, 'no fold while the weights are unchanged');
   t.equal(bnPasses, 0, 'no batchnorm pass over activations');
   m.fuse = false;
   const plain = noGrad(() => m.forward(x));
@@ -244,6 +251,36 @@ t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convoluti
   t.ok(err < 1e-4, `folded and unfused logits differ by ${err}`);
   const recorded = tidy(() => m.forward(x));
   t.same(recorded.shape, [3, 10], 'with recording on, the plain path runs');
+  // The cache must follow every change of its sources: running statistics (a training forward),
+  // parameters (loadStateDict, an optimizer step).
+  const agree = async (what: string): Promise<void> => {
+    const f = noGrad(() => m.forward(x));
+    m.fuse = false;
+    const u = noGrad(() => m.forward(x));
+    m.fuse = true;
+    const [fa, ua] = [await toF32(f), await toF32(u)];
+    t.ok(Math.max(...Array.from(fa, (v, i) => Math.abs(v - ua[i]))) < 1e-4, `after ${what}, the folded logits follow`);
+    f.dispose();
+    u.dispose();
+  };
+  const before2 = await toF32(folded);
+  tidy(() => m.train().forward(randn(be, [4, 1, 28, 28], new Rng(99))));
+  m.eval();
+  await agree('a training forward (new running statistics)');
+  const sd = await m.stateDict();
+  const w = sd['conv2.weight']!;
+  m.loadStateDict({ ...sd, 'conv2.weight': { dtype: 'f32', shape: w.shape, data: (w.data as Float32Array).map((v) => v * 1.5) } });
+  await agree('loadStateDict');
+  // gradients in eval mode: the running statistics stay as they are, only the step changes weights
+  const opt = new Adam(m.parameters(), { lr: 0.05 });
+  noGrad(() => m.forward(x)).dispose(); // the cache is current
+  tidy(() => F.sum(m.forward(randn(be, [4, 1, 28, 28], new Rng(5)))).backward());
+  opt.step();
+  await agree('an optimizer step');
+  const after = await toF32(noGrad(() => m.forward(x)));
+  t.ok(after.some((v, i) => Math.abs(v - before2[i]) > 1e-3), 'and the logits did change');
   for (const o of [folded, plain, recorded, x]) o.dispose();
+  const live = be.stats().buffers;
   m.dispose();
+  t.ok(be.stats().buffers <= live - 4, 'dispose frees the cached folded weights too');
 });

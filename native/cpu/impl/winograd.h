@@ -16,33 +16,68 @@
 
 namespace INKLING_NS {
 
+/** Floats of slack past each row of the transform buffers: the vector loops read and write up to
+ *  a vector past a row's last tile (or channel). */
+#if INKLING_VEC
+constexpr int kWinogradSlack = VL;
+#else
+constexpr int kWinogradSlack = 1;
+#endif
+
 /** U[ξ][o][i] = (G g Gᵀ)[ξ] for g = the 3x3 kernel w(o, i), read through `at(o, i, ky, kx)`.
- *  Computed pair by pair into `temp` (16 contiguous values per pair), then transposed into the
- *  16 planes: writing the planes directly scatters every store 8-32 KiB apart. */
+ *  The kernels are first gathered into temp[o][ky·3 + kx][i] (`ins` + VL floats per row), so that
+ *  the transform runs on vectors of consecutive i and writes each U row contiguously. */
 template <class At>
 static void winogradWeights(int outs, int ins, At&& at, float* U, float* temp) {
   const size_t pairs = size_t(outs) * ins;
+  const int ld = ins + kWinogradSlack;
   for (int o = 0; o < outs; ++o)
+    for (int t = 0; t < 9; ++t) {
+      float* dst = temp + (size_t(o) * 9 + t) * ld;
+      for (int i = 0; i < ins; ++i) dst[i] = at(o, i, t / 3, t % 3);
+      for (int i = ins; i < ld; ++i) dst[i] = 0.f;
+    }
+  for (int o = 0; o < outs; ++o) {
+    const float* g = temp + size_t(o) * 9 * ld;
+    float* u = U + size_t(o) * ins;
+#if INKLING_VEC
+    const vf half = vset1(0.5f);
+    for (int i = 0; i < ins; i += VL) {
+      const int n = std::min(VL, ins - i);
+      vf t[4][3];  // G g, column kx
+      for (int kx = 0; kx < 3; ++kx) {
+        const vf g0 = vload(g + (0 * 3 + kx) * ld + i), g1 = vload(g + (1 * 3 + kx) * ld + i);
+        const vf g2 = vload(g + (2 * 3 + kx) * ld + i);
+        t[0][kx] = g0;
+        t[1][kx] = vmul(half, vadd(vadd(g0, g1), g2));
+        t[2][kx] = vmul(half, vadd(vsub(g0, g1), g2));
+        t[3][kx] = g2;
+      }
+      for (int r = 0; r < 4; ++r) {
+        vstoreN(u + (r * 4 + 0) * pairs + i, t[r][0], n);
+        vstoreN(u + (r * 4 + 1) * pairs + i, vmul(half, vadd(vadd(t[r][0], t[r][1]), t[r][2])), n);
+        vstoreN(u + (r * 4 + 2) * pairs + i, vmul(half, vadd(vsub(t[r][0], t[r][1]), t[r][2])), n);
+        vstoreN(u + (r * 4 + 3) * pairs + i, t[r][2], n);
+      }
+    }
+#else
     for (int i = 0; i < ins; ++i) {
       float t[4][3];
       for (int kx = 0; kx < 3; ++kx) {
-        const float g0 = at(o, i, 0, kx), g1 = at(o, i, 1, kx), g2 = at(o, i, 2, kx);
+        const float g0 = g[(0 * 3 + kx) * ld + i], g1 = g[(1 * 3 + kx) * ld + i], g2 = g[(2 * 3 + kx) * ld + i];
         t[0][kx] = g0;
         t[1][kx] = 0.5f * (g0 + g1 + g2);
         t[2][kx] = 0.5f * (g0 - g1 + g2);
         t[3][kx] = g2;
       }
-      float* u = temp + (size_t(o) * ins + i) * 16;
       for (int r = 0; r < 4; ++r) {
-        u[r * 4 + 0] = t[r][0];
-        u[r * 4 + 1] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
-        u[r * 4 + 2] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
-        u[r * 4 + 3] = t[r][2];
+        u[(r * 4 + 0) * pairs + i] = t[r][0];
+        u[(r * 4 + 1) * pairs + i] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+        u[(r * 4 + 2) * pairs + i] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+        u[(r * 4 + 3) * pairs + i] = t[r][2];
       }
     }
-  for (int xi = 0; xi < 16; ++xi) {
-    float* plane = U + xi * pairs;
-    for (size_t p = 0; p < pairs; ++p) plane[p] = temp[p * 16 + xi];
+#endif
   }
 }
 
@@ -50,12 +85,6 @@ struct WinogradTiles {
   int th, tw, T;  // tile rows, tile columns, tiles of one image
   explicit WinogradTiles(const ConvShape& s) : th((s.hOut() + 1) / 2), tw((s.wOut() + 1) / 2), T(th * tw) {}
 };
-
-#if INKLING_VEC
-constexpr int kWinogradSlack = VL;
-#else
-constexpr int kWinogradSlack = 1;
-#endif
 
 /** Scratch floats winogradInput needs for `g`. */
 static inline size_t winogradRowScratch(const WinogradTiles& g) { return size_t(8) * (g.tw + 1 + kWinogradSlack); }
@@ -266,7 +295,7 @@ static void winogradConv(Context& ctx, const float* x, const float* U, const flo
 
 static void winogradForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
                             const ConvShape& s, bool relu) {
-  float* U = ctx.weights.floats(size_t(32) * s.cOut * s.cIn);
+  float* U = ctx.weights.floats(size_t(16) * s.cOut * s.cIn + size_t(9) * s.cOut * (s.cIn + kWinogradSlack));
   winogradWeights(s.cOut, s.cIn, [&](int o, int i, int ky, int kx) { return w[((i64(o) * s.cIn + i) * 3 + ky) * 3 + kx]; },
                   U, U + size_t(16) * s.cOut * s.cIn);
   winogradConv(ctx, x, U, bias, out, s, relu, false);
@@ -276,7 +305,7 @@ static void winogradForward(Context& ctx, const float* x, const float* w, const 
 static void winogradBackwardInput(Context& ctx, const float* dy, const float* w, float* dx, const ConvShape& s,
                                   bool accumulate) {
   const ConvShape back{s.n, s.cOut, s.hOut(), s.wOut(), s.cIn, 3, 3, 1, 2 - s.pad};
-  float* U = ctx.weights.floats(size_t(32) * s.cIn * s.cOut);
+  float* U = ctx.weights.floats(size_t(16) * s.cIn * s.cOut + size_t(9) * s.cIn * (s.cOut + kWinogradSlack));
   winogradWeights(s.cIn, s.cOut,
                   [&](int ci, int co, int ky, int kx) { return w[((i64(co) * s.cIn + ci) * 3 + (2 - ky)) * 3 + (2 - kx)]; }, U,
                   U + size_t(16) * s.cIn * s.cOut);

@@ -10,6 +10,7 @@ import type { DeviceBuffer } from '../backend.ts';
 import { batchNorm } from '../ops/batchnorm.ts';
 import { batchNormMaxPool2d } from '../ops/batchnorm-pool.ts';
 import { conv2d } from '../ops/conv.ts';
+import { releaseFold } from './fold.ts';
 import { linear } from '../ops/linear.ts';
 import { biasUniform, fanIn, kaimingUniform, type Rng } from '../random.ts';
 import { keep } from '../scope.ts';
@@ -54,6 +55,11 @@ export class Conv2d extends Module implements ReluFusable {
 
   forwardRelu(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, pad: this.pad, activation: 'relu' });
+  }
+
+  override dispose(): void {
+    releaseFold(this);
+    super.dispose();
   }
 }
 

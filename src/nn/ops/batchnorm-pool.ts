@@ -47,6 +47,8 @@ export function batchNormMaxPool2d(
   const saveMean = be.alloc(c, 'f32');
   const saveInvStd = be.alloc(c, 'f32');
   be.batchNormMaxPoolTrain(f32(x), f32(gamma), f32(beta), f32(runningMean), f32(runningVar), f32(out), argmax, saveMean, saveInvStd, p);
+  runningMean.markModified();
+  runningVar.markModified();
   if (!needsGrad(x, gamma, beta)) {
     be.free(argmax);
     be.free(saveMean);
