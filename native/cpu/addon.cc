@@ -119,7 +119,7 @@ KERNEL(Argmax, k.argmax(c, a.f32(1), a.i32(2), a.count(3), a.count(4)))
 KERNEL(CountEqual, k.countEqual(c, a.i32(1), a.i32(2), a.f32(3), a.count(4), a.flag(5)))
 KERNEL(Matmul, k.matmul(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.integer(5), a.integer(6), a.integer(7),
                         a.flag(8), a.flag(9), a.flag(10), a.flag(11)))
-KERNEL(Conv2d, k.conv2d(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14)))
+KERNEL(Conv2d, k.conv2d(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14), a.argc > 15 ? a.num(15) : 0))
 KERNEL(Conv2dBackwardInput, k.conv2dBackwardInput(c, a.f32(1), a.f32(2), a.f32(3), a.conv(4), a.flag(13)))
 KERNEL(Conv2dBackwardWeight,
        k.conv2dBackwardWeight(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14)))

@@ -44,7 +44,10 @@ struct KernelTable {
   void (*matmul)(Context&, const float* a, const float* b, const float* bias, float* c, int m, int n, int k,
                  bool transA, bool transB, bool accumulate, bool relu);
 
-  void (*conv2d)(Context&, const float* x, const float* w, const float* bias, float* out, const ConvShape& s, bool relu);
+  /** weightStamp identifies the weights' contents (0: unknown); filters derived from them (Winograd's)
+   *  are cached under (w, weightStamp) and reused while both match. */
+  void (*conv2d)(Context&, const float* x, const float* w, const float* bias, float* out, const ConvShape& s, bool relu,
+                 double weightStamp);
   void (*conv2dBackwardInput)(Context&, const float* dy, const float* w, float* dx, const ConvShape& s, bool accumulate);
   void (*conv2dBackwardWeight)(Context&, const float* x, const float* dy, float* dw, float* db, const ConvShape& s,
                                bool accumulate);

@@ -31,10 +31,11 @@ static bool im2colConvSelected() {
 /** Where Winograd (winograd.h) pays: 3x3 stride 1 (pad <= 2, so that the backward pass to the
  *  input is one too), enough channels on both sides for the transforms to be small next to the
  *  GEMMs (conv1 of the seed CNN, one input channel, stays im2col + GEMM), and enough images for
- *  the weight transform, done per call, to be amortised (batch-1 inference stays im2col). */
-static bool winogradApplies(const ConvShape& s) {
-  return s.stride == 1 && s.kh == 3 && s.kw == 3 && s.pad <= 2 && s.cIn >= 8 && s.cOut >= 8 && s.n >= 4 &&
-         !im2colConvSelected() && !implicitConvSelected();
+ *  the weight transform to be amortised: 4+ images, or weights whose transform is cached (the
+ *  caller gave their stamp: inference, where the same filters run call after call). */
+static bool winogradApplies(const ConvShape& s, bool weightsKnown = false) {
+  return s.stride == 1 && s.kh == 3 && s.kw == 3 && s.pad <= 2 && s.cIn >= 8 && s.cOut >= 8 &&
+         (s.n >= 4 || weightsKnown) && !im2colConvSelected() && !implicitConvSelected();
 }
 
 /** Columns [p0, p1) of col_n into dst ([K, p1 − p0], row-major). */
@@ -162,9 +163,9 @@ static void col2imStride1(const float* __restrict dcol, const ConvShape& s, floa
 }
 
 static void conv2d(Context& ctx, const float* x, const float* w, const float* bias, float* out, const ConvShape& s,
-                   bool relu) {
+                   bool relu, double weightStamp) {
   if (s.stride == 1 && implicitConvSelected()) return convImplicit(ctx, x, s, w, bias, relu, out, false);
-  if (winogradApplies(s)) return winogradForward(ctx, x, w, bias, out, s, relu);
+  if (winogradApplies(s, weightStamp > 0)) return winogradForward(ctx, x, w, bias, out, s, relu, weightStamp);
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, threads = ctx.pool.size();
   // Split images into pixel chunks (multiples of NR) when there are fewer images than threads.
   const int panels = (P + NR - 1) / NR;

@@ -293,12 +293,39 @@ static void winogradConv(Context& ctx, const float* x, const float* U, const flo
   }
 }
 
+/** The forward filters U for w: from the cache when (w, stamp) is there, else computed (into the
+ *  cache when the stamp is known, replacing the least recently used set). */
+static const float* winogradForwardFilters(Context& ctx, const float* w, const ConvShape& s, double stamp) {
+  const size_t uSize = size_t(16) * s.cOut * s.cIn;
+  const size_t tempSize = size_t(9) * s.cOut * (s.cIn + kWinogradSlack);
+  const auto at = [&](int o, int i, int ky, int kx) { return w[((i64(o) * s.cIn + i) * 3 + ky) * 3 + kx]; };
+  if (stamp <= 0) {
+    float* U = ctx.weights.floats(uSize + tempSize);
+    winogradWeights(s.cOut, s.cIn, at, U, U + uSize);
+    return U;
+  }
+  ++ctx.uses;
+  DerivedFilters* slot = &ctx.derived[0];
+  for (DerivedFilters& d : ctx.derived) {
+    if (d.w == w && d.stamp == stamp && d.outs == s.cOut && d.ins == s.cIn) {
+      d.lastUse = ctx.uses;
+      return d.data.floats(uSize);
+    }
+    if (d.lastUse < slot->lastUse) slot = &d;
+  }
+  float* U = slot->data.floats(uSize);
+  winogradWeights(s.cOut, s.cIn, at, U, ctx.weights.floats(tempSize));
+  slot->w = w;
+  slot->stamp = stamp;
+  slot->outs = s.cOut;
+  slot->ins = s.cIn;
+  slot->lastUse = ctx.uses;
+  return U;
+}
+
 static void winogradForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
-                            const ConvShape& s, bool relu) {
-  float* U = ctx.weights.floats(size_t(16) * s.cOut * s.cIn + size_t(9) * s.cOut * (s.cIn + kWinogradSlack));
-  winogradWeights(s.cOut, s.cIn, [&](int o, int i, int ky, int kx) { return w[((i64(o) * s.cIn + i) * 3 + ky) * 3 + kx]; },
-                  U, U + size_t(16) * s.cOut * s.cIn);
-  winogradConv(ctx, x, U, bias, out, s, relu, false);
+                            const ConvShape& s, bool relu, double stamp) {
+  winogradConv(ctx, x, winogradForwardFilters(ctx, w, s, stamp), bias, out, s, relu, false);
 }
 
 /** dx (+)= the convolution of dy with the flipped, transposed kernel, pad' = 2 − pad. */

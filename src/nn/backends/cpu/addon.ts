@@ -30,8 +30,9 @@ export interface CpuAddon {
   countEqual(ctx: NativeContext, a: I, b: I, out: F, n: number, acc: boolean): void;
   matmul(ctx: NativeContext, a: F, b: F, bias: F | null, out: F, m: number, n: number, k: number,
     transA: boolean, transB: boolean, acc: boolean, relu: boolean): void;
+  /** weightStamp: the weights' CpuBuffer.stamp (0: unknown), under which derived filters are cached. */
   conv2d(ctx: NativeContext, x: F, w: F, bias: F | null, out: F, n: number, cIn: number, h: number, w_: number,
-    cOut: number, kh: number, kw: number, stride: number, pad: number, relu: boolean): void;
+    cOut: number, kh: number, kw: number, stride: number, pad: number, relu: boolean, weightStamp: number): void;
   conv2dBackwardInput(ctx: NativeContext, dy: F, w: F, dx: F, n: number, cIn: number, h: number, w_: number,
     cOut: number, kh: number, kw: number, stride: number, pad: number, acc: boolean): void;
   conv2dBackwardWeight(ctx: NativeContext, x: F, dy: F, dw: F, db: F | null, n: number, cIn: number, h: number,

@@ -12,7 +12,7 @@ import {
   matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import type { CpuAddon, NativeContext } from './addon.ts';
-import { CpuMemory } from './memory.ts';
+import { CpuMemory, type CpuBuffer } from './memory.ts';
 
 type F32 = DeviceBuffer<'f32'>;
 type I32 = DeviceBuffer<'i32'>;
@@ -182,9 +182,13 @@ export class CpuBackend implements Backend {
     const s = conv2dSizes(k, p);
     const act = relu(k, p.activation);
     const what = (): string => `the params ${JSON.stringify(p)}`;
-    this.addon.conv2d(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
+    // The weights are only read here, so their stamp stays: the kernel may reuse what it derived
+    // from them while it is unchanged (Winograd's transformed filters, at inference).
+    const wData = this.mem.resolveForRead(k, 'w', w, 'f32');
+    if (w.length < s.w) requireLength(k, 'w', w, s.w, what());
+    this.addon.conv2d(this.ctx, this.f32(k, 'x', x, s.x, what), wData,
       bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, what),
-      p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act);
+      p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act, (w as CpuBuffer).stamp);
   }
 
   conv2dBackwardInput(dy: F32, w: F32, dx: F32, p: Conv2dParams, accumulate = false): void {
