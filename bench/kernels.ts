@@ -1,5 +1,9 @@
 // npm run bench:kernels [-- --backend cpu,ref] [--batch 1,64,256] [--filter conv2] [--min-ms 300]
 //
+// Emulated backends (cuda-emu: the CUDA kernels on the SIMT emulator) run only when named with
+// --backend, at batch 1 unless --batch says otherwise; their times measure the emulator on this
+// CPU, for correctness only (the error column is the point), and the output says so.
+//
 // For each kernel case of the seed CNN (test/conformance/seed-cnn-cases.ts, the model's own
 // shapes at batch 1, 64 and 256) on each available backend: the median time of repeated runs,
 // GFLOP/s or GB/s (whichever bounds the kernel: arithmetic intensity above the machine balance
@@ -15,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../src/nn/backend.ts';
 import { RefBackend } from '../src/nn/backends/ref/index.ts';
-import { backendNames, createBackend, probeBackend, type BackendName } from '../src/nn/backends/registry.ts';
+import { backendNames, createBackend, emulatedBackends, probeBackend, type BackendName } from '../src/nn/backends/registry.ts';
 import { gpuKernelTimer } from '../src/nn/backends/webgpu/timing.ts';
 import { compareOutput, type HostData, type KernelCase } from '../test/conformance/case-kit.ts';
 import { runCase } from '../test/conformance/run-case.ts';
@@ -27,12 +31,13 @@ import { formatTable } from './table.ts';
 interface Options {
   backends: BackendName[] | null;
   batches: number[];
+  batchesGiven: boolean;
   filter: string | null;
   minMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { backends: null, batches: [1, 64, 256], filter: null, minMs: 300 };
+  const opts: Options = { backends: null, batches: [1, 64, 256], batchesGiven: false, filter: null, minMs: 300 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -46,7 +51,10 @@ function parseArgs(argv: string[]): Options {
         if (!(backendNames as readonly string[]).includes(n)) throw new Error(`unknown backend ${n}; one of ${backendNames.join(', ')}`);
       }
       opts.backends = [...(opts.backends ?? []), ...(names as BackendName[])];
-    } else if (arg === '--batch') opts.batches = value().split(',').map(Number);
+    } else if (arg === '--batch') {
+      opts.batches = value().split(',').map(Number);
+      opts.batchesGiven = true;
+    }
     else if (arg === '--filter') opts.filter = value();
     else if (arg === '--min-ms') opts.minMs = Number(value());
     else if (arg === '--help') {
@@ -140,9 +148,25 @@ function batchOf(name: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+function isEmulated(name: string): boolean {
+  return (backendNames as readonly string[]).includes(name) && emulatedBackends[name as BackendName] !== undefined;
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const wanted = opts.backends ?? [...backendNames];
+  const wanted = opts.backends ?? backendNames.filter((n) => !emulatedBackends[n]);
+  for (const name of backendNames) {
+    if (emulatedBackends[name] && !wanted.includes(name)) console.log(`# ${name}: not run (an emulator, for correctness only: name it with --backend ${name})`);
+  }
+  const emulated = wanted.filter((n) => emulatedBackends[n]);
+  if (emulated.length > 0) {
+    console.log(`# ${emulated.join(', ')}: GPU kernels on the SIMT emulator (native/emu) on this CPU. Its times measure the EMULATOR, ` +
+      'for correctness only (the error column against ref); they say nothing about a GPU.');
+    if (!opts.batchesGiven) {
+      opts.batches = [1];
+      console.log('# batch 1 only for the emulator (pass --batch to choose)');
+    }
+  }
   const backends: Backend[] = [];
   for (const name of wanted) {
     const probe = await probeBackend(name);
@@ -194,7 +218,8 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `kernels-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: { cpu: cpus()[0]?.model, cores: cpus().length }, peaks,
-    backends: backends.map((b) => ({ name: b.name, device: b.device })), results }, null, 2));
+    backends: backends.map((b) => ({ name: b.name, device: b.device, ...(isEmulated(b.name) ? { note: 'emulator: times measure the emulator, for correctness only' } : {}) })),
+    results }, null, 2));
   console.log(`# wrote ${file}`);
 }
 

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // Builds the native backends at `npm install` (and `npm run build:cpu` / `build:cuda`).
-// - cpu: native/cpu through binding.gyp and node-gyp (npm's bundled copy). A failed build does not
-//   fail the install: inkling then says so at run time and `ref` still works.
+// - cpu (and, on macOS, metal): native/cpu and native/metal through binding.gyp and node-gyp
+//   (npm's bundled copy). A failed build does not fail the install: inkling then says so at run
+//   time and `ref` still works.
 // - cuda: native/cuda through CMakeLists.txt and cmake-js, only when nvcc is found.
+// - cuda-emu: the same CUDA sources compiled with g++ against the SIMT emulator (native/emu,
+//   scripts/cuda-emu/build.mjs). A failure prints one line and does not fail the install; CI sets
+//   INKLING_REQUIRE_CUDA_EMU=1, which makes it fail.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findOnPath, nodeGypCommand } from './lib/tools.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const want = new Set(process.argv.slice(2).map((a) => a.replace(/^--/, '')));
@@ -18,19 +23,25 @@ function run(cmd, args) {
   return r.status === 0;
 }
 
-function findOnPath(name) {
-  const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
+// binding.gyp also holds the Metal addon on macOS (native/metal): node-gyp builds both. If that
+// fails there, the cpu addon is built alone, so a Metal problem never costs the cpu backend.
 if ((all || want.has('cpu')) && existsSync(join(root, 'binding.gyp'))) {
-  // npm puts its bundled node-gyp on PATH inside lifecycle scripts; fall back to the npx one.
-  const ok = findOnPath('node-gyp') ? run('node-gyp', ['rebuild']) : run('npx', ['--yes', 'node-gyp', 'rebuild']);
+  const [gyp, gypArgs] = nodeGypCommand();
+  let ok = run(gyp, [...gypArgs, 'rebuild']);
+  if (!ok && process.platform === 'darwin') {
+    console.error('inkling: building the addons failed; building the cpu addon alone (the Metal backend stays unavailable).');
+    ok = run(gyp, [...gypArgs, 'build', 'inkling_cpu']);
+  }
   if (ok) console.log('inkling: cpu backend built (build/Release/inkling_cpu.node)');
   else {
     console.error('inkling: the cpu backend failed to build; inkling falls back to the ref backend. ' +
       'Fix: install a C++17 compiler, make and python3, then run `npm run build:cpu`.');
     if (!all) failed = true;
+  }
+  if (process.platform === 'darwin') {
+    console.log(existsSync(join(root, 'build', 'Release', 'inkling_metal.node'))
+      ? 'inkling: metal backend built (build/Release/inkling_metal.node)'
+      : 'inkling: the metal backend was not built; see the compiler output above (native/metal/README.md).');
   }
 }
 
@@ -57,6 +68,12 @@ if ((all || want.has('cuda')) && existsSync(join(root, 'CMakeLists.txt'))) {
     console.error('inkling: the cuda backend failed to build; see the compiler output above.');
     if (!all) failed = true;
   }
+}
+
+if (all || want.has('cuda-emu')) {
+  const required = process.env.INKLING_REQUIRE_CUDA_EMU === '1';
+  const ok = run(process.execPath, [join(root, 'scripts', 'cuda-emu', 'build.mjs'), ...(all ? ['--quiet'] : [])]);
+  if (!ok && (required || !all)) failed = true;
 }
 
 process.exit(failed ? 1 : 0);

@@ -1,6 +1,7 @@
 """PyTorch baseline for scripts/gpu-check.sh on the same GPU as the cuda backend.
 
-- Seed CNN training (Adam, synthetic batch, samples/s = median of timed blocks after a warm-up)
+- Seed CNN training (Adam, synthetic batch, samples/s = median of timed blocks after a warm-up;
+  the loop is device_train.py's, shared with seed_cnn_mps.py)
   in PyTorch eager, its default configuration (cudnn.benchmark off, TF32 convolutions on — the
   PyTorch defaults), at each batch size; plus the same with cudnn.benchmark on, for reference.
 - cuBLAS through torch.mm at the seed CNN's conv2 GEMM shape, C[M,64] = A[M,288]·B[288,64]
@@ -14,41 +15,17 @@ import json
 import os
 import statistics
 import sys
-import time
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training", "interop"))
 from seed_cnn_torch import seed_cnn  # noqa: E402  (the one PyTorch definition of the seed CNN)
+from device_train import block_rates  # noqa: E402  (the timing loop shared with seed_cnn_mps.py)
 
 
 def train_throughput(batch, blocks, steps, benchmark):
     torch.backends.cudnn.benchmark = benchmark
-    torch.manual_seed(1)
-    dev = torch.device("cuda")
-    model = seed_cnn().to(dev).train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(batch, 1, 28, 28, device=dev)
-    y = torch.randint(0, 10, (batch,), device=dev)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-
-    for _ in range(10):
-        step()
-    torch.cuda.synchronize()
-    rates = []
-    for _ in range(blocks):
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            step()
-        torch.cuda.synchronize()
-        rates.append(batch * steps / (time.perf_counter() - t0))
-    return statistics.median(rates)
+    return statistics.median(block_rates(seed_cnn, "cuda", batch, blocks, steps, 10, torch.cuda.synchronize))
 
 
 def gemm_ms(batch, tf32, repeats=50):

@@ -233,7 +233,7 @@ napi_value InkMapFromPng(napi_env env, napi_callback_info info) {
   });
 }
 
-/** createContext(threads, isa): threads 0 = one per core; isa "auto" | "avx512" | "avx2" | "portable". */
+/** createContext(threads, isa): threads 0 = one per core; isa "auto" | "avx512" | "avx2" | "neon" | "portable". */
 Napi::Value CreateContext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int threads = info[0].As<Napi::Number>().Int32Value();
@@ -269,6 +269,7 @@ Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
   out.Set("threads", ctx->pool.size());
   out.Set("avx2Available", inkling::avx2Unavailable().empty());
   out.Set("avx512Available", inkling::avx512Unavailable().empty());
+  out.Set("neonAvailable", inkling::neonKernels() != nullptr && inkling::cpuHasNeon());
   return out;
 }
 

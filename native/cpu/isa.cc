@@ -1,12 +1,19 @@
 // Picks the kernel table at run time from what the CPU and the OS support:
 //   avx512   AVX512F + BW + DQ + VL (CPUID leaf 7) and the OS saves opmask and zmm state (XCR0 bits 5-7)
 //   avx2     AVX2 (leaf 7) + FMA (leaf 1) and the OS saves ymm state (XCR0 bits 1-2)
+//   neon     AArch64 Advanced SIMD (part of the base ISA; on Linux the kernel's HWCAP_ASIMD bit is
+//            checked too)
 //   portable anything else
 // CPUID only says what the silicon has: without OS support (XGETBV, after checking OSXSAVE) the
-// first zmm instruction faults, so both are required. INKLING_CPU_ISA=auto|avx512|avx2|portable
+// first zmm instruction faults, so both are required. INKLING_CPU_ISA=auto|avx512|avx2|neon|portable
 // overrides the automatic choice (tests run every path the machine has).
 #include <stdexcept>
 #include <string>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #include <cpuid.h>
@@ -76,6 +83,20 @@ std::string avx512Missing(const CpuFeatures& f) {
 
 bool cpuHasAvx2Fma() { return avx2Missing(detectCpuFeatures()).empty(); }
 
+bool cpuHasNeon() {
+#if defined(__aarch64__) && defined(__linux__)
+  return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#elif defined(__aarch64__) || defined(_M_ARM64)
+  return true;  // macOS on Apple Silicon, Windows on Arm: Advanced SIMD is always there
+#else
+  return false;
+#endif
+}
+
+namespace {
+bool neonUsable() { return neonKernels() && cpuHasNeon(); }
+}  // namespace
+
 /** Why the AVX-512 table cannot run here ("" when it can). The SIMDe build's emulated table runs
  *  wherever its AVX2 halves can. */
 std::string avx512Unavailable() {
@@ -106,13 +127,20 @@ const KernelTable* selectKernels(const char* isa) {
                                "; unset INKLING_CPU_ISA or set it to avx2 or portable");
     return avx512Kernels();
   }
+  if (want == "neon") {
+    if (!neonUsable())
+      throw std::runtime_error("INKLING_CPU_ISA=neon asked for the AArch64 NEON path, but this CPU (or build) is not "
+                               "AArch64; unset INKLING_CPU_ISA or set it to portable");
+    return neonKernels();
+  }
   if (want == "auto") {
     // The emulated table (test-only SIMDe build) is never picked automatically.
     if (!avx512Emulated() && avx512Unavailable().empty()) return avx512Kernels();
     if (avx2Unavailable().empty()) return avx2Kernels();
+    if (neonUsable()) return neonKernels();
     return portableKernels();
   }
-  throw std::runtime_error("INKLING_CPU_ISA must be auto, avx512, avx2 or portable, not '" + want + "'");
+  throw std::runtime_error("INKLING_CPU_ISA must be auto, avx512, avx2, neon or portable, not '" + want + "'");
 }
 
 }  // namespace inkling

@@ -1,8 +1,9 @@
 // The kernel table: one entry per kernel of the Backend contract (src/nn/backend.ts), filled in
-// three times from the same source (kernels_impl.h + impl/*.h): compiled for AVX-512
-// (kernels_avx512.cc, -mavx512f/bw/dq/vl), for AVX2+FMA (kernels_avx2.cc, -mavx2 -mfma) and
-// portable (kernels_portable.cc). isa.cc picks a table at run time from CPUID + XGETBV or
-// INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
+// four times from the same source (kernels_impl.h + impl/*.h): compiled for AVX-512
+// (kernels_avx512.cc, -mavx512f/bw/dq/vl), for AVX2+FMA (kernels_avx2.cc, -mavx2 -mfma; both
+// x86-64 only), NEON (kernels_neon.cc; AArch64 only) and portable (kernels_portable.cc). isa.cc
+// picks a table at run time from CPUID + XGETBV / HWCAP or INKLING_CPU_ISA. Semantics and shapes
+// are the contract's; comments there are the spec.
 #pragma once
 
 #include <cstdint>
@@ -97,6 +98,7 @@ struct KernelTable {
 const KernelTable* portableKernels();
 const KernelTable* avx2Kernels();    // nullptr when this build has no AVX2 path (not x86-64)
 const KernelTable* avx512Kernels();  // nullptr when this build has no AVX-512 path (not x86-64)
+const KernelTable* neonKernels();    // nullptr when this build has no NEON path (not AArch64)
 /** True in the test-only build whose AVX-512 table runs on SIMD Everywhere (native/cpu/simde/). */
 bool avx512Emulated();
 
@@ -116,8 +118,9 @@ std::string avx512Missing(const CpuFeatures& f);
 std::string avx2Unavailable();
 std::string avx512Unavailable();
 
-/** The table for `isa` ("auto", "avx512", "avx2", "portable"); throws a message when it cannot run here. */
+/** The table for `isa` ("auto", "avx512", "avx2", "neon", "portable"); throws a message when it cannot run here. */
 const KernelTable* selectKernels(const char* isa);
 bool cpuHasAvx2Fma();
+bool cpuHasNeon();
 
 }  // namespace inkling

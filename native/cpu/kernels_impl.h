@@ -1,7 +1,8 @@
 // The kernel implementations, compiled once per ISA path: the including file defines
 // INKLING_NS (the namespace), INKLING_AVX2 (1 when built with -mavx2 -mfma, and in the AVX-512
-// unit, whose CPUs all have AVX2), INKLING_AVX512 (1 when built with -mavx512f/bw/dq/vl) and
-// INKLING_SIMDE (1 in the test-only build of the AVX-512 unit against SIMD Everywhere).
+// unit, whose CPUs all have AVX2), INKLING_AVX512 (1 when built with -mavx512f/bw/dq/vl),
+// INKLING_SIMDE (1 in the test-only build of the AVX-512 unit against SIMD Everywhere) and
+// INKLING_NEON (1 for the AArch64 Advanced SIMD table; 0 or undefined elsewhere).
 #pragma once
 
 #include <algorithm>
@@ -19,6 +20,9 @@
 #ifndef INKLING_SIMDE
 #define INKLING_SIMDE 0
 #endif
+#ifndef INKLING_NEON
+#define INKLING_NEON 0
+#endif
 
 #if INKLING_SIMDE
 // Every _mm*/_mm512* name below resolves to SIMDe's portable implementation (native where the
@@ -27,6 +31,9 @@
 #include <simde/x86/avx512.h>
 #elif INKLING_AVX2
 #include <immintrin.h>
+#endif
+#if INKLING_NEON
+#include <arm_neon.h>
 #endif
 
 #include "context.h"

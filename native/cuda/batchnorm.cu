@@ -173,12 +173,12 @@ void launchBatchNormTrain(const LaunchEnv& env, const float* x, const float* gam
   const FastDiv bySpatial(s.spatial), byChannels(s.c);
   const int chunks = channelChunks(s.c, per, env.numSMs);
   Welford* partial = static_cast<Welford*>(env.getScratch(sizeof(Welford) * (size_t)s.c * chunks));
-  bnStatsPartialKernel<<<dim3(s.c, chunks), 256, 0, env.stream>>>(x, partial, s.c, bySpatial, (int)per, chunks);
+  INKLING_LAUNCH(dim3(s.c, chunks), 256, 0, env.stream, bnStatsPartialKernel)(x, partial, s.c, bySpatial, (int)per, chunks);
   CUDA_CHECK_LAUNCH();
-  bnStatsFinalKernel<<<ceilDiv(s.c, 128), 128, 0, env.stream>>>(partial, s.c, chunks, per, s.eps, s.momentum, runningMean,
+  INKLING_LAUNCH(ceilDiv(s.c, 128), 128, 0, env.stream, bnStatsFinalKernel)(partial, s.c, chunks, per, s.eps, s.momentum, runningMean,
                                                                 runningVar, saveMean, saveInvStd);
   CUDA_CHECK_LAUNCH();
-  bnApplyKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, bnApplyKernel)(
       x, gamma, beta, saveMean, saveInvStd, false, s.eps, out, (int)total, bySpatial, byChannels, relu);
   CUDA_CHECK_LAUNCH();
 }
@@ -187,7 +187,7 @@ void launchBatchNormInference(const LaunchEnv& env, const float* x, const float*
                               const float* runningMean, const float* runningVar, float* out, const BnShape& s, bool relu) {
   const long long total = (long long)s.n * s.c * s.spatial;
   requireInt32(total);
-  bnApplyKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, bnApplyKernel)(
       x, gamma, beta, runningMean, runningVar, true, s.eps, out, (int)total, FastDiv(s.spatial), FastDiv(s.c), relu);
   CUDA_CHECK_LAUNCH();
 }
@@ -201,11 +201,11 @@ void launchBatchNormBackward(const LaunchEnv& env, const float* x, const float* 
   const int chunks = channelChunks(s.c, per, env.numSMs);
   float2* partial = static_cast<float2*>(env.getScratch(sizeof(float2) * (size_t)s.c * (chunks + 1)));
   float2* sums = partial + (size_t)s.c * chunks;
-  bnGradPartialKernel<<<dim3(s.c, chunks), 256, 0, env.stream>>>(x, dy, saveMean, saveInvStd, partial, s.c, bySpatial, (int)per, chunks);
+  INKLING_LAUNCH(dim3(s.c, chunks), 256, 0, env.stream, bnGradPartialKernel)(x, dy, saveMean, saveInvStd, partial, s.c, bySpatial, (int)per, chunks);
   CUDA_CHECK_LAUNCH();
-  bnGradFinalKernel<<<ceilDiv(s.c, 128), 128, 0, env.stream>>>(partial, s.c, chunks, sums, dgamma, dbeta, accumulate);
+  INKLING_LAUNCH(ceilDiv(s.c, 128), 128, 0, env.stream, bnGradFinalKernel)(partial, s.c, chunks, sums, dgamma, dbeta, accumulate);
   CUDA_CHECK_LAUNCH();
-  bnInputGradKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, bnInputGradKernel)(
       x, dy, gamma, saveMean, saveInvStd, sums, dx, (int)total, bySpatial, byChannels, (float)per);
   CUDA_CHECK_LAUNCH();
 }

@@ -9,11 +9,32 @@
 // kernels that use them read a small device struct instead; the host rewrites it (with a tiny
 // kernel, so no pinned host memory has to outlive the call) before each graph replay. In eager
 // mode it holds {lrOverride = NaN, stepDelta = 0}, so the kernels use their own arguments.
+//
+// Two project macros keep the sources buildable both by nvcc and, as ordinary C++, by g++ for the
+// SIMT emulator (native/emu/, whose <cuda_runtime.h> defines INKLING_CUDA_EMU):
+//   INKLING_LAUNCH(grid, block, sharedBytes, stream, kernel)(args...)  is  kernel<<<grid, block,
+//     sharedBytes, stream>>>(args...) under nvcc, and an emulated launch otherwise;
+//   INKLING_DYNAMIC_SHARED(type, name);  in a kernel body is  extern __shared__ type name[];
+// Device code (kernels, __device__ helpers) is compiled when INKLING_DEVICE_CODE is defined: by
+// nvcc, and by the emulator build. The addon's .cpp files, compiled by the host compiler in the
+// nvcc build, see only the host declarations.
 #pragma once
 #include <cuda_runtime.h>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+
+#if defined(__CUDACC__) || defined(INKLING_CUDA_EMU)
+#define INKLING_DEVICE_CODE 1
+#endif
+
+#if defined(__CUDACC__)
+#define INKLING_LAUNCH(grid, block, sharedBytes, stream, ...) __VA_ARGS__<<<grid, block, sharedBytes, stream>>>
+#define INKLING_DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) type name[]
+#elif defined(INKLING_CUDA_EMU)
+#define INKLING_LAUNCH(grid, block, sharedBytes, stream, ...) INKLING_EMU_CUDA_LAUNCH(grid, block, sharedBytes, stream, __VA_ARGS__)
+#define INKLING_DYNAMIC_SHARED(type, name) INKLING_EMU_DYNAMIC_SHARED(type, name)
+#endif
 
 namespace inkling {
 
@@ -62,14 +83,14 @@ static inline int elementwiseBlocks(long long n, int threads, int numSMs) {
   return (int)(want < cap ? want : cap);
 }
 
-#ifdef __CUDACC__
+#ifdef INKLING_DEVICE_CODE
 __device__ __forceinline__ float effectiveLr(const inkling::HyperBlock* h, float lr) {
   float o = h->lrOverride;
   return o == o ? o : lr;  // NaN check without isnan (fast-math safe)
 }
 #endif
 
-#ifdef __CUDACC__
+#ifdef INKLING_DEVICE_CODE
 // Sum over a block (blockDim.x a multiple of 32, at most 1024) with a fixed shuffle tree: the
 // same inputs in the same threads always give the same bits. Result valid in thread 0.
 __device__ __forceinline__ float warpReduceSum(float v) {
@@ -77,7 +98,10 @@ __device__ __forceinline__ float warpReduceSum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
   return v;
 }
-__device__ __forceinline__ float blockReduceSum(float v) {
+// static: one copy per translation unit (what nvcc does for device code anyway). The emulator build
+// needs it: GCC cannot place the __shared__ array of an inline (COMDAT) function and those of the
+// TU's own kernels in one section ("section type conflict"; native/emu/README.md).
+static __device__ __forceinline__ float blockReduceSum(float v) {
   __shared__ float warpSums[32];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   v = warpReduceSum(v);

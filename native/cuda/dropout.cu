@@ -44,7 +44,7 @@ void launchDropout(const LaunchEnv& env, const float* x, float* out, long long n
   if (n >= (1LL << 31) || spatial < 1 || spatial >= (1LL << 31)) {
     throw CudaError("dropout: tensors of 2^31 elements or more are not supported; split the batch");
   }
-  dropoutKernel<<<elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream>>>(
+  INKLING_LAUNCH(elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream, dropoutKernel)(
       x, out, (int)n, seed, step, env.hyper, keepThreshold, keepScale, FastDiv((int32_t)spatial), backward && accumulate);
   CUDA_CHECK_LAUNCH();
 }

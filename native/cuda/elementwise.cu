@@ -70,7 +70,7 @@ int blocks(const LaunchEnv& env, long long n) { return elementwiseBlocks(n, 256,
 
 void launchFill32(const LaunchEnv& env, uint32_t* out, uint32_t bits, long long n) {
   if (n <= 0) return;
-  fill32Kernel<<<blocks(env, n), 256, 0, env.stream>>>(out, bits, n);
+  INKLING_LAUNCH(blocks(env, n), 256, 0, env.stream, fill32Kernel)(out, bits, n);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -78,12 +78,12 @@ void launchUnary(const LaunchEnv& env, UnaryOp op, const float* x, float* out, l
   if (n <= 0) return;
   const int g = blocks(env, n);
   switch (op) {
-    case UnaryOp::Neg: unaryKernel<UnaryOp::Neg><<<g, 256, 0, env.stream>>>(x, out, n); break;
-    case UnaryOp::Exp: unaryKernel<UnaryOp::Exp><<<g, 256, 0, env.stream>>>(x, out, n); break;
-    case UnaryOp::Log: unaryKernel<UnaryOp::Log><<<g, 256, 0, env.stream>>>(x, out, n); break;
-    case UnaryOp::Sqrt: unaryKernel<UnaryOp::Sqrt><<<g, 256, 0, env.stream>>>(x, out, n); break;
-    case UnaryOp::Abs: unaryKernel<UnaryOp::Abs><<<g, 256, 0, env.stream>>>(x, out, n); break;
-    case UnaryOp::Relu: unaryKernel<UnaryOp::Relu><<<g, 256, 0, env.stream>>>(x, out, n); break;
+    case UnaryOp::Neg: INKLING_LAUNCH(g, 256, 0, env.stream, unaryKernel<UnaryOp::Neg>)(x, out, n); break;
+    case UnaryOp::Exp: INKLING_LAUNCH(g, 256, 0, env.stream, unaryKernel<UnaryOp::Exp>)(x, out, n); break;
+    case UnaryOp::Log: INKLING_LAUNCH(g, 256, 0, env.stream, unaryKernel<UnaryOp::Log>)(x, out, n); break;
+    case UnaryOp::Sqrt: INKLING_LAUNCH(g, 256, 0, env.stream, unaryKernel<UnaryOp::Sqrt>)(x, out, n); break;
+    case UnaryOp::Abs: INKLING_LAUNCH(g, 256, 0, env.stream, unaryKernel<UnaryOp::Abs>)(x, out, n); break;
+    case UnaryOp::Relu: INKLING_LAUNCH(g, 256, 0, env.stream, unaryKernel<UnaryOp::Relu>)(x, out, n); break;
   }
   CUDA_CHECK_LAUNCH();
 }
@@ -92,35 +92,35 @@ void launchBinary(const LaunchEnv& env, BinaryOp op, const float* a, const float
   if (n <= 0) return;
   const int g = blocks(env, n);
   switch (op) {
-    case BinaryOp::Add: binaryKernel<BinaryOp::Add><<<g, 256, 0, env.stream>>>(a, b, out, n); break;
-    case BinaryOp::Sub: binaryKernel<BinaryOp::Sub><<<g, 256, 0, env.stream>>>(a, b, out, n); break;
-    case BinaryOp::Mul: binaryKernel<BinaryOp::Mul><<<g, 256, 0, env.stream>>>(a, b, out, n); break;
-    case BinaryOp::Div: binaryKernel<BinaryOp::Div><<<g, 256, 0, env.stream>>>(a, b, out, n); break;
-    case BinaryOp::Max: binaryKernel<BinaryOp::Max><<<g, 256, 0, env.stream>>>(a, b, out, n); break;
+    case BinaryOp::Add: INKLING_LAUNCH(g, 256, 0, env.stream, binaryKernel<BinaryOp::Add>)(a, b, out, n); break;
+    case BinaryOp::Sub: INKLING_LAUNCH(g, 256, 0, env.stream, binaryKernel<BinaryOp::Sub>)(a, b, out, n); break;
+    case BinaryOp::Mul: INKLING_LAUNCH(g, 256, 0, env.stream, binaryKernel<BinaryOp::Mul>)(a, b, out, n); break;
+    case BinaryOp::Div: INKLING_LAUNCH(g, 256, 0, env.stream, binaryKernel<BinaryOp::Div>)(a, b, out, n); break;
+    case BinaryOp::Max: INKLING_LAUNCH(g, 256, 0, env.stream, binaryKernel<BinaryOp::Max>)(a, b, out, n); break;
   }
   CUDA_CHECK_LAUNCH();
 }
 
 void launchScale(const LaunchEnv& env, const float* x, float alpha, float beta, float* out, long long n) {
   if (n <= 0) return;
-  scaleKernel<<<blocks(env, n), 256, 0, env.stream>>>(x, alpha, beta, out, n);
+  INKLING_LAUNCH(blocks(env, n), 256, 0, env.stream, scaleKernel)(x, alpha, beta, out, n);
   CUDA_CHECK_LAUNCH();
 }
 
 void launchAxpy(const LaunchEnv& env, float alpha, const float* x, float* y, long long n) {
   if (n <= 0) return;
-  axpyKernel<<<blocks(env, n), 256, 0, env.stream>>>(alpha, x, y, n);
+  INKLING_LAUNCH(blocks(env, n), 256, 0, env.stream, axpyKernel)(alpha, x, y, n);
   CUDA_CHECK_LAUNCH();
 }
 
 void launchReluBackward(const LaunchEnv& env, const float* x, const float* dy, float* dx, long long n, bool accumulate) {
   if (n <= 0) return;
-  reluBackwardKernel<<<blocks(env, n), 256, 0, env.stream>>>(x, dy, dx, n, accumulate);
+  INKLING_LAUNCH(blocks(env, n), 256, 0, env.stream, reluBackwardKernel)(x, dy, dx, n, accumulate);
   CUDA_CHECK_LAUNCH();
 }
 
 void launchSetHyper(const LaunchEnv& env, HyperBlock* hyper, float lrOverride, uint32_t stepDelta) {
-  setHyperKernel<<<1, 1, 0, env.stream>>>(hyper, lrOverride, stepDelta);
+  INKLING_LAUNCH(1, 1, 0, env.stream, setHyperKernel)(hyper, lrOverride, stepDelta);
   CUDA_CHECK_LAUNCH();
 }
 

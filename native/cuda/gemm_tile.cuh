@@ -93,24 +93,68 @@ struct DenseB {
   }
 };
 
+// Each inline PTX instruction has a C++ twin that the SIMT emulator (native/emu) compiles; nvcc's
+// host pass, which sees these bodies with __CUDA_ARCH__ undefined, gets neither.
+
+// cvt.rna.tf32.f32: keep 10 mantissa bits, round to nearest with ties AWAY from zero (not to even),
+// low 13 bits zero. Twin: add half of the dropped range to the magnitude bits, then truncate (an
+// overflow rounds to infinity, as the hardware does); NaN and infinity pass through.
 __device__ __forceinline__ float roundToTf32(float x) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   uint32_t r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
   return __uint_as_float(r);
+#elif !defined(__CUDACC__)
+  uint32_t bits = __float_as_uint(x);
+  if ((bits & 0x7f800000u) != 0x7f800000u) bits = (bits + 0x1000u) & 0xffffe000u;
+  return __uint_as_float(bits);
 #else
   return x;
 #endif
 }
 
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32: D[16×8] = A[16×8]·B[8×8] + C, one warp.
+// Fragments (PTX ISA, "Matrix Fragments for mma.m16n8k8", .tf32), g = lane >> 2, t = lane & 3:
+//   A: a0 (g, t)  a1 (g+8, t)  a2 (g, t+4)  a3 (g+8, t+4)      B: b0 (t, g)  b1 (t+4, g)
+//   C, D: c0 (g, 2t)  c1 (g, 2t+1)  c2 (g+8, 2t)  c3 (g+8, 2t+1)
+// Twin: a warp collective (all 32 lanes, one call site, as .aligned requires) gathers every lane's
+// fragments, rebuilds A and B, and each lane computes its four D elements. The hardware reads only
+// the 19 TF32 bits of each operand (the low 13 mantissa bits are ignored); a product of two TF32
+// values is exact in fp32, and the twin adds the eight products to C in k order in fp32 (the
+// hardware's internal order and rounding of that sum are unspecified).
 __device__ __forceinline__ void mmaTf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile(
       "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#elif !defined(__CUDACC__)
+  struct Fragments {
+    uint32_t a[4], b[2];
+  };
+  Fragments all[32];
+  ::inkling::emu::cuda::warpExchangeAligned("mma.sync.m16n8k8.tf32", Fragments{{a[0], a[1], a[2], a[3]}, {b[0], b[1]}}, all,
+                                            INKLING_EMU_SITE);
+  auto tf32 = [](uint32_t bits) { return __uint_as_float(bits & 0xffffe000u); };
+  float A[16][8], B[8][8];
+  for (int lane = 0; lane < 32; lane++) {
+    const int g = lane >> 2, t = lane & 3;
+    A[g][t] = tf32(all[lane].a[0]);
+    A[g + 8][t] = tf32(all[lane].a[1]);
+    A[g][t + 4] = tf32(all[lane].a[2]);
+    A[g + 8][t + 4] = tf32(all[lane].a[3]);
+    B[t][g] = tf32(all[lane].b[0]);
+    B[t + 4][g] = tf32(all[lane].b[1]);
+  }
+  const int lane = static_cast<int>(::inkling::emu::cuda::laneId()), g = lane >> 2, t = lane & 3;
+  for (int r = 0; r < 4; r++) {
+    const int row = g + (r >= 2 ? 8 : 0), col = 2 * t + (r & 1);
+    float d = c[r];
+    for (int k = 0; k < 8; k++) d += A[row][k] * B[k][col];
+    c[r] = d;
+  }
 #else
-  __trap();  // never built: CMakeLists targets sm_80 and newer only
+  __trap();  // nvcc host pass: never runs (CMakeLists targets sm_80 and newer only)
 #endif
 }
 
@@ -290,11 +334,11 @@ void runGemm(const LaunchEnv& env, bool tf32, ALoad A, BLoad B, Layout L, Epilog
   }
   float* partial = splits > 1 ? static_cast<float*>(env.getScratch(sizeof(float) * (size_t)splits * M * N)) : nullptr;
   dim3 grid(ceilDiv(M, BM), ceilDiv(N, BN), splits);
-  if (tf32) gemmTileKernel<ALoad, BLoad, Layout, true><<<grid, THREADS, 0, env.stream>>>(A, B, L, e, M, N, K, kPer, partial);
-  else gemmTileKernel<ALoad, BLoad, Layout, false><<<grid, THREADS, 0, env.stream>>>(A, B, L, e, M, N, K, kPer, partial);
+  if (tf32) INKLING_LAUNCH(grid, THREADS, 0, env.stream, gemmTileKernel<ALoad, BLoad, Layout, true>)(A, B, L, e, M, N, K, kPer, partial);
+  else INKLING_LAUNCH(grid, THREADS, 0, env.stream, gemmTileKernel<ALoad, BLoad, Layout, false>)(A, B, L, e, M, N, K, kPer, partial);
   CUDA_CHECK_LAUNCH();
   if (partial) {
-    splitReduceKernel<Layout><<<elementwiseBlocks((long long)M * N, 256, env.numSMs), 256, 0, env.stream>>>(partial, splits, L, e, M, N);
+    INKLING_LAUNCH(elementwiseBlocks((long long)M * N, 256, env.numSMs), 256, 0, env.stream, splitReduceKernel<Layout>)(partial, splits, L, e, M, N);
     CUDA_CHECK_LAUNCH();
   }
 }

@@ -53,13 +53,13 @@ __global__ void adamKernel(float* __restrict__ param, const float* __restrict__ 
 
 void launchSgdStep(const LaunchEnv& env, float* param, const float* grad, float* velocity, long long n, const SgdArgs& a) {
   if (n <= 0) return;
-  sgdKernel<<<elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream>>>(param, grad, velocity, n, a, env.hyper);
+  INKLING_LAUNCH(elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream, sgdKernel)(param, grad, velocity, n, a, env.hyper);
   CUDA_CHECK_LAUNCH();
 }
 
 void launchAdamStep(const LaunchEnv& env, float* param, const float* grad, float* m, float* v, long long n, const AdamArgs& a) {
   if (n <= 0) return;
-  adamKernel<<<elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream>>>(param, grad, m, v, n, a, env.hyper);
+  INKLING_LAUNCH(elementwiseBlocks(n, 256, env.numSMs), 256, 0, env.stream, adamKernel)(param, grad, m, v, n, a, env.hyper);
   CUDA_CHECK_LAUNCH();
 }
 

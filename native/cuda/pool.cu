@@ -113,28 +113,28 @@ PlaneIndex inIndex(const PoolShape& s) { return PlaneIndex{FastDiv(s.w), FastDiv
 void launchMaxPool2d(const LaunchEnv& env, const float* x, float* out, int32_t* argmax, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.hOut * s.wOut;
   if (total <= 0) return;
-  maxPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, argmax, s, checkedTotal(total), outIndex(s));
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, maxPoolKernel)(x, out, argmax, s, checkedTotal(total), outIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 
 void launchMaxPool2dBackward(const LaunchEnv& env, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.h * s.w;
   if (total <= 0) return;
-  maxPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, argmax, dx, s, checkedTotal(total), inIndex(s));
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, maxPoolBackwardKernel)(dy, argmax, dx, s, checkedTotal(total), inIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 
 void launchAvgPool2d(const LaunchEnv& env, const float* x, float* out, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.hOut * s.wOut;
   if (total <= 0) return;
-  avgPoolKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(x, out, s, checkedTotal(total), outIndex(s));
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, avgPoolKernel)(x, out, s, checkedTotal(total), outIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 
 void launchAvgPool2dBackward(const LaunchEnv& env, const float* dy, float* dx, const PoolShape& s) {
   const long long total = (long long)s.n * s.c * s.h * s.w;
   if (total <= 0) return;
-  avgPoolBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(dy, dx, s, checkedTotal(total), inIndex(s));
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, avgPoolBackwardKernel)(dy, dx, s, checkedTotal(total), inIndex(s));
   CUDA_CHECK_LAUNCH();
 }
 

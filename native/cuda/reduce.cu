@@ -84,22 +84,22 @@ void launchChannelSum(const LaunchEnv& env, const float* x, float* out, int oute
   if (channels <= 0) return;
   const int chunks = channelChunks(channels, (long long)outer * inner, env.numSMs);
   float* partial = chunks > 1 ? static_cast<float*>(env.getScratch(sizeof(float) * (size_t)channels * chunks)) : out;
-  channelSumPartialKernel<<<dim3(channels, chunks), 256, 0, env.stream>>>(x, partial, outer, channels, inner, chunks, accumulate);
+  INKLING_LAUNCH(dim3(channels, chunks), 256, 0, env.stream, channelSumPartialKernel)(x, partial, outer, channels, inner, chunks, accumulate);
   CUDA_CHECK_LAUNCH();
   if (chunks > 1) {
-    channelSumFinalKernel<<<ceilDiv(channels, 128), 128, 0, env.stream>>>(partial, out, channels, chunks, accumulate);
+    INKLING_LAUNCH(ceilDiv(channels, 128), 128, 0, env.stream, channelSumFinalKernel)(partial, out, channels, chunks, accumulate);
     CUDA_CHECK_LAUNCH();
   }
 }
 
 void launchArgmax(const LaunchEnv& env, const float* x, int32_t* out, int rows, int cols) {
   if (rows <= 0) return;
-  argmaxKernel<<<ceilDiv(rows, 8), 256, 0, env.stream>>>(x, out, rows, cols);
+  INKLING_LAUNCH(ceilDiv(rows, 8), 256, 0, env.stream, argmaxKernel)(x, out, rows, cols);
   CUDA_CHECK_LAUNCH();
 }
 
 void launchCountEqual(const LaunchEnv& env, const int32_t* a, const int32_t* b, float* out, long long n, bool accumulate) {
-  countEqualKernel<<<1, 1024, 0, env.stream>>>(a, b, out, n, accumulate);
+  INKLING_LAUNCH(1, 1024, 0, env.stream, countEqualKernel)(a, b, out, n, accumulate);
   CUDA_CHECK_LAUNCH();
 }
 

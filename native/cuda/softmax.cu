@@ -94,7 +94,7 @@ __global__ void crossEntropyBackwardKernel(const float* __restrict__ probs, cons
 
 void launchSoftmax(const LaunchEnv& env, const float* x, float* out, int rows, int cols, bool logSoftmax) {
   if (rows <= 0) return;
-  softmaxKernel<<<ceilDiv(rows, 8), 256, 0, env.stream>>>(x, out, rows, cols, logSoftmax);
+  INKLING_LAUNCH(ceilDiv(rows, 8), 256, 0, env.stream, softmaxKernel)(x, out, rows, cols, logSoftmax);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -102,9 +102,9 @@ void launchSoftmaxCrossEntropy(const LaunchEnv& env, const float* logits, const 
                                int rows, int cols, float labelSmoothing) {
   if (rows <= 0) return;
   float* rowLoss = static_cast<float*>(env.getScratch(sizeof(float) * (size_t)rows));
-  crossEntropyRowsKernel<<<ceilDiv(rows, 8), 256, 0, env.stream>>>(logits, labels, probs, rowLoss, rows, cols, labelSmoothing);
+  INKLING_LAUNCH(ceilDiv(rows, 8), 256, 0, env.stream, crossEntropyRowsKernel)(logits, labels, probs, rowLoss, rows, cols, labelSmoothing);
   CUDA_CHECK_LAUNCH();
-  meanKernel<<<1, 1024, 0, env.stream>>>(rowLoss, loss, rows);
+  INKLING_LAUNCH(1, 1024, 0, env.stream, meanKernel)(rowLoss, loss, rows);
   CUDA_CHECK_LAUNCH();
 }
 
@@ -112,7 +112,7 @@ void launchSoftmaxCrossEntropyBackward(const LaunchEnv& env, const float* probs,
                                        float* dlogits, int rows, int cols, float labelSmoothing, bool accumulate) {
   const long long total = (long long)rows * cols;
   if (total <= 0) return;
-  crossEntropyBackwardKernel<<<elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream>>>(
+  INKLING_LAUNCH(elementwiseBlocks(total, 256, env.numSMs), 256, 0, env.stream, crossEntropyBackwardKernel)(
       probs, labels, dloss, dlogits, rows, cols, labelSmoothing, accumulate);
   CUDA_CHECK_LAUNCH();
 }

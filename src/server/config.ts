@@ -12,7 +12,7 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   INKLING_DATA_DIR: z.string().min(1).default('.data'),
-  INKLING_BACKEND: z.enum(['cpu', 'ref', 'webgpu', 'cuda']).default('cpu'),
+  INKLING_BACKEND: z.enum(['cpu', 'ref', 'webgpu', 'cuda', 'metal']).default('cpu'),
   INKLING_THREADS: int(1, 256).optional(),
   INKLING_MODEL_DIR: z.string().min(1).default('models'),
   INKLING_BATCH_MAX: int(1, 1024).default(32),
@@ -35,7 +35,7 @@ export interface Config {
   host: string;
   databaseUrl: string | null;
   dataDir: string;
-  backend: 'cpu' | 'ref' | 'webgpu' | 'cuda';
+  backend: 'cpu' | 'ref' | 'webgpu' | 'cuda' | 'metal';
   threads: number | null;
   modelDir: string;
   batchMax: number;

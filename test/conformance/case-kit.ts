@@ -5,8 +5,18 @@
 // random contents, so "overwrite" kernels that forget to clear and "accumulate" kernels that forget
 // to add are both caught. The kernel benchmarks reuse the same cases: setup once, run() many
 // times, flush, then read() for the error against ref.
+//
+// Guard regions: on a backend with allocGuarded (every backend: src/nn/backends/guarded-alloc.ts)
+// every buffer of every case, inputs and outputs, sits between two guards of CONFORMANCE_GUARD
+// elements. Each guard element holds a signaling NaN whose payload names its buffer and position
+// (guardBits): arithmetic on it yields a quiet NaN (other bits), and a copy from another buffer's
+// guard brings another payload, so a kernel that writes past either end changes the bits whatever
+// it writes, and guards() reports it: the case fails. A read past an input reads the NaN, which
+// shows in the outputs. As int32 the same bits are absurd indices and labels. This is generic: a
+// case added with defineCase gets guards without doing anything.
 
-import type { Backend, DeviceBuffer } from '../../src/nn/backend.ts';
+import type { Backend, DeviceBuffer, DType } from '../../src/nn/backend.ts';
+import { CONFORMANCE_GUARD, hasGuardedAlloc, type GuardedAllocation } from '../../src/nn/backends/guarded-alloc.ts';
 import { Rng, seedFromName } from './rng.ts';
 
 export type HostData = Float32Array | Int32Array;
@@ -22,17 +32,37 @@ export type KernelName = Exclude<
  *  - 'exact': every element equal (integer outputs; the default for i32 buffers);
  *  - { tolerance }: normalized max error (see `normalizedMaxError`) at most `tolerance`;
  *  - { tolerance, zeros: true }: as above, and the set of exact zeros must match bit for bit
- *    (dropout masks: every backend must drop the same elements). */
-export type Comparison = 'exact' | { tolerance: number; zeros?: boolean };
+ *    (dropout masks: every backend must drop the same elements);
+ *  - { tolerance, tf32PerProduct }: a GEMM result (matmul, convolution). On a backend whose GEMM
+ *    rounds its operands to TF32 (gemmPrecision 'tf32'), each element may differ from ref by
+ *    tf32PerProduct · Σ_k |a_k·b_k| (every product of the sum carries that relative error) plus the
+ *    fp32 `tolerance` · max|ref|; Σ|a·b| is the case run on ref with every input made absolute.
+ *    Elsewhere the fp32 `tolerance` applies. */
+export type Comparison = 'exact' | { tolerance: number; zeros?: boolean; tf32PerProduct?: number };
 
 /** Default for float outputs: float32 sums in a different order stay well inside this. */
 export const DEFAULT_TOLERANCE = 1e-4;
+
+/** A guard element that no longer holds its guardBits after the case ran. */
+export interface GuardDamage {
+  buffer: string;
+  side: 'before' | 'after';
+  /** Elements from the buffer's edge: 0 is the element right before its start, or right after its end. */
+  distance: number;
+  /** The damaged element's value. */
+  value: number;
+}
 
 export interface CaseInstance {
   /** Enqueues the kernel once (no readback). Safe to call repeatedly (benchmarks). */
   run(): void;
   /** Downloads every compared output. */
   read(): Promise<Record<string, HostData>>;
+  /** Whether the buffers sit between guards (the backend has allocGuarded). */
+  readonly guarded: boolean;
+  /** Downloads every buffer's guards and lists the elements that changed (empty when none, or
+   *  when not guarded). */
+  guards(): Promise<GuardDamage[]>;
   /** Frees the case's buffers. */
   dispose(): void;
 }
@@ -51,8 +81,9 @@ export interface KernelCase {
   readonly outputs: Readonly<Record<string, Comparison>>;
   /** The host inputs (initial contents of every buffer), from the case's own seed. */
   makeInputs(): Inputs;
-  /** Allocates and uploads the case's buffers on `backend`. */
-  setup(backend: Backend): CaseInstance;
+  /** Allocates and uploads the case's buffers on `backend` (`inputs` instead of makeInputs(), e.g.
+   *  the absolute values for the TF32 error bound). */
+  setup(backend: Backend, inputs?: Inputs): CaseInstance;
 }
 
 export type Buffers<T extends Inputs> = {
@@ -94,19 +125,27 @@ export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
       return resolveOutputs();
     },
     makeInputs,
-    setup(backend: Backend): CaseInstance {
-      const host = makeInputs();
+    setup(backend: Backend, inputs?: Inputs): CaseInstance {
+      const host = inputs ?? makeInputs();
+      const guarded = hasGuardedAlloc(backend);
       const buffers: Record<string, DeviceBuffer> = {};
-      for (const [key, data] of Object.entries(host)) {
-        if (data instanceof Int32Array) {
-          const buf = backend.alloc(data.length, 'i32');
-          backend.upload(buf, data);
-          buffers[key] = buf;
+      const regions: Record<string, GuardedAllocation<DType>> = {};
+      const guardIndex: Record<string, number> = {};
+      for (const [index, [key, data]] of Object.entries(host).entries()) {
+        const dtype: DType = data instanceof Int32Array ? 'i32' : 'f32';
+        let buf: DeviceBuffer;
+        if (guarded) {
+          const g = backend.allocGuarded(data.length, dtype, CONFORMANCE_GUARD);
+          backend.upload(g.region, guardFill(dtype, index, data.length + 2 * CONFORMANCE_GUARD));
+          guardIndex[key] = index;
+          regions[key] = g;
+          buf = g.buffer;
         } else {
-          const buf = backend.alloc(data.length, 'f32');
-          backend.upload(buf, data);
-          buffers[key] = buf;
+          buf = backend.alloc(data.length, dtype);
         }
+        if (data instanceof Int32Array) backend.upload(buf as DeviceBuffer<'i32'>, data);
+        else backend.upload(buf as DeviceBuffer<'f32'>, data);
+        buffers[key] = buf;
       }
       const typed = buffers as Buffers<T>;
       return {
@@ -116,12 +155,63 @@ export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
           for (const key of spec.outputs) result[key] = await backend.download(buffers[key]);
           return result;
         },
+        guarded,
+        guards: async () => {
+          const damage: GuardDamage[] = [];
+          for (const [key, g] of Object.entries(regions)) {
+            const region = await backend.download(g.region);
+            damage.push(...guardDamage(key, guardIndex[key]!, region, g.guard));
+          }
+          return damage;
+        },
         dispose: () => {
           for (const buf of Object.values(buffers)) backend.free(buf);
+          for (const g of Object.values(regions)) backend.free(g.region);
         },
       };
     },
   };
+}
+
+/** The bits of element `position` of buffer `buffer`'s region: a signaling NaN (exponent all ones,
+ *  quiet bit 22 clear, bit 21 set so the mantissa is never zero) with the buffer (bits 16–20) and
+ *  the position (bits 0–15) as payload. */
+export function guardBits(buffer: number, position: number): number {
+  return (0x7fa00000 | ((buffer & 0x1f) << 16) | (position & 0xffff)) >>> 0;
+}
+
+function guardFill(dtype: DType, buffer: number, length: number): HostData {
+  const bits = new Uint32Array(length);
+  for (let i = 0; i < length; i++) bits[i] = guardBits(buffer, i);
+  return dtype === 'i32' ? new Int32Array(bits.buffer) : new Float32Array(bits.buffer);
+}
+
+/** The elements of the two guards (`guard` elements each) of buffer number `buffer`'s `region`
+ *  that no longer hold their guardBits. */
+export function guardDamage(name: string, buffer: number, region: HostData, guard: number): GuardDamage[] {
+  const bits = new Uint32Array(region.buffer, region.byteOffset, region.length);
+  const damage: GuardDamage[] = [];
+  for (let i = 0; i < guard; i++) {
+    if (bits[i] !== guardBits(buffer, i)) damage.push({ buffer: name, side: 'before', distance: guard - 1 - i, value: region[i] });
+    const j = region.length - guard + i;
+    if (bits[j] !== guardBits(buffer, j)) damage.push({ buffer: name, side: 'after', distance: i, value: region[j] });
+  }
+  return damage;
+}
+
+/** One line per damaged side of a buffer, e.g. "out: 1 element written past its end (+0: 3.5)". */
+export function describeGuardDamage(damage: GuardDamage[]): string[] {
+  const groups = new Map<string, GuardDamage[]>();
+  for (const d of damage) {
+    const k = `${d.buffer}\u0000${d.side}`;
+    groups.set(k, [...(groups.get(k) ?? []), d]);
+  }
+  return [...groups.values()].map((ds) => {
+    const d0 = ds[0]!;
+    const where = d0.side === 'after' ? 'past its end' : 'before its start';
+    const shown = ds.slice(0, 3).map((d) => `${d.side === 'after' ? '+' : '-'}${d.distance}: ${d.value}`).join(', ');
+    return `${d0.buffer}: ${ds.length} element${ds.length === 1 ? '' : 's'} written ${where} (${shown}${ds.length > 3 ? ', ...' : ''})`;
+  });
 }
 
 /** max_i |got_i − want_i| / max_i |want_i| (absolute when want is all zeros); Infinity when the
@@ -151,7 +241,15 @@ export interface ComparisonResult {
   detail: string;
 }
 
-export function compareOutput(output: string, how: Comparison, got: HostData, want: HostData): ComparisonResult {
+/** What compareOutput needs beyond the two arrays for a tf32PerProduct comparison. */
+export interface CompareContext {
+  /** The backend's GEMM rounds operands to TF32. */
+  tf32?: boolean;
+  /** Σ_k |a_k·b_k| per element (the case on ref with absolute inputs), for tf32PerProduct outputs. */
+  magnitude?: HostData;
+}
+
+export function compareOutput(output: string, how: Comparison, got: HostData, want: HostData, ctx: CompareContext = {}): ComparisonResult {
   if (got.length !== want.length) {
     return { output, ok: false, error: Infinity, detail: `${output}: length ${got.length}, ref has ${want.length}` };
   }
@@ -180,12 +278,47 @@ export function compareOutput(output: string, how: Comparison, got: HostData, wa
       return { output, ok: false, error: bad, detail: `${output}: the zero (dropped) pattern differs in ${bad} elements, first at ${first}` };
     }
   }
+  if (how.tf32PerProduct !== undefined && ctx.tf32) {
+    if (!ctx.magnitude || ctx.magnitude.length !== want.length) {
+      return { output, ok: false, error: Infinity, detail: `${output}: a TF32 comparison needs the magnitude run` };
+    }
+    return compareTf32(output, how.tolerance, how.tf32PerProduct, got, want, ctx.magnitude);
+  }
   const error = normalizedMaxError(got, want);
   return {
     output,
     ok: error <= how.tolerance,
     error,
     detail: `${output}: normalized max error ${error.toExponential(2)} (tolerance ${how.tolerance.toExponential(0)})`,
+  };
+}
+
+// |got_i − want_i| ≤ perProduct·magnitude_i + tolerance·max|want|, for every i. `error` is the
+// worst ratio of the difference to its bound (≤ 1 passes).
+function compareTf32(output: string, tolerance: number, perProduct: number, got: HostData, want: HostData, magnitude: HostData): ComparisonResult {
+  let maxRef = 0;
+  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i])) maxRef = Math.max(maxRef, Math.abs(want[i]));
+  const slack = tolerance * (maxRef > 0 ? maxRef : 1);
+  let worst = 0;
+  let at = 0;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i];
+    const w = want[i];
+    if (!Number.isFinite(w) || !Number.isFinite(g)) {
+      if (Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w))) continue;
+      return { output, ok: false, error: Infinity, detail: `${output}: element ${i} is ${g}, ref ${w}` };
+    }
+    const ratio = Math.abs(g - w) / (perProduct * Math.abs(magnitude[i]) + slack);
+    if (ratio > worst) {
+      worst = ratio;
+      at = i;
+    }
+  }
+  return {
+    output,
+    ok: worst <= 1,
+    error: worst,
+    detail: `${output}: TF32 error at most ${worst.toFixed(3)} of its bound (${perProduct.toExponential(2)}·Σ|a·b| + ${tolerance.toExponential(0)}·max|ref|, worst at ${at})`,
   };
 }
 

@@ -1,7 +1,17 @@
 // Conformance cases for matmul and conv2d (forward and both backward kernels).
 
 import { convOutputSize, type Activation, type Conv2dParams, type MatmulParams } from '../../src/nn/backend.ts';
-import { bytes, defineCase, type KernelCase } from './case-kit.ts';
+import { bytes, defineCase, DEFAULT_TOLERANCE, type Comparison, type KernelCase } from './case-kit.ts';
+
+/** Every GEMM result (matmul, the three convolution passes) under a backend whose GEMM rounds to
+ *  TF32 (cuda with gemm 'tf32'): cvt.rna rounds each operand to TF32, a relative error of at most
+ *  2^-11 (half an ulp of TF32's 10-bit mantissa); a product of two rounded operands is then off by
+ *  at most 2·2^-11 + 2^-22 relative, and a sum of K such products by that times Σ_k|a_k·b_k|. The
+ *  fp32 tolerance covers the fp32 accumulation on top. On fp32 backends the fp32 tolerance alone
+ *  applies. The emulator's tensor-core twin accumulates in fp32 in k order; the hardware's internal
+ *  order and rounding are unspecified, and the bound does not depend on them. */
+export const TF32_PER_PRODUCT = 2 * 2 ** -11 + 2 ** -22;
+export const GEMM_COMPARISON: Comparison = { tolerance: DEFAULT_TOLERANCE, tf32PerProduct: TF32_PER_PRODUCT };
 
 export interface MatmulShape {
   m: number;
@@ -25,6 +35,7 @@ export function matmulCase(
     bytes: bytes(m * k, k * n, withBias ? n : 0, acc ? 2 * m * n : m * n),
     inputs: (rng) => ({ a: rng.floats(m * k), b: rng.floats(k * n), bias: rng.floats(withBias ? n : 0), out: rng.floats(m * n) }),
     outputs: ['out'],
+    comparisons: { out: GEMM_COMPARISON },
     run: (be, b) => be.matmul(b.a, b.b, withBias ? b.bias : null, b.out, p),
   });
 }
@@ -72,6 +83,7 @@ export function conv2dForwardCase(label: string, p: Conv2dParams, withBias: bool
     bytes: bytes(c.x, c.w, withBias ? p.cOut : 0, c.y),
     inputs: (rng) => ({ x: rng.floats(c.x), w: rng.floats(c.w), bias: rng.floats(withBias ? p.cOut : 0), out: rng.floats(c.y) }),
     outputs: ['out'],
+    comparisons: { out: GEMM_COMPARISON },
     run: (be, b) => be.conv2d(b.x, b.w, withBias ? b.bias : null, b.out, { ...p, activation }),
   });
 }
@@ -85,6 +97,7 @@ export function conv2dBackwardInputCase(label: string, p: Conv2dParams, accumula
     bytes: bytes(c.y, c.w, accumulate ? 2 * c.x : c.x),
     inputs: (rng) => ({ dy: rng.floats(c.y), w: rng.floats(c.w), dx: rng.floats(c.x) }),
     outputs: ['dx'],
+    comparisons: { dx: GEMM_COMPARISON },
     run: (be, b) => be.conv2dBackwardInput(b.dy, b.w, b.dx, p, accumulate),
   });
 }
@@ -99,6 +112,7 @@ export function conv2dBackwardWeightCase(label: string, p: Conv2dParams, withBia
     bytes: bytes(c.x, c.y, rw * c.w, withBias ? rw * p.cOut : 0),
     inputs: (rng) => ({ x: rng.floats(c.x), dy: rng.floats(c.y), dw: rng.floats(c.w), db: rng.floats(withBias ? p.cOut : 0) }),
     outputs: withBias ? ['dw', 'db'] : ['dw'],
+    comparisons: { dw: GEMM_COMPARISON },  // db is a plain channel sum (fp32 on every backend)
     run: (be, b) => be.conv2dBackwardWeight(b.x, b.dy, b.dw, withBias ? b.db : null, p, accumulate),
   });
 }

@@ -3,8 +3,11 @@
 // tolerance DEFAULT_TOLERANCE = 1e-4 unless a case says otherwise: 1e-5 for optimizer updates,
 // 1e-6 plus a bit-identical drop pattern for dropout), integer outputs exactly.
 //
+// Every buffer of every case sits between guard regions (case-kit.ts): a kernel that writes past a
+// buffer fails its case. The per-backend body is backend-suite.ts, shared with the emulator stages.
 // A backend that cannot run here is a skip with the reason, unless INKLING_REQUIRE_<NAME>=1
-// (e.g. INKLING_REQUIRE_CPU=1), which makes it a failure. A kernel that throws
+// (e.g. INKLING_REQUIRE_CPU=1, INKLING_REQUIRE_METAL_EMU=1), which makes it a failure. Emulated
+// backends (cuda-emu, metal-emu) are a skip naming the CI stage that runs them. A kernel that throws
 // UnsupportedOpError is a failing case naming the op. ref itself is the oracle: here it must run
 // every case with finite outputs; its values are pinned by hand in test/nn/ref-backend.test.ts and
 // its gradients by finite differences in test/nn/ref-gradients.test.ts.
@@ -12,17 +15,16 @@
 import t from 'tap';
 import type { Backend } from '../../src/nn/backend.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
-import { backendNames, createBackend, probeBackend, type BackendName } from '../../src/nn/backends/registry.ts';
+import {
+  backendNames, backendRequired, createBackend, emulatorSkipReason, probeBackend, requireVariable,
+} from '../../src/nn/backends/registry.ts';
+import { conformanceSuite } from './backend-suite.ts';
 import { kernelCases, seedCnnCases, seedCnnShapes, type KernelName } from './cases.ts';
-import { checkCase, runCase } from './run-case.ts';
-
-function requiredByEnv(name: BackendName): boolean {
-  return process.env[`INKLING_REQUIRE_${name.toUpperCase()}`] === '1';
-}
+import { runCase } from './run-case.ts';
 
 /** Every kernel method of the contract, read off the ref backend (which implements all of them). */
 function contractKernels(): string[] {
-  const notKernels = new Set(['constructor', 'alloc', 'upload', 'download', 'free', 'flush', 'stats', 'dispose']);
+  const notKernels = new Set(['constructor', 'alloc', 'allocGuarded', 'upload', 'download', 'free', 'flush', 'stats', 'dispose']);
   return Object.getOwnPropertyNames(RefBackend.prototype).filter((k) => !notKernels.has(k) && !k.startsWith('_'))
     .filter((k) => typeof (RefBackend.prototype as unknown as Record<string, unknown>)[k] === 'function')
     .filter((k) => k !== 'f32' && k !== 'i32'); // the class's private resolvers
@@ -53,12 +55,6 @@ t.test('ref runs every case with finite outputs', async (t) => {
   ref.dispose();
 });
 
-/** The assertions memoryConformance uses (tap's Test type is generic over its plugins). */
-interface Asserts {
-  equal(found: unknown, wanted: unknown, message: string): boolean;
-  same(found: unknown, wanted: unknown, message: string): boolean;
-}
-
 t.test('the seed-CNN benchmark cases are well formed (names unique, batch 1 runs on ref)', async (t) => {
   const names = seedCnnShapes.map((c) => c.name);
   t.equal(new Set(names).size, names.length, 'unique names');
@@ -72,37 +68,18 @@ t.test('the seed-CNN benchmark cases are well formed (names unique, batch 1 runs
   ref.dispose();
 });
 
-/** alloc, upload/download with offsets, copies on download, stats and free. */
-async function memoryConformance(t: Asserts, backend: Backend): Promise<void> {
-  const before = backend.stats();
-  const f = backend.alloc(10, 'f32');
-  const i = backend.alloc(6, 'i32');
-  t.equal(f.length, 10, 'alloc gives the length asked for');
-  t.equal(i.dtype, 'i32', 'alloc gives the dtype asked for');
-  t.same(backend.stats(), { buffers: before.buffers + 2, bytes: before.bytes + 64 }, 'stats count live buffers and bytes');
-  backend.fill(f, 0);
-  const data = new Float32Array([1, 2, 3, 4]);
-  backend.upload(f, data, 3);
-  data[0] = 99; // the caller may reuse its array on return
-  backend.upload(i, new Int32Array([-7, 8]), 4);
-  t.same(Array.from(await backend.download(f)), [0, 0, 0, 1, 2, 3, 4, 0, 0, 0], 'upload at an offset');
-  t.same(Array.from(await backend.download(f, 4, 2)), [2, 3], 'download a range');
-  t.same(Array.from(await backend.download(i, 4)), [-7, 8], 'download from an offset to the end');
-  const copy = await backend.download(f);
-  copy[0] = 42;
-  t.equal((await backend.download(f, 0, 1))[0], 0, 'download returns a copy');
-  backend.free(f);
-  backend.free(i);
-  t.same(backend.stats(), before, 'free releases');
-}
-
 for (const name of backendNames) {
   if (name === 'ref') continue;
+  const emulated = emulatorSkipReason(name);
+  if (emulated) {
+    t.test(`backend ${name}`, { skip: emulated }, async () => {});
+    continue;
+  }
   const probe = await probeBackend(name);
   if (!probe.available) {
-    if (requiredByEnv(name)) {
+    if (backendRequired(name)) {
       t.test(`backend ${name}`, async (t) => {
-        t.fail(`INKLING_REQUIRE_${name.toUpperCase()}=1 but backend ${name} is unavailable: ${probe.reason}`);
+        t.fail(`${requireVariable(name)}=1 but backend ${name} is unavailable: ${probe.reason}`);
       });
     } else {
       t.test(`backend ${name}`, { skip: `unavailable: ${probe.reason}` }, async () => {});
@@ -111,21 +88,7 @@ for (const name of backendNames) {
   }
   t.test(`backend ${name} matches ref`, async (t) => {
     const backend = await createBackend(name);
-    const ref = new RefBackend();
-    t.teardown(() => {
-      backend.dispose();
-      ref.dispose();
-    });
-    t.test('memory: alloc, upload/download with offsets, stats, free', (t) => memoryConformance(t, backend));
-    for (const c of kernelCases) {
-      t.test(c.name, async (t) => {
-        const check = await checkCase(backend, ref, c);
-        if (check.status === 'unsupported') {
-          t.fail(`${name} does not implement ${check.op}: ${check.message}`);
-          return;
-        }
-        for (const r of check.results) t.ok(r.ok, r.detail);
-      });
-    }
+    t.teardown(() => backend.dispose());
+    await conformanceSuite(t, backend);
   });
 }

@@ -38,9 +38,17 @@ t.test('ISA selection', { skip: available ? false : 'cpu addon not built' }, asy
 
   const why = loadCpuAddon().isaAvailability();
   const auto = await createCpuBackend();
-  const widest = why.avx512 === '' ? 'avx512' : why.avx2 === '' ? 'avx2' : 'portable';
+  const arm64 = process.arch === 'arm64';
+  const widest = arm64 ? 'neon' : why.avx512 === '' ? 'avx512' : why.avx2 === '' ? 'avx2' : 'portable';
   t.equal(auto.info.isa, widest, `auto picks the widest table this machine runs (${widest})`);
   auto.dispose();
+  if (arm64) {
+    const neon = await createCpuBackend({ isa: 'neon' });
+    t.match(neon.device, /NEON kernels/);
+    neon.dispose();
+  } else {
+    await t.rejects(createCpuBackend({ isa: 'neon' }), /INKLING_CPU_ISA=neon .* is not AArch64/);
+  }
   for (const [isa, reason, device] of [['avx2', why.avx2, /AVX2\+FMA kernels/], ['avx512', why.avx512, /AVX-512 kernels/]] as const) {
     if (reason === '') {
       const b = await createCpuBackend({ isa });
@@ -52,7 +60,7 @@ t.test('ISA selection', { skip: available ? false : 'cpu addon not built' }, asy
     }
   }
 
-  await t.rejects(createCpuBackend({ isa: 'sse9' as 'avx2' }), /INKLING_CPU_ISA must be auto, avx512, avx2 or portable/);
+  await t.rejects(createCpuBackend({ isa: 'sse9' as 'avx2' }), /INKLING_CPU_ISA must be auto, avx512, avx2, neon or portable/);
 
   const saved = process.env.INKLING_CPU_ISA;
   process.env.INKLING_CPU_ISA = 'portable';

@@ -130,6 +130,62 @@ static inline MicroKernelFn pickKernel(int rows, int nvec, bool directA) {
   static constexpr auto direct = kernelsBySize<true>(std::make_integer_sequence<int, NV>{});
   return (directA ? direct : packed)[nvec - 1][rows - 1];
 }
+#elif INKLING_NEON
+// AArch64 Advanced SIMD: the same 6x16 tile as AVX2, as 6 rows x 4 q-registers = 24 accumulators
+// + 4 B vectors + 2 A vectors = 30 of the 32 vector registers. The six A values of a k step are
+// two loads (a[0..3], a[4..5]) and each FMA takes its A operand from a lane (vfmaq_laneq_f32, the
+// by-element form of FMLA), so no broadcast instructions are needed; A read in place (six row
+// streams) uses FMLA with a scalar (vfmaq_n_f32). Same k order per element as the other paths.
+template <bool kDirectA>
+static inline void microKernel(int kc, const float* __restrict a, i64 lda, const float* __restrict b, float* c,
+                               i64 ldc, bool loadC, const float* biasRow, const float* biasCol, bool relu) {
+  float32x4_t acc[MR][4];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < 4; ++j) acc[i][j] = vdupq_n_f32(0.f);
+#pragma GCC unroll 4
+  for (int k = 0; k < kc; ++k) {
+    const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4), b2 = vld1q_f32(b + 8), b3 = vld1q_f32(b + 12);
+    if constexpr (kDirectA) {
+      // Six row streams: scalar loads, FMLA with a scalar operand (vfmaq_n_f32).
+      for (int i = 0; i < MR; ++i) {
+        const float ai = a[i * lda + k];
+        acc[i][0] = vfmaq_n_f32(acc[i][0], b0, ai);
+        acc[i][1] = vfmaq_n_f32(acc[i][1], b1, ai);
+        acc[i][2] = vfmaq_n_f32(acc[i][2], b2, ai);
+        acc[i][3] = vfmaq_n_f32(acc[i][3], b3, ai);
+      }
+    } else {
+      const float32x4_t a03 = vld1q_f32(a);
+      const float32x4_t a45 = vcombine_f32(vld1_f32(a + 4), vdup_n_f32(0.f));
+#define INKLING_NEON_ROW(I, AV, LANE)                     \
+      acc[I][0] = vfmaq_laneq_f32(acc[I][0], b0, AV, LANE); \
+      acc[I][1] = vfmaq_laneq_f32(acc[I][1], b1, AV, LANE); \
+      acc[I][2] = vfmaq_laneq_f32(acc[I][2], b2, AV, LANE); \
+      acc[I][3] = vfmaq_laneq_f32(acc[I][3], b3, AV, LANE);
+      INKLING_NEON_ROW(0, a03, 0)
+      INKLING_NEON_ROW(1, a03, 1)
+      INKLING_NEON_ROW(2, a03, 2)
+      INKLING_NEON_ROW(3, a03, 3)
+      INKLING_NEON_ROW(4, a45, 0)
+      INKLING_NEON_ROW(5, a45, 1)
+#undef INKLING_NEON_ROW
+      a += MR;
+    }
+    b += NR;
+  }
+  const float32x4_t zero = vdupq_n_f32(0.f);
+  for (int i = 0; i < MR; ++i) {
+    float* row = c + i * ldc;
+    for (int j = 0; j < 4; ++j) {
+      float32x4_t r = acc[i][j];
+      if (loadC) r = vaddq_f32(r, vld1q_f32(row + 4 * j));
+      if (biasRow) r = vaddq_f32(r, vdupq_n_f32(biasRow[i]));
+      if (biasCol) r = vaddq_f32(r, vld1q_f32(biasCol + 4 * j));
+      if (relu) r = vmaxq_f32(r, zero);
+      vst1q_f32(row + 4 * j, r);
+    }
+  }
+}
 #else
 // Portable: the same tile in plain C++; the compiler vectorizes the j loops (SSE2, NEON).
 template <bool kDirectA>

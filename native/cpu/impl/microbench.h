@@ -41,6 +41,18 @@ static double fmaChains(i64 iterations) {
   return double(out[0]);  // keeps the loop alive
 }
 constexpr int kFlopsPerIteration = 12 * 8 * 2;
+#elif INKLING_NEON
+static double fmaChains(i64 iterations) {
+  float32x4_t acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = vdupq_n_f32(0.001f * i);
+  const float32x4_t a = vdupq_n_f32(0.999999f), b = vdupq_n_f32(1e-7f);
+  for (i64 it = 0; it < iterations; ++it)
+    for (int i = 0; i < 12; ++i) acc[i] = vfmaq_f32(b, acc[i], a);  // b + acc·a: one FMLA
+  float32x4_t s = acc[0];
+  for (int i = 1; i < 12; ++i) s = vaddq_f32(s, acc[i]);
+  return double(vgetq_lane_f32(s, 0));  // keeps the loop alive
+}
+constexpr int kFlopsPerIteration = 12 * 4 * 2;
 #else
 static double fmaChains(i64 iterations) {
   float acc[12][4];

@@ -1,5 +1,5 @@
 // Max and average pooling (no padding, floor mode), split over (n, c) planes. The 2x2 stride-2
-// max pool of the seed CNN has its own vector loop (AVX-512 and AVX2), which the fused batch
+// max pool of the seed CNN has its own vector loop (AVX-512, AVX2 and NEON), which the fused batch
 // norm + ReLU + max pool (fused.h) shares.
 #pragma once
 
@@ -104,6 +104,33 @@ static inline void maxPool2x2Row(const float* r0, const float* r1, int wo, int32
     const __m256 at = _mm256_blendv_ps(_mm256_castsi256_ps(iTop), _mm256_castsi256_ps(iBottom), useBottom);
     vstoreN(o + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(best), 0xD8)), n);
     vstoreN(reinterpret_cast<float*>(am + ox), _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(at), 0xD8)), n);
+  }
+#elif INKLING_NEON
+  // 4 outputs at a time: vld2q_f32 de-interleaves 8 inputs into even and odd columns (the loads
+  // stay inside the row), then the same select tree (vbslq) on vectors; a true compare is all
+  // ones, i.e. −1 as int32. The fused batch norm's affine + ReLU is applied to the loaded vectors
+  // (vmaxnmq: a NaN becomes 0, as in the scalar `in`).
+  const int32x4_t laneOffsets = {0, 2, 4, 6};
+  const float32x4_t va = vdupq_n_f32(in.a), vb = vdupq_n_f32(in.b), vzero4 = vdupq_n_f32(0.f);
+  const auto see = [&](float32x4_t v) {
+    if (!in.affine) return v;
+    v = vfmaq_f32(vb, v, va);
+    return in.relu ? vmaxnmq_f32(v, vzero4) : v;
+  };
+  for (; ox + 4 <= wo; ox += 4) {
+    const int ix = 2 * ox;
+    const float32x4x2_t t = vld2q_f32(r0 + ix), bt = vld2q_f32(r1 + ix);
+    const float32x4_t tEven = see(t.val[0]), tOdd = see(t.val[1]), bEven = see(bt.val[0]), bOdd = see(bt.val[1]);
+    const uint32x4_t rightTop = vcgtq_f32(tOdd, tEven);
+    const uint32x4_t rightBottom = vcgtq_f32(bOdd, bEven);
+    const float32x4_t mTop = vbslq_f32(rightTop, tOdd, tEven);
+    const float32x4_t mBottom = vbslq_f32(rightBottom, bOdd, bEven);
+    const uint32x4_t useBottom = vcgtq_f32(mBottom, mTop);
+    const int32x4_t col = vaddq_s32(vdupq_n_s32(ix), laneOffsets);
+    const int32x4_t iTop = vsubq_s32(vaddq_s32(col, vdupq_n_s32(top)), vreinterpretq_s32_u32(rightTop));
+    const int32x4_t iBottom = vsubq_s32(vaddq_s32(col, vdupq_n_s32(bottom)), vreinterpretq_s32_u32(rightBottom));
+    vst1q_f32(o + ox, vbslq_f32(useBottom, mBottom, mTop));
+    vst1q_s32(am + ox, vbslq_s32(useBottom, iBottom, iTop));
   }
 #endif
   for (; ox < wo; ++ox) {

@@ -37,7 +37,7 @@
     {
       "target_name": "inkling_cpu_simde",
       "dependencies": ["inkling_cpu_avx512_simde", "inkling_cpu_avx2", "inkling_cpu_preprocess"],
-      "sources": ["../addon.cc", "../isa.cc", "../thread_pool.cc", "../kernels_portable.cc"],
+      "sources": ["../addon.cc", "../isa.cc", "../thread_pool.cc", "../kernels_portable.cc", "../kernels_neon.cc"],
       "libraries": ["-lpthread"]
     }
   ]

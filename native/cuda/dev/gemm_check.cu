@@ -124,7 +124,7 @@ int main() {
       const double gflop = 2.0 * M * N * K / 1e9;
       dev::DeviceVec<float> a(dev::randomVector((size_t)M * K, 11)), b(dev::randomVector((size_t)K * N, 12)), c((size_t)M * N);
       auto le = env.launch();
-      float naive = dev::timeMs([&] { gemmNaive<<<dim3(ceilDiv(N, 16), ceilDiv(M, 16)), dim3(16, 16)>>>(a.ptr, b.ptr, c.ptr, M, N, K); });
+      float naive = dev::timeMs([&] { INKLING_LAUNCH(dim3(ceilDiv(N, 16), ceilDiv(M, 16)), dim3(16, 16), 0, 0, gemmNaive)(a.ptr, b.ptr, c.ptr, M, N, K); });
       float simt = dev::timeMs([&] { launchMatmul(le, GemmVariant::Simt, a.ptr, b.ptr, nullptr, c.ptr, M, N, K, false, false, false, false); });
       float tf32 = dev::timeMs([&] { launchMatmul(le, GemmVariant::Tf32, a.ptr, b.ptr, nullptr, c.ptr, M, N, K, false, false, false, false); });
       printf("  batch %d (M=%d): v1 naive %.3f ms %.0f GFLOP/s | v2 simt %.3f ms %.0f GFLOP/s | v3 tf32 %.3f ms %.0f GFLOP/s\n", batch, M,

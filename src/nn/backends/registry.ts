@@ -9,10 +9,36 @@
 
 import type { Backend } from '../backend.ts';
 
-export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda';
+export type BackendName = 'ref' | 'cpu' | 'webgpu' | 'cuda' | 'cuda-emu' | 'metal' | 'metal-emu';
 
 /** Every backend name the project knows, in the order they are tried and reported. */
-export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda'];
+export const backendNames: readonly BackendName[] = ['ref', 'cpu', 'webgpu', 'cuda', 'cuda-emu', 'metal', 'metal-emu'];
+
+/** Backends that run a GPU's kernels on an emulator: for verification, far too slow for `npm test`.
+ *  Each names the CI stage that runs its conformance table, training and memory tests; anything
+ *  that iterates the registry in `npm test` reports them as skipped with this reason. */
+export const emulatedBackends: Readonly<Partial<Record<BackendName, { stage: string }>>> = {
+  'cuda-emu': { stage: 'npm run test:cuda-emu' },
+  'metal-emu': { stage: 'npm run test:metal-emu' },
+};
+
+/** Why `npm test` does not run `name`, or null when it is not an emulated backend. */
+export function emulatorSkipReason(name: BackendName): string | null {
+  const e = emulatedBackends[name];
+  return e ? `emulated backend: too slow for npm test, covered by the CI stage \`${e.stage}\`` : null;
+}
+
+/** The environment variable that makes a missing backend a failure instead of a skip in the tests
+ *  (CI sets them): INKLING_REQUIRE_ and the name upper-cased with `-` → `_`, so that the name is a
+ *  valid variable (cuda-emu → INKLING_REQUIRE_CUDA_EMU, metal-emu → INKLING_REQUIRE_METAL_EMU). */
+export function requireVariable(name: BackendName): string {
+  return `INKLING_REQUIRE_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Whether the environment demands `name` (its requireVariable is `1`). */
+export function backendRequired(name: BackendName): boolean {
+  return process.env[requireVariable(name)] === '1';
+}
 
 /** Options every factory understands (a factory may accept more of its own). */
 export interface BackendOptions {
@@ -27,6 +53,9 @@ const loaders: Partial<Record<BackendName, () => Promise<BackendFactory>>> = {
   cpu: () => import('./cpu/index.ts').then((m) => m.createCpuBackend),
   webgpu: () => import('./webgpu/index.ts').then((m) => m.createWebgpuBackend),
   cuda: () => import('./cuda/index.ts').then((m) => m.createCudaBackend),
+  'cuda-emu': () => import('./cuda-emu/index.ts').then((m) => m.createCudaEmuBackend),
+  metal: () => import('./metal/index.ts').then((m) => m.createMetalBackend),
+  'metal-emu': () => import('./metal-emu/index.ts').then((m) => m.createMetalEmuBackend),
 };
 
 export type BackendProbe = { available: true } | { available: false; reason: string };

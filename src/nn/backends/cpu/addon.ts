@@ -13,7 +13,7 @@ export type NativeContext = { readonly __nativeContext: unique symbol };
 
 export interface CpuAddon {
   createContext(threads: number, isa: string): NativeContext;
-  contextInfo(ctx: NativeContext): { isa: string; threads: number; avx2Available: boolean; avx512Available: boolean };
+  contextInfo(ctx: NativeContext): { isa: string; threads: number; avx2Available: boolean; avx512Available: boolean; neonAvailable: boolean };
   /** What CPUID and XGETBV say here, or (given the registers) the decision for those values. */
   cpuFeatures(leaf1Ecx?: number, leaf7Ebx?: number, xcr0?: number): CpuFeatures;
   /** Why each vector table of this build cannot run here ('' = it can). */

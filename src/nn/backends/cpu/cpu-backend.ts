@@ -12,6 +12,7 @@ import {
   matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import type { CpuAddon, NativeContext } from './addon.ts';
+import type { GuardedAllocation } from '../guarded-alloc.ts';
 import { CpuMemory, type CpuBuffer } from './memory.ts';
 
 type F32 = DeviceBuffer<'f32'>;
@@ -30,6 +31,7 @@ const ISA_NAMES: Record<string, string> = {
   avx512: 'AVX-512 kernels',
   'avx512-simde': 'AVX-512 kernels under SIMDe emulation (not hardware)',
   avx2: 'AVX2+FMA kernels',
+  neon: 'NEON kernels',
   portable: 'portable kernels',
 };
 
@@ -76,6 +78,11 @@ export class CpuBackend implements Backend {
   async download<D extends DType>(buf: DeviceBuffer<D>, offset?: number, length?: number): Promise<HostArray<D>> {
     return this.mem.download(buf, offset, length);
   }
+  /** Test hook for the conformance guards (../guarded-alloc.ts). */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    return this.mem.allocGuarded(length, dtype, guard);
+  }
+
   free(buf: DeviceBuffer): void {
     this.mem.release(buf);
   }

@@ -1,11 +1,11 @@
-// The cpu backend: our C++ kernels (native/cpu) with AVX-512, AVX2+FMA or portable code, on a
-// thread pool.
+// The cpu backend: our C++ kernels (native/cpu) with AVX-512, AVX2+FMA, NEON or portable code, on
+// a thread pool.
 //   createCpuBackend({ threads?, isa?, addonPath? })
 // threads: explicit option, else INKLING_THREADS, else one per core. isa: explicit option, else
-// INKLING_CPU_ISA (auto | avx512 | avx2 | portable), else auto (CPUID + XGETBV: the widest the CPU
-// and OS support). addonPath: another build of the addon (the SIMDe test build), else
-// INKLING_CPU_ADDON, else build/Release. Throws, naming the fix, when the addon is not built or
-// the ISA asked for cannot run here.
+// INKLING_CPU_ISA (auto | avx512 | avx2 | neon | portable), else auto (CPUID + XGETBV / HWCAP: the
+// widest the CPU and OS support). addonPath: another build of the addon (the SIMDe test build),
+// else INKLING_CPU_ADDON, else build/Release. Throws, naming the fix, when the addon is not built
+// or the ISA asked for cannot run here.
 
 import { cpus } from 'node:os';
 import type { Backend } from '../../backend.ts';
@@ -16,7 +16,7 @@ import { CpuBackend } from './cpu-backend.ts';
 export { CpuBackend } from './cpu-backend.ts';
 export { loadCpuAddon, type CpuFeatures } from './addon.ts';
 
-export type CpuIsa = 'auto' | 'avx512' | 'avx2' | 'portable';
+export type CpuIsa = 'auto' | 'avx512' | 'avx2' | 'neon' | 'portable';
 
 export interface CpuBackendOptions extends BackendOptions {
   isa?: CpuIsa;

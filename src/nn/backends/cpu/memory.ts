@@ -7,6 +7,7 @@
 // Tensor.zeros fills). Handles are checked on use: right backend, not freed, right dtype.
 
 import type { BackendStats, DeviceBuffer, DType, HostArray } from '../../backend.ts';
+import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { checkUpload, downloadLength, requireNonNegativeInt } from '../validate.ts';
 
 /** Stamps are unique across every buffer of the process and only grow (see CpuBuffer.stamp). */
@@ -18,17 +19,20 @@ export class CpuBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   /** null once freed. */
   data: HostArray<D> | null;
   readonly owner: CpuMemory;
+  /** A guarded buffer's window into its region (../guarded-alloc.ts): freeing it pools nothing. */
+  readonly view: boolean;
   /** A new value whenever the contents may have changed: at allocation and at every access
    *  through CpuMemory.resolve (kernels, uploads, fills, copies), except reads that say they
    *  only read (resolveForRead). So (pointer, stamp) identifies contents: the native side caches
    *  what it derives from constant weights (Winograd's transformed filters) under it. */
   stamp = ++lastStamp;
 
-  constructor(owner: CpuMemory, length: number, dtype: D, data: HostArray<D>) {
+  constructor(owner: CpuMemory, length: number, dtype: D, data: HostArray<D>, view = false) {
     this.owner = owner;
     this.length = length;
     this.dtype = dtype;
     this.data = data;
+    this.view = view;
   }
 }
 
@@ -71,8 +75,22 @@ export class CpuMemory {
     return buf;
   }
 
+  /** A buffer inside a region with `guard` elements on each side (see ../guarded-alloc.ts). The
+   *  kernels get a pointer into the region, so a native write past the buffer lands in a guard. */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    checkGuardArgs('allocGuarded', length, guard);
+    const region = this.alloc(length + 2 * guard, dtype);
+    const buffer = new CpuBuffer(this, length, dtype, region.data!.subarray(guard, guard + length) as HostArray<D>, true);
+    this.live.add(buffer);
+    this.liveBuffers++;
+    this.liveBytes += length * 4;
+    return { buffer, region, guard };
+  }
+
   /** The typed array behind a handle, after checking it belongs here, is live and has the dtype.
-   *  Marks the contents as possibly changed (a new stamp). */
+   *  Marks the contents as possibly changed (a new stamp). A guarded view and its region are two
+   *  handles on one memory: only the harness writes the region, and only its guards, outside the
+   *  view, so the view's stamp still names the view's contents. */
   resolve<D extends DType>(kernel: string, name: string, buf: DeviceBuffer<D>, dtype?: D): HostArray<D> {
     const data = this.resolveForRead(kernel, name, buf, dtype);
     (buf as unknown as CpuBuffer).stamp = ++lastStamp; // resolveForRead checked that it is one
@@ -113,6 +131,7 @@ export class CpuMemory {
     this.live.delete(cpu);
     this.liveBuffers--;
     this.liveBytes -= cpu.length * 4;
+    if (cpu.view) return;
     const bucket = data.buffer.byteLength;
     if (this.pooledBytes + bucket <= MAX_POOLED_BYTES) {
       let list = this.free.get(bucket);

@@ -3,6 +3,7 @@
 // errors instead of silently reading stale memory.
 
 import type { BackendStats, DeviceBuffer, DType, HostArray } from '../../backend.ts';
+import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { checkUpload, downloadLength, requireNonNegativeInt } from '../validate.ts';
 
 export class RefBuffer<D extends DType = DType> implements DeviceBuffer<D> {
@@ -12,11 +13,12 @@ export class RefBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   data: HostArray<D> | null;
   readonly owner: RefMemory;
 
-  constructor(owner: RefMemory, length: number, dtype: D) {
+  /** `view`: an existing array to use (a guarded buffer's window into its region). */
+  constructor(owner: RefMemory, length: number, dtype: D, view?: HostArray<D>) {
     this.owner = owner;
     this.length = length;
     this.dtype = dtype;
-    this.data = (dtype === 'i32' ? new Int32Array(length) : new Float32Array(length)) as HostArray<D>;
+    this.data = view ?? ((dtype === 'i32' ? new Int32Array(length) : new Float32Array(length)) as HostArray<D>);
   }
 }
 
@@ -37,6 +39,17 @@ export class RefMemory {
     this.live.add(buf);
     this.liveBytes += length * 4;
     return buf;
+  }
+
+  /** A buffer inside a region with `guard` elements on each side (see ../guarded-alloc.ts). */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    checkGuardArgs('allocGuarded', length, guard);
+    const region = this.alloc(length + 2 * guard, dtype);
+    const view = region.data!.subarray(guard, guard + length) as HostArray<D>;
+    const buffer = new RefBuffer(this, length, dtype, view);
+    this.live.add(buffer);
+    this.liveBytes += length * 4;
+    return { buffer, region, guard };
   }
 
   /** The typed array behind a handle, after checking it belongs here, is live and has the dtype. */

@@ -15,6 +15,7 @@ import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.ts';
 import { dropout, dropoutBackward } from './dropout.ts';
 import * as ew from './elementwise.ts';
 import { matmul } from './matmul.ts';
+import type { GuardedAllocation } from '../guarded-alloc.ts';
 import { RefMemory } from './memory.ts';
 import { adamStep, sgdStep } from './optim.ts';
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from './pool.ts';
@@ -57,6 +58,11 @@ export class RefBackend implements Backend {
   async download<D extends DType>(buf: DeviceBuffer<D>, offset?: number, length?: number): Promise<HostArray<D>> {
     return this.mem.download(buf, offset, length);
   }
+  /** Test hook for the conformance guards (../guarded-alloc.ts). */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    return this.mem.allocGuarded(length, dtype, guard);
+  }
+
   free(buf: DeviceBuffer): void {
     this.mem.free(buf);
   }

@@ -9,12 +9,19 @@ import type { DeviceBuffer, DType } from '../../backend.ts';
  *  larger (its size bucket). Bindings always use the logical byte size. */
 export class WebgpuBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   freed = false;
+  /** `byteOffset`: where the buffer starts in `gpu` (non-zero only for a guarded buffer's window into
+   *  its region, ../guarded-alloc.ts, whose GPUBuffer belongs to the region). */
   constructor(
     readonly length: number,
     readonly dtype: D,
     readonly gpu: GPUBuffer,
     readonly owner: object,
+    readonly byteOffset = 0,
   ) {}
+
+  get isView(): boolean {
+    return this.byteOffset !== 0;
+  }
 
   /** Bytes to bind: WebGPU rejects zero-sized bindings, so empty buffers bind 4 bytes. */
   get bindBytes(): number {

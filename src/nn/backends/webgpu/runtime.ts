@@ -122,7 +122,7 @@ export class Runtime {
       const conflict = spec.bindings.some((o) => o.write && o.buf.gpu === b.buf.gpu);
       if (!conflict) return b;
       const copy = this.temp(b.buf.length, b.buf.dtype as 'f32' | 'i32');
-      this.copyBytes(b.buf.gpu, 0, copy.gpu, 0, b.buf.bindBytes);
+      this.copyBytes(b.buf.gpu, b.buf.byteOffset, copy.gpu, 0, b.buf.bindBytes);
       temps.push(copy);
       return { buf: copy };
     });
@@ -139,7 +139,7 @@ export class Runtime {
       { binding: 0, resource: { buffer: this.arena, offset: slot * UNIFORM_SLOT_BYTES, size: UNIFORM_SLOT_BYTES } },
     ];
     bindings.forEach((b, i) => {
-      entries.push({ binding: i + 1, resource: { buffer: b.buf.gpu, offset: 0, size: b.buf.bindBytes } });
+      entries.push({ binding: i + 1, resource: { buffer: b.buf.gpu, offset: b.buf.byteOffset, size: b.buf.bindBytes } });
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
 

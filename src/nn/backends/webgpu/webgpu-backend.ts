@@ -12,6 +12,7 @@ import {
 } from '../validate.ts';
 import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain } from '../compose.ts';
 import type { GpuContext } from './device.ts';
+import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { WebgpuBuffer } from './buffers.ts';
 import { grid1d, Runtime } from './runtime.ts';
 import { GpuProfiler, type GpuTiming } from './profiler.ts';
@@ -76,6 +77,19 @@ export class WebgpuBackend implements Backend {
     return buf;
   }
 
+  /** Test hook for the conformance guards (../guarded-alloc.ts): the buffer binds at an offset of
+   *  `guard`·4 bytes into its region's GPU buffer (256-byte aligned for guard = 64). */
+  allocGuarded<D extends DType>(length: number, dtype: D, guard: number): GuardedAllocation<D> {
+    checkGuardArgs('allocGuarded', length, guard);
+    const align = this.rt.device.limits.minStorageBufferOffsetAlignment;
+    if ((guard * 4) % align !== 0) throw new Error(`webgpu allocGuarded: ${guard} guard elements are not a multiple of the ${align}-byte binding alignment`);
+    const region = this.alloc(length + 2 * guard, dtype) as WebgpuBuffer<D>;
+    const buffer = new WebgpuBuffer<D>(length, dtype, region.gpu, this.rt, guard * 4);
+    this.live.add(buffer);
+    this.liveBytes += length * 4;
+    return { buffer, region, guard };
+  }
+
   upload<D extends DType>(buf: DeviceBuffer<D>, data: HostArray<D>, offset = 0): void {
     const b = this.b(buf);
     checkUpload(buf, data, offset);
@@ -83,7 +97,7 @@ export class WebgpuBackend implements Backend {
     // queue.writeBuffer runs at queue time: earlier dispatches still in the encoder must be
     // submitted first, or they would see the new contents.
     this.rt.submit();
-    this.rt.device.queue.writeBuffer(b.gpu, offset * 4, data.buffer, data.byteOffset, data.byteLength);
+    this.rt.device.queue.writeBuffer(b.gpu, b.byteOffset + offset * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
   async download<D extends DType>(buf: DeviceBuffer<D>, offset = 0, length?: number): Promise<HostArray<D>> {
@@ -96,7 +110,7 @@ export class WebgpuBackend implements Backend {
     }
     const bytes = count * 4;
     const staging = this.rt.staging.acquire(bytes);
-    this.rt.copyBytes(b.gpu, offset * 4, staging, 0, bytes);
+    this.rt.copyBytes(b.gpu, b.byteOffset + offset * 4, staging, 0, bytes);
     this.rt.submit();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, bytes);
@@ -115,7 +129,7 @@ export class WebgpuBackend implements Backend {
     buf.freed = true;
     this.live.delete(buf);
     this.liveBytes -= buf.length * 4;
-    this.rt.storage.release(buf.gpu);
+    if (!buf.isView) this.rt.storage.release(buf.gpu);
   }
 
   async flush(): Promise<void> {
@@ -164,7 +178,7 @@ export class WebgpuBackend implements Backend {
     }
     if (o.length === 0) return;
     if (value === 0 && !Object.is(value, -0)) {
-      this.rt.clearBytes(o.gpu, 0, o.length * 4);
+      this.rt.clearBytes(o.gpu, o.byteOffset, o.length * 4);
       return;
     }
     const bits = o.dtype === 'i32' ? value | 0 : new Uint32Array(new Float32Array([value]).buffer)[0];
@@ -184,12 +198,12 @@ export class WebgpuBackend implements Backend {
     if (s.gpu === d.gpu) {
       // copyBufferToBuffer refuses a buffer as its own source and destination: go through a temp.
       const tmp = this.rt.temp(length);
-      this.rt.copyBytes(s.gpu, srcOffset * 4, tmp.gpu, 0, length * 4);
-      this.rt.copyBytes(tmp.gpu, 0, d.gpu, dstOffset * 4, length * 4);
+      this.rt.copyBytes(s.gpu, s.byteOffset + srcOffset * 4, tmp.gpu, 0, length * 4);
+      this.rt.copyBytes(tmp.gpu, 0, d.gpu, d.byteOffset + dstOffset * 4, length * 4);
       this.rt.releaseTemp(tmp);
       return;
     }
-    this.rt.copyBytes(s.gpu, srcOffset * 4, d.gpu, dstOffset * 4, length * 4);
+    this.rt.copyBytes(s.gpu, s.byteOffset + srcOffset * 4, d.gpu, d.byteOffset + dstOffset * 4, length * 4);
   }
 
   /** Elementwise dispatch over n elements, as vec4s when n is a multiple of 4. */
@@ -220,7 +234,7 @@ export class WebgpuBackend implements Backend {
     const xb = this.b(x, 'x');
     const o = this.b(out, 'out');
     requireSameLength('scale', 'x', x, 'out', out);
-    const inPlace = xb.gpu === o.gpu;
+    const inPlace = xb.gpu === o.gpu && xb.byteOffset === o.byteOffset;
     const bindings = inPlace ? [{ buf: o, write: true }] : [{ buf: xb }, { buf: o, write: true }];
     this.elementwise('scale', o.length, { IN_PLACE: inPlace }, [['f', alpha], ['f', beta]], bindings);
   }
