@@ -17,7 +17,7 @@ const addon = (() => {
   }
 })();
 
-const paths: { isa: Exclude<CpuIsa, 'auto'>; device: RegExp }[] = [
+const paths: { isa: Exclude<CpuIsa, 'auto' | 'neon'>; device: RegExp }[] = [
   { isa: 'avx512', device: /AVX-512 kernels/ },
   { isa: 'avx2', device: /AVX2\+FMA kernels/ },
   { isa: 'portable', device: /portable kernels/ },
