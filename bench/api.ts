@@ -7,8 +7,8 @@
 //        autocannon's integer ms), plus the server's own timings from the responses;
 //   c16, c64: autocannon with 16 and 64 connections: requests per second.
 // Every prediction is logged: the server writes each row to PostgreSQL (batched multi-row inserts;
-// the cluster runs with fsync on, the service's commits are asynchronous unless
-// INKLING_DB_SYNC_COMMIT=1, see src/server/README.md) before it answers. Afterwards the server is stopped gracefully and the table is
+// the cluster runs with fsync on, and the service's commits wait for the WAL flush unless
+// INKLING_DB_SYNC_COMMIT=0, see src/server/README.md) before it answers. Afterwards the server is stopped gracefully and the table is
 // counted: it must hold one row per successful (201) request.
 // The server runs in a child process (this file with --serve) so the load generator does not share
 // its event loop. Database: DATABASE_URL, else a fresh local cluster in a temp dir. Model: the one
@@ -17,7 +17,7 @@
 // warm-up (1 s at one connection, then BENCH_WARMUP_SECONDS, default 5, at 16) lets the JIT settle.
 // The phases run in BENCH_ROUNDS interleaved rounds (default 3) and each final figure is the
 // median over the rounds. Ends with:  api c1: p50 1.9 ms, p99 4.1 ms  /  api c16: 1430 req/s  /
-// api c64: ...
+// api c64: ...  BENCH_WORKERS=N benchmarks `inkling serve --workers N` instead (same phases).
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -26,7 +26,7 @@ import { tmpdir, loadavg } from 'node:os';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import sharp from 'sharp';
+import { canvasPng } from './canvas-png.ts';
 import { sql } from 'slonik';
 import { z } from 'zod';
 
@@ -80,26 +80,6 @@ async function serveChild(): Promise<void> {
   });
 }
 
-function canvasPng(): Promise<Buffer> {
-  const w = 280;
-  const h = 280;
-  const rgba = Buffer.alloc(w * h * 4);
-  const segs = [[80, 60, 200, 60], [200, 60, 120, 230]];
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let d = Infinity;
-      for (const [x0, y0, x1, y1] of segs) {
-        const dx = x1 - x0;
-        const dy = y1 - y0;
-        const tt = Math.max(0, Math.min(1, ((x - x0) * dx + (y - y0) * dy) / (dx * dx + dy * dy)));
-        d = Math.min(d, Math.hypot(x - x0 - tt * dx, y - y0 - tt * dy));
-      }
-      rgba[(y * w + x) * 4 + 3] = Math.round(Math.max(0, Math.min(1, 9 - d + 0.5)) * 255);
-    }
-  }
-  return sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).png().toBuffer();
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -138,6 +118,8 @@ async function sequential(url: string, body: Buffer, ms: number): Promise<{ late
     waiting = null;
     done({ status, body: resBody });
   });
+  let failSocket: ((e: Error) => void) | null = null;
+  socket.on('error', (e) => failSocket?.(e)); // one listener, not one per request
   const latencies: number[] = [];
   const timings: ServerTimings[] = [];
   let ok = 0;
@@ -147,7 +129,7 @@ async function sequential(url: string, body: Buffer, ms: number): Promise<{ late
     const t0 = performance.now();
     const res = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
       waiting = resolve;
-      socket.once('error', reject);
+      failSocket = reject;
       socket.write(request);
     });
     latencies.push(performance.now() - t0); // before parsing: the client's JSON work is not the server's latency
@@ -202,24 +184,45 @@ async function main(): Promise<void> {
   const before = await countRows();
 
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], {
-    env: { ...process.env, DATABASE_URL: dbUrl, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(tmp || tmpdir(), 'bench-spool'), INKLING_RATE_LIMIT: '0' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const childLog = process.env.BENCH_CHILD_LOG; // the server's stdout, e.g. with BENCH_NODE_FLAGS=--trace-gc
-    if (childLog) child.stdout.on('data', (d) => appendFileSync(childLog, d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /READY (\S+)/.exec(out);
-      if (m) resolve(m[1]);
+  // BENCH_WORKERS=N (> 1): the server is `inkling serve --workers N` (node:cluster) instead of
+  // this file's --serve child; it prints no STATS, so the db check compares rows with what the
+  // clients saw.
+  const workers = Math.max(1, Math.round(Number(process.env.BENCH_WORKERS ?? 1)));
+  const childEnv = { ...process.env, DATABASE_URL: dbUrl, INKLING_MODEL_DIR: modelDir, INKLING_SPOOL_DIR: join(tmp || tmpdir(), 'bench-spool'), INKLING_RATE_LIMIT: '0' };
+  let child: ReturnType<typeof spawn>;
+  let url: string;
+  if (workers > 1) {
+    const { freePort } = await import('../src/server/db/local-postgres.ts');
+    const port = await freePort();
+    child = spawn(process.execPath, ['bin/inkling.js', 'serve', '--workers', String(workers)], {
+      cwd: new URL('../', import.meta.url).pathname,
+      env: { ...childEnv, PORT: String(port), HOST: '127.0.0.1', INKLING_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+    url = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) break;
+      if (i > 600 || child.exitCode !== null) throw new Error(`inkling serve --workers ${workers} did not become ready`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } else {
+    child = spawn(process.execPath, [...profile, '--import', 'tsx', new URL(import.meta.url).pathname, '--serve'], { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const childLog = process.env.BENCH_CHILD_LOG; // the server's stdout, e.g. with BENCH_NODE_FLAGS=--trace-gc
+      if (childLog) child.stdout!.on('data', (d) => appendFileSync(childLog, d));
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /READY (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+  }
   const body = await canvasPng();
   const loadBefore = loadavg()[0].toFixed(2);
-  console.log(`server ${url}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase`);
+  const durable = !['0', 'false'].includes(process.env.INKLING_DB_SYNC_COMMIT ?? '1');
+  console.log(`server ${url}${workers > 1 ? ` (${workers} workers)` : ''}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase, commits ${durable ? 'durable (synchronous_commit=on)' : 'asynchronous (INKLING_DB_SYNC_COMMIT=0)'}`);
 
   const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
   // Warm-up, logged too: one connection (the inline path) then 16 (the preprocessing threads,
@@ -249,12 +252,12 @@ async function main(): Promise<void> {
   // The server's own count of answered predictions (printed after its graceful shutdown): the
   // table must hold exactly this many new rows.
   let childOut = '';
-  child.stdout.on('data', (d) => (childOut += d));
+  child.stdout!.on('data', (d) => (childOut += d));
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  const answered = Number(/ANSWERED (\d+)/.exec(childOut)?.[1] ?? -1);
   const serverStats = /STATS (.*)/.exec(childOut)?.[1] ?? '';
   const after = await countRows();
+  const answered = workers > 1 ? after - before : Number(/ANSWERED (\d+)/.exec(childOut)?.[1] ?? -1);
   await pool.end();
   if (local) await local.stop();
   if (tmp && existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });

@@ -61,7 +61,8 @@ export interface TestFigures extends SplitFigures {
 export interface ModelCard {
   format: typeof CARD_FORMAT;
   name: string;
-  /** name@commit-date, for the service's /model endpoint and logged predictions. */
+  /** name@ + 12 hex digits of the weights' SHA-256 (src/model/identity.ts); the service and
+   *  `inkling predict` recompute it from the file. */
   version: string;
   architecture: string;
   architectureDetail: string;
@@ -84,6 +85,16 @@ export interface ModelCard {
   git: { commit: string; dirty: boolean } | null;
   created: string;
   updated: string;
+  /** Fine-tuned from feedback (training/finetune.ts): the base model and before/after figures. */
+  finetune?: FinetuneRecord;
+}
+
+export interface FinetuneRecord {
+  from: string;
+  feedback: { path: string; samples: number; train: number; holdout: number; holdoutFraction: number; copies: number; share: number };
+  before: { mnistTest: number; feedbackHoldout: number };
+  after: { mnistTest: number; feedbackHoldout: number };
+  mnistTestCount: number;
 }
 
 export function gitInfo(cwd = process.cwd()): { commit: string; dirty: boolean } | null {

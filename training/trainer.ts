@@ -13,12 +13,14 @@
 // augmentation draws per (seed, epoch, sample), dropout masks per (layer seed, step). The same
 // seed, backend and thread count give the same weights; see README for what differs elsewhere.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { identityOfFile } from '../src/model/identity.ts';
 import type { Backend, DeviceBuffer } from '../src/nn/backend.ts';
 import { tidy } from '../src/nn/autograd.ts';
 import { createBackend, type BackendName } from '../src/nn/backends/registry.ts';
 import { RunningMetrics } from '../src/nn/metrics.ts';
 import type { Module } from '../src/nn/modules/module.ts';
+import { BatchNorm1d, BatchNorm2d } from '../src/nn/modules/layers.ts';
 import * as F from '../src/nn/ops/index.ts';
 import { Adam, AdamW } from '../src/nn/optim/adam.ts';
 import type { Optimizer } from '../src/nn/optim/optimizer.ts';
@@ -28,6 +30,7 @@ import { Tensor } from '../src/nn/tensor.ts';
 import { MNIST_MEAN, MNIST_STD } from '../src/preprocess/frame.ts';
 import { CARD_FORMAT, gitInfo, type EpochRecord, type ModelCard, type Recipe, WEIGHTS_FILE, writeCard } from './card.ts';
 import { createBatchSource } from './data/batch-source.ts';
+import { concatSets } from './data/feedback.ts';
 import { CLASSES, type DigitSet, IMAGE_SIDE, loadMnist, type MnistSplits, sliceSet, SPLIT_DESCRIPTION } from './data/mnist.ts';
 import { classificationMetrics } from './metrics.ts';
 import { dropoutSteps, modelSpec, setDropoutSteps } from './models.ts';
@@ -62,6 +65,15 @@ export interface TrainOptions {
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Pre-loaded data (tests, the to99 benchmark). */
   data?: MnistSplits;
+  /** Start from these weights instead of a fresh init (fine-tuning). */
+  initWeights?: string;
+  /** Extra training samples, appended `copies` times to the MNIST training set (fine-tuning on
+   *  feedback with MNIST replayed). */
+  extraTrain?: { set: DigitSet; copies: number };
+  /** Keep batch-norm layers in eval mode while training (their running statistics stay those of
+   *  the starting weights; γ and β still learn): fine-tuning, where a share of unusual samples
+   *  would otherwise shift the statistics MNIST relies on. */
+  freezeBatchNorm?: boolean;
 }
 
 export interface TrainResult {
@@ -113,6 +125,13 @@ function makeOptimizer(model: Module, r: Recipe): Optimizer {
   }
 }
 
+function freezeBatchNorm(m: Module): void {
+  for (const [, child] of m.namedChildren()) {
+    if (child instanceof BatchNorm2d || child instanceof BatchNorm1d) child.eval();
+    freezeBatchNorm(child);
+  }
+}
+
 function setMomentum(opt: Optimizer, r: Recipe, m: number): void {
   if (r.optimizer === 'sgd') (opt as SGD).momentum = m;
   else (opt as Adam).beta1 = m;
@@ -146,11 +165,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   mkdirSync(opts.out, { recursive: true });
 
   const data = opts.data ?? loadMnist(opts.dataDir);
-  const trainSet = subset(data.train, opts.trainLimit);
+  const mnistTrain = subset(data.train, opts.trainLimit);
+  const trainSet = opts.extraTrain ? concatSets(mnistTrain, opts.extraTrain.set, opts.extraTrain.copies) : mnistTrain;
   const valSet = subset(data.validation, opts.validationLimit);
   const backend = await createBackend(opts.backend, opts.threads !== undefined ? { threads: opts.threads } : undefined);
   const spec = modelSpec(opts.model);
   const model = spec.create(backend, opts.seed, { dropout: recipe.dropout });
+  if (opts.initWeights && !resumed) await loadModuleWeights(model, opts.initWeights);
   const optimizer = makeOptimizer(model, recipe);
 
   const source = createBatchSource(opts.dataWorkers ?? 1, { set: trainSet, batchSize: recipe.batch, seed: opts.seed, augment: recipe.augment });
@@ -193,7 +214,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let card: ModelCard | null = null;
   let shareSum = 0;
 
-  model.train();
+  const trainMode = () => {
+    model.train();
+    if (opts.freezeBatchNorm) freezeBatchNorm(model);
+  };
+  trainMode();
   const endEpoch = Math.min(epochCount, opts.stopAfterEpochs ?? epochCount);
   try {
     for (let epoch = startEpoch; epoch < endEpoch; epoch++) {
@@ -236,6 +261,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
       // Validation (eval mode, on the held-out 5,000).
       const valLogits = await predictLogits(model, backend, valSet);
+      trainMode(); // predictLogits restores train() on every layer
       const val = classificationMetrics(valLogits, valSet.labels, CLASSES);
       const improved = val.accuracy > best.accuracy || (val.accuracy === best.accuracy && val.nll < best.loss);
       const record: EpochRecord = {
@@ -287,7 +313,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       card = {
         format: CARD_FORMAT,
         name: opts.out.split('/').filter(Boolean).pop() ?? opts.model,
-        version: `${opts.model}@${(git?.commit ?? 'nogit').slice(0, 7)}-${created.slice(0, 10)}`,
+        // name@sha256 of the best weights: what the service and `inkling predict` report
+        version: identityOfFile(basename(resolve(opts.out)), join(opts.out, WEIGHTS_FILE)).version,
         architecture: opts.model,
         architectureDetail: spec.description,
         parameters: model.parameterCount(),
@@ -298,7 +325,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         calibration: null,
         data: {
           ...SPLIT_DESCRIPTION,
-          train: opts.trainLimit ? `first ${trainSet.count} of ${SPLIT_DESCRIPTION.train}` : SPLIT_DESCRIPTION.train,
+          train: `${opts.trainLimit ? `first ${mnistTrain.count} of ${SPLIT_DESCRIPTION.train}` : SPLIT_DESCRIPTION.train}${opts.extraTrain ? ` + ${opts.extraTrain.copies} x ${opts.extraTrain.set.count} feedback samples` : ''}`,
           validation: opts.validationLimit ? `first ${valSet.count} of ${SPLIT_DESCRIPTION.validation}` : SPLIT_DESCRIPTION.validation,
           trainSamples: trainSet.count,
           validationSamples: valSet.count,

@@ -8,13 +8,18 @@ import type { Command } from './command.ts';
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   train: { summary: 'train a model on MNIST and write a checkpoint folder', load: () => import('./train.ts').then((m) => m.command) },
   eval: { summary: 'evaluate a checkpoint: test figures, calibration, plots', load: () => import('./eval.ts').then((m) => m.command) },
+  predict: { summary: 'classify image files (batched, no server): JSON lines or CSV', load: () => import('./predict.ts').then((m) => m.command) },
+  export: { summary: 'export a model as ONNX', load: () => import('./export.ts').then((m) => m.command) },
+  feedback: { summary: 'export labelled feedback as a data set (feedback export --out DIR)', load: () => import('./feedback.ts').then((m) => m.command) },
+  ood: { summary: 'fit the "not a digit" detector of a model (ood fit --model DIR)', load: () => import('./ood.ts').then((m) => m.command) },
   serve: { summary: 'run the prediction service and web UI', load: () => import('./serve.ts').then((m) => m.command) },
+  keys: { summary: 'create, list and revoke API keys for integrators', load: () => import('./keys.ts').then((m) => m.command) },
 };
 
 function usage(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length)) + 2;
   return [
-    'usage: inkling <command> [flags]   (inkling <command> --help for its flags)',
+    'usage: inkling <command> [flags]   (inkling <command> --help for its flags; inkling --version)',
     '',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(w)}${c.summary}`),
     '',
@@ -23,6 +28,11 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    const { packageVersion } = await import('../paths.ts');
+    process.stdout.write(`inkling ${packageVersion()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name === undefined ? 2 : 0;

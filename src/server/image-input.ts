@@ -1,52 +1,40 @@
 // The four ways POST /api/predictions receives an image, reduced to bytes + source:
-//   raw body with Content-Type image/png|jpeg|webp|gif      -> source "upload" (or ?source=)
+//   raw body with Content-Type image/png|jpeg|webp|gif or application/octet-stream -> source "upload" (or ?source=)
 //   multipart/form-data, file field "image" (+ field "source")
 //   JSON { "image": "<data URL or base64>", "source"? }
 //   JSON { "url": "https://...", "source"? }                -> fetched (url-fetch.ts), source "url"
-// Bodies are read with a byte limit (413 past it, without buffering the rest).
+// Bodies are read through request-body.ts (byte limit, body budget, timeout, every stream error
+// handled); multipart is parsed by multipart.ts, fed from that same reader.
 import type { Context } from 'koa';
-import busboy from 'busboy';
 import { z } from 'zod';
 import { ApiError, badRequest } from './errors.ts';
 import { fetchImage, type FetchPolicy } from './url-fetch.ts';
+import { readBody, tooLarge, type BodyLimits } from './request-body.ts';
+import { readMultipart } from './multipart.ts';
 
 export type Source = 'canvas' | 'upload' | 'url';
-const SOURCES = ['canvas', 'upload', 'url'] as const;
-const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif']);
+export const SOURCES = ['canvas', 'upload', 'url'] as const;
+// application/octet-stream: the format is sniffed from the bytes anyway (src/preprocess/decode).
+const RAW_TYPES = new Set(['image/png', 'image/jpeg', 'image/jpg', 'image/webp', 'image/gif', 'application/octet-stream']);
 
 export interface ImageInput {
   bytes: Buffer;
   source: Source;
 }
 
-const tooLarge = (limit: number) => new ApiError(413, 'payload_too_large', `the request body is over the ${limit}-byte limit (5 MB by default)`);
-
-export function readBody(ctx: Context, limit: number): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const req = ctx.req;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners('data');
-        req.resume(); // drain without buffering, then answer 413
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parseSource(v: unknown, fallback: Source): Source {
+export function parseSource(v: unknown, fallback: Source): Source {
   if (v === undefined || v === null || v === '') return fallback;
   if (typeof v === 'string' && (SOURCES as readonly string[]).includes(v)) return v as Source;
   throw badRequest('invalid_source', `source must be one of ${SOURCES.join(', ')}`);
+}
+
+/** A JSON request body, or 400 invalid_json. */
+export function parseJson(text: Buffer): unknown {
+  try {
+    return JSON.parse(text.toString('utf8'));
+  } catch {
+    throw badRequest('invalid_json', 'the body is not valid JSON');
+  }
 }
 
 /** Decodes a data URL or bare base64 (standard or URL-safe alphabet). */
@@ -71,73 +59,37 @@ const jsonBody = z
   })
   .strict();
 
-function multipart(ctx: Context, limit: number): Promise<{ bytes: Buffer; source: unknown }> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({ headers: ctx.req.headers, limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
-    } catch (e) {
-      reject(badRequest('invalid_multipart', `malformed multipart request: ${(e as Error).message}`));
-      return;
-    }
-    let bytes: Buffer | null = null;
-    let source: unknown;
-    let failed: ApiError | null = null;
-    bb.on('file', (name, stream) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('limit', () => (failed = tooLarge(limit)));
-      stream.on('end', () => {
-        if (name === 'image') bytes = Buffer.concat(chunks);
-      });
-    });
-    bb.on('field', (name, value) => {
-      if (name === 'source') source = value;
-    });
-    bb.on('filesLimit', () => (failed = badRequest('invalid_multipart', 'send one file, in the field "image"')));
-    bb.on('error', (e: Error) => reject(badRequest('invalid_multipart', `malformed multipart request: ${e.message}`)));
-    bb.on('close', () => {
-      if (failed) return reject(failed);
-      if (!bytes) return reject(badRequest('missing_image', 'the multipart request has no file field "image"'));
-      resolve({ bytes, source });
-    });
-    let size = 0;
-    ctx.req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit + 64 * 1024 && !failed) failed = tooLarge(limit);
-    });
-    ctx.req.pipe(bb);
-  });
-}
-
-export async function readImageInput(ctx: Context, limit: number, policy: FetchPolicy): Promise<ImageInput> {
+export async function readImageInput(ctx: Context, limits: BodyLimits, limit: number, policy: FetchPolicy): Promise<ImageInput> {
   const type = (ctx.get('content-type') || '').split(';')[0].trim().toLowerCase();
   const querySource = ctx.query.source;
   if (RAW_TYPES.has(type)) {
-    const bytes = await readBody(ctx, limit);
+    const bytes = await readBody(ctx, limits, limit);
     if (bytes.length === 0) throw badRequest('empty_body', 'the request body is empty: send the image bytes');
     return { bytes, source: parseSource(querySource, 'upload') };
   }
   if (type === 'multipart/form-data') {
-    const declared = Number(ctx.get('content-length') || 0);
-    if (declared > limit + 64 * 1024) throw tooLarge(limit);
-    const { bytes, source } = await multipart(ctx, limit);
+    const form = await readMultipart(ctx, limits, {
+      fileBytes: limit,
+      bodyBytes: limit + 64 * 1024,
+      maxFiles: 1,
+      fileFields: ['image'],
+      oversize: 'fail',
+      tooManyFiles: () => badRequest('invalid_multipart', 'send one file, in the field "image"'),
+    });
+    const bytes = form.files[0]?.bytes;
+    if (!bytes) throw badRequest('missing_image', 'the multipart request has no file field "image"');
     if (bytes.length === 0) throw badRequest('empty_body', 'the "image" file is empty');
-    return { bytes, source: parseSource(source, 'upload') };
+    return { bytes, source: parseSource(form.fields.get('source'), 'upload') };
   }
   if (type === 'application/json') {
-    const text = await readBody(ctx, Math.ceil(limit * 1.4) + 1024); // base64 inflates by 4/3
+    const text = await readBody(ctx, limits, Math.ceil(limit * 1.4) + 1024); // base64 inflates by 4/3
     if (text.length === 0) throw badRequest('empty_body', 'the request body is empty: send {"image": "<data URL or base64>"} or {"url": "https://..."}');
-    let json: unknown;
-    try {
-      json = JSON.parse(text.toString('utf8'));
-    } catch {
-      throw badRequest('invalid_json', 'the body is not valid JSON');
-    }
-    const parsed = jsonBody.safeParse(json);
+    const parsed = jsonBody.safeParse(parseJson(text));
     if (!parsed.success) {
       const i = parsed.error.issues[0];
-      throw badRequest('invalid_body', `${i.path.join('.') || 'body'}: ${i.message} (expected {"image": string} or {"url": string}, optional "source": canvas|upload|url)`);
+      // The issue's own text can list every unknown key of a hostile body: keep its start only.
+      const what = i.message.length > 120 ? `${i.message.slice(0, 117)}...` : i.message;
+      throw badRequest('invalid_body', `${i.path.join('.').slice(0, 60) || 'body'}: ${what} (expected {"image": string} or {"url": string}, optional "source": canvas|upload|url)`);
     }
     const b = parsed.data;
     if ((b.image === undefined) === (b.url === undefined)) throw badRequest('invalid_body', 'send exactly one of "image" (data URL or base64) and "url"');

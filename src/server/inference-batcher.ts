@@ -3,10 +3,19 @@
 // holds at most `maxBatch`. While a batch runs, new requests queue and form the next batch, so
 // under load batches fill up by themselves and at one connection nothing waits.
 import type { LoadedModel } from './model.ts';
+import type { OodVerdict } from '../model/ood.ts';
+
+export interface BatchAnswer {
+  probabilities: Float32Array;
+  inferenceMs: number;
+  batchSize: number;
+  /** The "not a digit" detector's verdict, when the model has one. */
+  ood: OodVerdict | null;
+}
 
 interface Job {
   x: Float32Array; // 784 MNIST-normalised values
-  resolve: (r: { probabilities: Float32Array; inferenceMs: number; batchSize: number }) => void;
+  resolve: (r: BatchAnswer) => void;
   reject: (e: unknown) => void;
 }
 
@@ -21,12 +30,12 @@ export class InferenceBatcher {
   onBatch: ((size: number, ms: number) => void) | null = null;
 
   constructor(
-    private readonly model: Pick<LoadedModel, 'predict'>,
+    private readonly model: Pick<LoadedModel, 'predict'> & Partial<Pick<LoadedModel, 'infer'>>,
     private readonly maxBatch: number,
     private readonly maxWaitMs: number,
   ) {}
 
-  predict(x: Float32Array): Promise<{ probabilities: Float32Array; inferenceMs: number; batchSize: number }> {
+  predict(x: Float32Array): Promise<BatchAnswer> {
     if (x.length !== 784) throw new RangeError(`expected 784 values, got ${x.length}`);
     return new Promise((resolve, reject) => {
       this.queue.push({ x, resolve, reject });
@@ -66,12 +75,13 @@ export class InferenceBatcher {
     for (let i = 0; i < n; i++) x.set(jobs[i].x, i * 784);
     const t0 = performance.now();
     try {
-      const probs = await this.model.predict(x, n);
+      const out = this.model.infer ? await this.model.infer(x, n) : { probabilities: await this.model.predict(x, n), ood: null };
+      const probs = out.probabilities;
       const ms = performance.now() - t0;
       this.batches++;
       this.images += n;
       this.onBatch?.(n, ms);
-      for (let i = 0; i < n; i++) jobs[i].resolve({ probabilities: probs.slice(i * 10, i * 10 + 10), inferenceMs: ms, batchSize: n });
+      for (let i = 0; i < n; i++) jobs[i].resolve({ probabilities: probs.slice(i * 10, i * 10 + 10), inferenceMs: ms, batchSize: n, ood: out.ood?.[i] ?? null });
     } catch (err) {
       for (const j of jobs) j.reject(err);
     } finally {

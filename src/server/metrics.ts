@@ -15,7 +15,10 @@ export function createMetrics() {
   const inferenceSeconds = new client.Histogram({ name: 'inkling_inference_seconds', help: 'Forward pass time per batch', buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1], registers: [registry] });
   const dbUp = new client.Gauge({ name: 'inkling_database_up', help: '1 when prediction writes go to the database, 0 while spooling', registers: [registry] });
   const spoolRows = new client.Gauge({ name: 'inkling_spool_rows', help: 'Prediction rows waiting in the on-disk spool', registers: [registry] });
-  const spoolDropped = new client.Gauge({ name: 'inkling_spool_dropped_total', help: 'Rows refused because the spool was full', registers: [registry] });
-  return { registry, requests, duration, predictions, noDigit, batchSize, inferenceSeconds, dbUp, spoolRows, spoolDropped };
+  const spoolBytes = new client.Gauge({ name: 'inkling_spool_bytes', help: 'Bytes of the on-disk spool', registers: [registry] });
+  const refused = new client.Counter({ name: 'inkling_predictions_refused_total', help: 'Predictions answered 503 because neither the database nor the spool could store them', registers: [registry] });
+  const bodyBytes = new client.Gauge({ name: 'inkling_body_bytes_in_flight', help: 'Request-body bytes reserved in the body budget', registers: [registry] });
+  const bodyBusy = new client.Gauge({ name: 'inkling_body_budget_refused_total', help: 'Requests answered 503 server_busy because the body budget was spent', registers: [registry] });
+  return { registry, requests, duration, predictions, noDigit, batchSize, inferenceSeconds, dbUp, spoolRows, spoolBytes, refused, bodyBytes, bodyBusy };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

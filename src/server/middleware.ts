@@ -1,17 +1,23 @@
 // Small middlewares, one job each: request ids + access log, security headers, the caller's
-// identity (anonymous client cookie or admin bearer), per-client rate limiting.
+// identity (anonymous client cookie or admin bearer), `Connection: close` while shutting down.
+// (Rate limiting: rate-limit.ts.)
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import { ApiError } from './errors.ts';
 import { randomToken } from './random-tokens.ts';
+import { looksLikeApiKey, type ApiKeyVerifier, type VerifiedKey } from './api-keys.ts';
 
 declare module 'koa' {
   interface DefaultState {
     requestId: string;
     log: Logger;
     clientId: string;
+    /** The client id was minted for this request (no usable cookie came with it). */
+    newClient: boolean;
     isAdmin: boolean;
+    /** Set when the caller authenticated with an API key (its rows are under 'key:<id>'). */
+    apiKey?: VerifiedKey;
   }
 }
 
@@ -75,57 +81,62 @@ export function securityHeaders(csp: string) {
 export const CLIENT_COOKIE = 'inkling_client';
 const CLIENT_ID = /^[A-Za-z0-9_-]{22}$/;
 
-/** Who is calling: an admin (valid bearer), or an anonymous client identified by an httpOnly
- *  cookie created on first use. A wrong bearer is 401 rather than a silent downgrade. */
-export function identity(adminToken: string | null, secureCookies: boolean) {
+const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message, { 'WWW-Authenticate': 'Bearer realm="inkling", error="invalid_token"' });
+
+/** Who is calling: an API key (`Bearer ink_…`), an admin (the admin bearer), or an anonymous
+ *  client identified by an httpOnly cookie created on first use. A wrong or revoked bearer is 401
+ *  (with WWW-Authenticate) rather than a silent downgrade. A new client's cookie is issued with
+ *  the answer, and not with a 429: an identity the rate limiter refused was never created. */
+export function identity(adminToken: string | null, secureCookies: boolean, keys: ApiKeyVerifier | null = null) {
   const expected = adminToken ? Buffer.from(adminToken) : null;
   return async (ctx: Context, next: Next) => {
     const auth = ctx.get('authorization');
     ctx.state.isAdmin = false;
     if (auth) {
       const m = /^Bearer\s+(.+)$/i.exec(auth);
-      const given = m ? Buffer.from(m[1].trim()) : Buffer.alloc(0);
+      const token = m ? m[1].trim() : '';
+      if (keys && looksLikeApiKey(token)) {
+        const check = await keys.verify(token);
+        if (!check.ok) {
+          if (check.reason === 'unavailable') throw new ApiError(503, 'database_unavailable', 'the API key cannot be checked while the database is unreachable; retry shortly', { 'Retry-After': '5' });
+          throw unauthorized(check.reason === 'revoked' ? 'this API key was revoked' : 'unknown API key');
+        }
+        ctx.state.apiKey = check.key;
+        ctx.state.clientId = `key:${check.key.id}`;
+        ctx.state.newClient = false;
+        return next();
+      }
+      const given = Buffer.from(token);
       if (!expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new ApiError(401, 'unauthorized', expected ? 'the bearer token is not the admin token' : 'no admin token is configured (INKLING_ADMIN_TOKEN); send no Authorization header');
+        throw unauthorized(expected ? 'the bearer token is neither an API key nor the admin token' : 'the bearer token is not an API key (inkling keys create), and no admin token is configured');
       }
       ctx.state.isAdmin = true;
     }
     let id = ctx.cookies.get(CLIENT_COOKIE);
-    if (!id || !CLIENT_ID.test(id)) {
-      id = randomToken(16);
-      ctx.cookies.set(CLIENT_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: 365 * 24 * 3600 * 1000, overwrite: true });
+    ctx.state.newClient = !id || !CLIENT_ID.test(id);
+    if (ctx.state.newClient) id = randomToken(16);
+    ctx.state.clientId = id!;
+    const issue = () => {
+      if (ctx.state.newClient) ctx.cookies.set(CLIENT_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure: secureCookies, maxAge: 365 * 24 * 3600 * 1000, overwrite: true });
+    };
+    try {
+      await next();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 429)) issue();
+      throw err;
     }
-    ctx.state.clientId = id;
-    await next();
+    issue();
   };
 }
 
-/** Token bucket per client (cookie id, falling back to the IP when the cookie is new): `perMinute`
- *  requests a minute, bursts up to the same number. 0 turns it off. Admin calls are not limited. */
-export function rateLimit(perMinute: number) {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  let lastSweep = Date.now();
+/** While the server shuts down, every answer closes its connection (keep-alive clients would
+ *  otherwise send their next request into a socket about to close, and see ECONNRESET). */
+export function closeWhenShuttingDown(shuttingDown: () => boolean) {
   return async (ctx: Context, next: Next) => {
-    if (perMinute <= 0 || ctx.state.isAdmin) return next();
-    const now = Date.now();
-    if (now - lastSweep > 60_000) {
-      for (const [k, b] of buckets) if (now - b.at > 120_000) buckets.delete(k);
-      lastSweep = now;
+    try {
+      await next();
+    } finally {
+      if (shuttingDown()) ctx.set('Connection', 'close');
     }
-    const cookie = ctx.cookies.get(CLIENT_COOKIE);
-    const key = cookie && cookie === ctx.state.clientId ? `c:${cookie}` : `ip:${ctx.ip}`;
-    const b = buckets.get(key) ?? { tokens: perMinute, at: now };
-    b.tokens = Math.min(perMinute, b.tokens + ((now - b.at) / 60_000) * perMinute);
-    b.at = now;
-    if (b.tokens < 1) {
-      buckets.set(key, b);
-      const retry = Math.ceil(((1 - b.tokens) / perMinute) * 60);
-      throw new ApiError(429, 'rate_limited', `more than ${perMinute} requests a minute; retry in ${retry} s`, { 'Retry-After': String(retry) });
-    }
-    b.tokens -= 1;
-    buckets.set(key, b);
-    ctx.set('RateLimit-Limit', String(perMinute));
-    ctx.set('RateLimit-Remaining', String(Math.floor(b.tokens)));
-    await next();
   };
 }

@@ -22,8 +22,13 @@ const TYPES: Record<string, string> = {
 };
 
 export const WEB_DIR = new URL('../../web/', import.meta.url).pathname;
-/** Packages served under /vendor/NAME/..., and the file kinds allowed from them. */
-const VENDOR = ['preact', 'htm'];
+/** Packages served under /vendor/NAME/..., and the file kinds allowed from each. */
+const VENDOR: Record<string, string[]> = {
+  preact: ['.js', '.mjs', '.map'],
+  htm: ['.js', '.mjs', '.map'],
+  // /docs (web/docs/): Swagger UI's bundle and stylesheet.
+  'swagger-ui-dist': ['.js', '.css', '.map', '.png'],
+};
 
 function packageRoot(name: string): string | null {
   // Packages with an "exports" map may not expose package.json: resolve the main entry and walk
@@ -59,7 +64,7 @@ export function inlineScripts(webDir = WEB_DIR): string[] {
 
 export function staticFiles(webDir = WEB_DIR) {
   const cache = new Map<string, { body: Buffer; type: string } | null>();
-  const vendorRoots = new Map(VENDOR.map((n) => [n, packageRoot(n)]));
+  const vendorRoots = new Map(Object.keys(VENDOR).map((n) => [n, packageRoot(n)]));
   const load = (path: string) => {
     if (cache.has(path)) return cache.get(path)!;
     let entry: { body: Buffer; type: string } | null = null;
@@ -74,10 +79,10 @@ export function staticFiles(webDir = WEB_DIR) {
     if (ctx.path.startsWith('/vendor/')) {
       const [, , name, ...rest] = ctx.path.split('/');
       const root = vendorRoots.get(name);
-      const ext = extname(ctx.path);
-      if (root && (ext === '.js' || ext === '.mjs' || ext === '.map')) file = safeJoin(root, rest.join('/'));
+      if (root && VENDOR[name].includes(extname(ctx.path))) file = safeJoin(root, rest.join('/'));
     } else {
-      file = safeJoin(webDir, ctx.path === '/' ? 'index.html' : ctx.path);
+      const page = ctx.path === '/' ? 'index.html' : ctx.path === '/docs' || ctx.path === '/docs/' ? 'docs/index.html' : ctx.path;
+      file = safeJoin(webDir, page);
     }
     const entry = file ? load(file) : null;
     if (!entry) return next();

@@ -6,14 +6,13 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
+import { startTestDatabase, startTestServer, Client, canvasPngs, CANVAS, type TestDatabase } from './helpers.ts';
 import type { RunningServer } from '../../src/server/server.ts';
-import { drawDigit, encode, SEVEN, ZERO, ONE } from '../preprocess/images.ts';
+import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
 
 const ADMIN = 'test-admin-token-0123456789';
 let db: TestDatabase;
 let srv: RunningServer;
-const canvas = { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true };
 let sevenPng: Buffer;
 let zeroPng: Buffer;
 let blankPng: Buffer;
@@ -21,9 +20,7 @@ let blankPng: Buffer;
 t.before(async () => {
   db = await startTestDatabase();
   srv = await startTestServer(db, { adminToken: ADMIN });
-  sevenPng = await encode(drawDigit(SEVEN, canvas), 280, 280, 'png');
-  zeroPng = await encode(drawDigit(ZERO, canvas), 280, 280, 'png');
-  blankPng = await encode(drawDigit([], canvas), 280, 280, 'png');
+  ({ seven: sevenPng, zero: zeroPng, blank: blankPng } = await canvasPngs());
 });
 t.teardown(async () => {
   await srv?.close();
@@ -45,7 +42,9 @@ t.test('POST raw PNG: 201 with the full prediction, logged, cookie set', async (
   t.equal(p.probabilities.length, 10);
   t.ok(Math.abs(p.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-3, 'probabilities sum to 1');
   t.equal(p.confidence, Math.max(...p.probabilities));
-  t.equal(p.modelVersion, 'test-seed-cnn@random');
+  t.match(p.modelVersion, /^inkling-test-model-\w+@[0-9a-f]{12}$/, 'the version is the model folder name and its weights hash');
+  t.equal(p.uncertain, false, 'no detector in the test model: never uncertain');
+  t.equal(p.reason, null);
   t.match(p.input, /^data:image\/png;base64,/);
   const input = await sharp(Buffer.from(p.input.split(',')[1], 'base64')).metadata();
   t.same([input.width, input.height], [28, 28], 'input is the 28x28 the model saw');
@@ -93,7 +92,7 @@ t.test('bad input: clear 4xx with { error: { code, message } }, server healthy a
   const truncated = sevenPng.subarray(0, sevenPng.length >> 1);
   const corrupt = Buffer.from(sevenPng);
   for (let i = 60; i < corrupt.length - 20; i++) corrupt[i] ^= 0x33;
-  const jpeg = await encode(drawDigit(SEVEN, { ...canvas, transparent: false }), 280, 280, 'jpeg');
+  const jpeg = await encode(drawDigit(SEVEN, { ...CANVAS, transparent: false }), 280, 280, 'jpeg');
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(20000, 0);
   ihdr.writeUInt32BE(20000, 4);
@@ -249,15 +248,21 @@ t.test('stats: totals, accuracy, confusion, per day, latency', async (t) => {
   t.equal(s.byDigit.reduce((x: number, y: number) => x + y, 0), 3);
 });
 
-t.test('the service\'s connections commit without waiting for the WAL fsync (INKLING_DB_SYNC_COMMIT=0)', async (t) => {
-  const v = await srv.deps.pool.oneFirst(sql.type(z.object({ synchronous_commit: z.string() }))`SHOW synchronous_commit`);
-  t.equal(v, 'off');
+t.test('commits wait for the WAL flush by default; INKLING_DB_SYNC_COMMIT=0 opts out', async (t) => {
+  const mode = (pool: typeof srv.deps.pool) => pool.oneFirst(sql.type(z.object({ synchronous_commit: z.string() }))`SHOW synchronous_commit`);
+  t.equal(await mode(srv.deps.pool), 'on', 'default: durable (the test cluster itself runs with off)');
+  const fast = await startTestServer(db, { dbSyncCommit: false });
+  try {
+    t.equal(await mode(fast.deps.pool), 'off', 'opted out');
+  } finally {
+    await fast.close();
+  }
 });
 
 t.test('model, health, readiness, metrics', async (t) => {
   const c = new Client(srv.url);
   const m = (await c.req('GET', '/api/model')).json;
-  t.equal(m.version, 'test-seed-cnn@random');
+  t.match(m.version, /^inkling-test-model-\w+@[0-9a-f]{12}$/);
   t.equal(m.architecture, 'seed-cnn');
   t.equal(m.parameters, 421834);
   t.equal(m.temperature, 1.5);
@@ -304,19 +309,21 @@ t.test('security headers, request ids, static UI with the vendor import map', as
 });
 
 t.test('rate limiting per client (INKLING_RATE_LIMIT), 0 = off', async (t) => {
-  const limited = await startTestServer(db, { rateLimit: 3 });
+  const limited = await startTestServer(db, { rateLimit: 3, rateLimitNewClients: 3 });
   try {
-    // The first, cookie-less request counts against the IP; then the client's own bucket of 3.
+    // The first, cookie-less request creates the client (one of the IP's 3 new clients a
+    // minute) and its bucket of 3, of which it takes one.
     const c = new Client(limited.url);
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await c.req('GET', '/api/model')).status);
-    t.same(statuses, [200, 200, 200, 200, 429, 429]);
+    t.same(statuses, [200, 200, 200, 429, 429, 429]);
     const r = await c.req('GET', '/api/model');
     t.equal(r.json.error.code, 'rate_limited');
     t.ok(Number(r.headers.get('retry-after')) >= 1);
     const other = new Client(limited.url);
     t.equal((await other.req('GET', '/api/model')).status, 200, 'another client has its own bucket');
-    // Callers that drop the cookie every time share the IP's bucket (1 used above, 1 just now).
+    // Callers that drop the cookie are a new client every time: the IP's budget of new clients
+    // (2 of 3 used above, 1 just now).
     const noCookie = () => fetch(`${limited.url}/api/model`).then((x) => x.status);
     t.same([await noCookie(), await noCookie()], [200, 429], 'cookie droppers are limited by IP');
     t.equal((await c.req('GET', '/healthz')).status, 200, 'probes are not limited');
@@ -331,7 +338,7 @@ t.test('OpenAPI 3.1 document describes every route and every $ref resolves', asy
   const doc = (await new Client(srv.url).req('GET', '/api/openapi.json')).json;
   t.equal(doc.openapi, '3.1.0');
   const routes = ['post /api/predictions', 'get /api/predictions', 'delete /api/predictions', 'get /api/predictions/{id}', 'delete /api/predictions/{id}',
-    'put /api/predictions/{id}/feedback', 'get /api/stats', 'get /api/model', 'get /api/openapi.json', 'get /healthz', 'get /readyz', 'get /metrics'];
+    'put /api/predictions/{id}/feedback', 'get /api/stats', 'get /api/model', 'get /api/models', 'post /api/admin/reload', 'get /api/openapi.json', 'get /healthz', 'get /readyz', 'get /metrics'];
   for (const r of routes) {
     const [m, p] = r.split(' ');
     t.ok(doc.paths[p]?.[m]?.responses, `${r} documented with responses`);

@@ -131,6 +131,21 @@ export async function startTestServer(db: TestDatabase, overrides: Partial<Confi
   return startServer(testConfig(db, overrides), { model: await testModel() });
 }
 
+export const CANVAS = { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true };
+
+/** A 280x280 canvas export of a "7" (black strokes on transparency), as the web UI sends it. */
+export async function canvasSevenPng(): Promise<Buffer> {
+  const { drawDigit, encode, SEVEN } = await import('../preprocess/images.ts');
+  return encode(drawDigit(SEVEN, CANVAS), 280, 280, 'png');
+}
+
+/** Canvas exports of a "7", a "0" and a blank canvas. */
+export async function canvasPngs(): Promise<{ seven: Buffer; zero: Buffer; blank: Buffer }> {
+  const { drawDigit, encode, SEVEN, ZERO } = await import('../preprocess/images.ts');
+  const [seven, zero, blank] = await Promise.all([SEVEN, ZERO, []].map((strokes) => encode(drawDigit(strokes, CANVAS), 280, 280, 'png')));
+  return { seven, zero, blank };
+}
+
 /** A tiny cookie jar: one anonymous client per instance. */
 export class Client {
   cookie = '';
@@ -159,4 +174,68 @@ export class Client {
   png(path: string, bytes: Uint8Array, type = 'image/png') {
     return this.req('POST', path, { body: new Uint8Array(bytes), headers: { 'content-type': type } });
   }
+}
+
+export interface ServeProcess {
+  url: string;
+  child: import('node:child_process').ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+  alive(): boolean;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when it exited. */
+  stop(graceMs?: number): Promise<number | string>;
+}
+
+export const INKLING_BIN = new URL('../../bin/inkling.js', import.meta.url).pathname;
+
+/** `inkling serve` as a child process (the real CLI path), started on a free port; resolves once it
+ *  logs that it listens. A crash of the service shows as `alive() === false` with its output kept,
+ *  instead of killing the test process. */
+export async function spawnServe(env: Record<string, string>, timeoutMs = 90_000): Promise<ServeProcess> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [INKLING_BIN, 'serve'], {
+    env: { ...process.env, PORT: '0', INKLING_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-200_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-200_000)));
+  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1)));
+  let done = false;
+  void exited.then(() => (done = true));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /listening on (http:\/\/[\d.:[\]]+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]);
+      }
+    }, 25);
+    const limit = setTimeout(() => {
+      clearInterval(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`inkling serve did not start within ${timeoutMs} ms:\n${out.slice(-4000)}`));
+    }, timeoutMs);
+    void exited.then((code) => {
+      clearInterval(timer);
+      clearTimeout(limit);
+      reject(new Error(`inkling serve exited (${code}) before listening:\n${out.slice(-4000)}`));
+    });
+  });
+  return {
+    url,
+    child,
+    output: () => out,
+    exited,
+    alive: () => !done,
+    async stop(graceMs = 15_000) {
+      if (done) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }

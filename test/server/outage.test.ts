@@ -1,6 +1,8 @@
 // The database goes away under a running server: predictions are still answered (logged: false),
 // rows wait in the on-disk spool, and once the database is back every acknowledged prediction is
-// in the table, exactly once. Also across a server restart, and with a full spool.
+// in the table, exactly once; a batch likewise, and a batch the full spool cannot take is refused
+// whole. Also across a server restart. (A full spool, a crash and a hang of
+// PostgreSQL under load: durability.test.ts.)
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import crypto from 'node:crypto';
@@ -8,14 +10,13 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
-import { drawDigit, encode, SEVEN } from '../preprocess/images.ts';
+import { startTestDatabase, startTestServer, Client, type TestDatabase, canvasSevenPng } from './helpers.ts';
 
 let db: TestDatabase;
 let png: Buffer;
 t.before(async () => {
   db = await startTestDatabase();
-  png = await encode(drawDigit(SEVEN, { width: 280, height: 280, box: { x: 70, y: 50, w: 140, h: 180 }, thickness: 18, transparent: true }), 280, 280, 'png');
+  png = await canvasSevenPng();
 });
 t.teardown(async () => {
   await db?.destroy();
@@ -37,6 +38,11 @@ t.test('database stop/start under a running server: no acknowledged prediction i
       during.push(r.json.id);
     }
     t.equal(srv.deps.log.spool.size, 5, 'five rows in the spool');
+    const batch = await c.json('POST', '/api/predictions/batch', [png.toString('base64'), png.toString('base64')]);
+    t.equal(batch.status, 200, 'a batch is answered too');
+    t.same(batch.json.items.map((i: { status: number; prediction: { logged: boolean } }) => [i.status, i.prediction.logged]), [[201, false], [201, false]], 'its rows spooled (logged: false)');
+    for (const i of batch.json.items) during.push(i.prediction.id);
+    t.equal(srv.deps.log.spool.size, 7, 'in the spool with the others');
     const ready = await c.req('GET', '/readyz');
     t.equal(ready.status, 503);
     t.equal(ready.json.checks.database, false);
@@ -49,11 +55,34 @@ t.test('database stop/start under a running server: no acknowledged prediction i
     await srv.deps.log.waitUntilUp();
     const after = await c.req('GET', '/api/predictions?limit=100');
     t.equal(after.status, 200);
-    t.equal(after.json.total, 6, 'one row per acknowledged prediction');
+    t.equal(after.json.total, 8, 'one row per acknowledged prediction');
     const ids = new Set(after.json.items.map((i: { id: string }) => i.id));
     for (const id of [before.json.id, ...during]) t.ok(ids.has(id), `row ${id} present`);
     t.equal((await c.png('/api/predictions', png)).json.logged, true, 'writes go to the database again');
     t.equal((await c.req('GET', '/readyz')).status, 200);
+    await c.req('DELETE', '/api/predictions');
+  } finally {
+    await srv.close();
+  }
+});
+
+t.test('a batch the full spool cannot take is 503 with Retry-After, and none of it is acknowledged or kept', async (t) => {
+  // ~2.3 KB a spooled canvas prediction: room for a few rows, not for a batch of 8.
+  const srv = await startTestServer(db, { spoolMaxBytes: 12_000 });
+  try {
+    const c = new Client(srv.url);
+    await db.stop();
+    const big = await c.json('POST', '/api/predictions/batch', Array(8).fill(png.toString('base64')));
+    t.equal(big.status, 503, 'the whole batch refused');
+    t.equal(big.json.error.code, 'storage_unavailable');
+    t.ok(Number(big.headers.get('retry-after')) > 0, 'with Retry-After');
+    t.equal(srv.deps.log.spool.size, 0, 'nothing of it in the spool (all or nothing)');
+    const small = await c.json('POST', '/api/predictions/batch', [png.toString('base64')]);
+    t.same([small.status, small.json.items[0].status, small.json.items[0].prediction.logged], [200, 201, false], 'a batch that fits is spooled and acknowledged');
+    await db.restart();
+    await srv.deps.log.waitUntilUp();
+    const rows = await c.req('GET', '/api/predictions?limit=100');
+    t.same(rows.json.items.map((i: { id: string }) => i.id), [small.json.items[0].prediction.id], 'the table holds the acknowledged row only');
     await c.req('DELETE', '/api/predictions');
   } finally {
     await srv.close();
@@ -83,26 +112,7 @@ t.test('the spool survives a server restart while the database is down', async (
   }
 });
 
-t.test('a full spool refuses more rows (bounded) and says so', async (t) => {
-  const srv = await startTestServer(db, { spoolMaxRows: 2 });
-  try {
-    const c = new Client(srv.url);
-    await db.stop();
-    for (let i = 0; i < 4; i++) t.equal((await c.png('/api/predictions', png)).json.logged, false);
-    t.equal(srv.deps.log.spool.size, 2, 'at most spoolMaxRows kept');
-    t.equal(srv.deps.log.spool.dropped, 2);
-    const metrics = await c.req('GET', '/metrics');
-    t.match(metrics.text, /inkling_spool_dropped_total 2/);
-    t.match(metrics.text, /inkling_database_up 0/);
-    await db.restart();
-    await srv.deps.log.waitUntilUp();
-    t.equal((await c.req('GET', '/api/predictions')).json.total, 2);
-  } finally {
-    await srv.close();
-  }
-});
-
-t.test('a row the database refuses is dropped alone; the log stays up', async (t) => {
+t.test('a row the database refuses is refused alone (500, never a 201 for a row not stored); the log stays up', async (t) => {
   const srv = await startTestServer(db);
   try {
     const row = (digit: number) => ({
@@ -111,9 +121,9 @@ t.test('a row the database refuses is dropped alone; the log stays up', async (t
       inputPng: Buffer.from([1]), thumbnailPng: Buffer.from([2]),
     });
     const [good, bad, good2] = await Promise.all([srv.deps.log.write(row(3)), srv.deps.log.write(row(42)), srv.deps.log.write(row(4))]);
-    t.same([good, bad, good2], [true, false, true], 'the CHECK-violating row alone is not logged');
+    t.same([good, bad, good2], ['stored', 'rejected', 'stored'], 'the CHECK-violating row alone is not stored');
     t.equal(srv.deps.log.up, true, 'still writing to the database');
-    t.equal(srv.deps.log.refused, 1);
+    t.equal(srv.deps.log.rejected, 1);
     t.equal(srv.deps.log.spool.size, 0, 'nothing spooled');
     const admin = await srv.deps.pool.oneFirst(sql.type(z.object({ n: z.number().int() }))`SELECT count(*)::int AS n FROM predictions WHERE client_id = 'poison-test'`);
     t.equal(admin, 2);

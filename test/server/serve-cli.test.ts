@@ -21,6 +21,15 @@ t.test('config: defaults, and a bad value stops with the variable named', async 
   t.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
   t.throws(() => loadConfig({ INKLING_ADMIN_TOKEN: 'short' }), /INKLING_ADMIN_TOKEN.*16/);
   t.throws(() => loadConfig({ INKLING_RATE_LIMIT: '-5' }), /INKLING_RATE_LIMIT/);
+  // Issue 14: durable by default, a byte-bounded spool, timeouts, budgets.
+  t.equal(c.dbSyncCommit, true, 'commits wait for the WAL flush by default');
+  t.equal(loadConfig({ INKLING_DB_SYNC_COMMIT: '0' }).dbSyncCommit, false, 'the documented opt-out');
+  t.equal(c.spoolMaxBytes, 1024 ** 3);
+  t.equal(c.bodyBudgetBytes, 64 * 1024 * 1024);
+  t.equal(c.bodyTimeoutMs, 30_000);
+  t.equal(c.dbWriteTimeoutMs, 1000);
+  t.equal(c.rateLimitNewClients, 60);
+  t.throws(() => loadConfig({ INKLING_SPOOL_MAX_ROWS: '10000' }), /INKLING_SPOOL_MAX_ROWS.*INKLING_SPOOL_MAX_BYTES/s, 'the replaced row cap is refused with its successor named');
 });
 
 function run(env: Record<string, string>) {

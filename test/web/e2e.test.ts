@@ -311,6 +311,27 @@ t.test('theme: dark is applied and remembered across a reload; system follows th
   await page().emulateMedia({ colorScheme: 'light' });
 });
 
+t.test('an answer flagged uncertain says so next to the guess', async (t) => {
+  // Runs late: its two predictions would change the history counts the tests above check.
+  // The service's answer, with the detector's verdict set as it would be for a letter or a scribble
+  // (test/server/models.test.ts checks that the real detector sets it).
+  await page().route('**/api/predictions', async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    await route.fulfill({ response: res, json: { ...body, uncertain: true, reason: 'not_a_digit', message: 'this does not look like one handwritten digit (a letter, several digits or a scribble?)' } });
+  });
+  await page().getByRole('tab', { name: 'Draw' }).click();
+  await page().keyboard.press('c');
+  await drawStrokes(page(), SEVEN);
+  await expect(page().getByTestId('uncertain')).toHaveText(/This may not be a digit\..*does not look like one handwritten digit/);
+  await page().unroute('**/api/predictions');
+  await page().keyboard.press('c');
+  await drawStrokes(page(), SEVEN);
+  await expect(page().getByTestId('predicted-digit')).toHaveText('7');
+  t.equal(await page().getByTestId('uncertain').count(), 0, 'a plain 7 from the real service is not flagged');
+  await page().keyboard.press('c');
+});
+
 t.test('no script errors or CSP violations in the console', async (t) => {
   t.same(browser.problems, []);
 });

@@ -56,7 +56,7 @@ const theme = await loadWebModule<{
 }>('lib/theme.js');
 const shapes = await loadWebModule<{
   normalizePrediction(raw: unknown): { id: string; digit: number; probabilities: number[]; timings: { totalMs: number | null }; logged: boolean };
-  normalizeHistoryPage(raw: unknown): { items: { id: string; label: number | null; thumbnail: string; createdAt: string }[]; nextCursor: string | null; total: number };
+  normalizeHistoryPage(raw: unknown): { items: { id: string; label: number | null; thumbnail: string; createdAt: string }[]; nextCursor: string | null; total: number; totalExact: boolean };
   normalizeStats(raw: unknown): { total: number; labelled: number; correct: number; accuracy: number | null; confusion: number[][] };
 }>('lib/api-shapes.js');
 const { debounce } = await loadWebModule<{
@@ -257,6 +257,8 @@ t.test('api shapes: predictions, history pages and stats from the service JSON',
   t.equal(shapes.normalizePrediction({ logged: false }).logged, false);
   const page = shapes.normalizeHistoryPage({ items: [{ id: 'a', label: 3, thumbnail: 'data:x' }, { id: 'b' }], nextCursor: 'n1', total: '7' });
   t.equal(page.total, 7);
+  t.equal(page.totalExact, true, 'a total is exact unless the server says otherwise');
+  t.equal(shapes.normalizeHistoryPage({ items: [], nextCursor: null, total: 10000, totalExact: false }).totalExact, false, 'a capped total stays capped');
   t.equal(page.nextCursor, 'n1');
   t.equal(page.items[0].label, 3);
   t.equal(page.items[1].label, null, 'no label = unlabelled');

@@ -17,7 +17,7 @@ export function HistoryView() {
   const history = useStore((s) => s.history);
   const [confirming, setConfirming] = useState(false);
   const filtered = hasActiveFilters(history.filters);
-  const countText = `${formatCount(history.total)} ${history.total === 1 ? 'prediction' : 'predictions'}${filtered ? ' match' : ''}`;
+  const countText = `${formatCount(history.total)}${history.totalExact === false ? '+' : ''} ${history.total === 1 ? 'prediction' : 'predictions'}${filtered ? ' match' : ''}`;
   return html`
     <section class="history" aria-labelledby="history-title">
       <div class="view-head">

@@ -15,6 +15,11 @@ export function PredictionSummary({ result }) {
         </span>
         ${!result.logged && html`<span class="muted small">Not saved to history</span>`}
       </div>
+      ${result.uncertain && html`
+        <p class="summary__uncertain" data-testid="uncertain" role="status">
+          <strong>${result.reason === 'not_a_digit' ? 'This may not be a digit.' : 'Not sure about this one.'}</strong>
+          ${' '}${result.message ?? ''}
+        </p>`}
     </div>
   `;
 }

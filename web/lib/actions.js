@@ -234,7 +234,7 @@ export async function loadHistory() {
       store.setSlice('history', { page: page - 1, loading: false });
       return loadHistory();
     }
-    store.setSlice('history', { items: result.items, total: result.total, nextCursor: result.nextCursor, loading: false, loaded: true });
+    store.setSlice('history', { items: result.items, total: result.total, totalExact: result.totalExact, nextCursor: result.nextCursor, loading: false, loaded: true });
   } catch (error) {
     if (seq !== historySeq) return;
     store.setSlice('history', { loading: false, loaded: true, error: error instanceof ApiError ? error : null });

@@ -9,7 +9,8 @@ const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v =
 /**
  * @typedef {{ id: string, digit: number, confidence: number, probabilities: number[],
  *   modelVersion: string, input: string, timings: { decodeMs: number|null, preprocessMs: number|null,
- *   inferenceMs: number|null, totalMs: number|null }, logged: boolean }} Prediction
+ *   inferenceMs: number|null, totalMs: number|null }, logged: boolean,
+ *   uncertain: boolean, reason: string|null, message: string|null }} Prediction
  * @param {unknown} raw @returns {Prediction}
  */
 export function normalizePrediction(raw) {
@@ -30,6 +31,10 @@ export function normalizePrediction(raw) {
       totalMs: num(t.totalMs),
     },
     logged: r.logged !== false,
+    // the service's "not a digit" detector (or a low top probability): say so next to the guess
+    uncertain: r.uncertain === true,
+    reason: typeof r.reason === 'string' ? r.reason : null,
+    message: typeof r.message === 'string' ? r.message : null,
   };
 }
 
@@ -57,7 +62,7 @@ export function normalizeHistoryItem(raw) {
 
 /**
  * @param {unknown} raw
- * @returns {{ items: HistoryItem[], nextCursor: string | null, total: number }}
+ * @returns {{ items: HistoryItem[], nextCursor: string | null, total: number, totalExact: boolean }}
  */
 export function normalizeHistoryPage(raw) {
   const r = obj(raw);
@@ -66,6 +71,8 @@ export function normalizeHistoryPage(raw) {
     items,
     nextCursor: typeof r.nextCursor === 'string' && r.nextCursor ? r.nextCursor : null,
     total: num(r.total) ?? items.length,
+    // false: the total is a cap ("at least"; the server counts date-range matches up to 10,000)
+    totalExact: r.totalExact !== false,
   };
 }
 

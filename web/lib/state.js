@@ -46,6 +46,7 @@ export function initialState() {
       /** @type {import('./api-shapes.js').HistoryItem[]} */
       items: [],
       total: 0,
+      totalExact: true,
       /** cursors[i] opens page i (page 0 has none) */
       cursors: /** @type {(string | null)[]} */ ([null]),
       page: 0,

