@@ -9,7 +9,9 @@
 import {
   convOutputSize,
   poolOutputSize,
+  splitBatchNormMaxPool,
   type AdamParams,
+  type BatchNormMaxPoolParams,
   type BatchNormParams,
   type ChannelLayout,
   type Conv2dParams,
@@ -130,6 +132,17 @@ export function batchNormSizes(kernel: string, p: BatchNormParams, training: boo
     }
   }
   return { x: p.n * p.c * p.spatial, c: p.c };
+}
+
+/** The fused batch norm + max pool: both halves' checks, sizes of x (= dx), out (= argmax, dy) and c. */
+export function batchNormMaxPoolSizes(kernel: string, p: BatchNormMaxPoolParams, training: boolean): { x: number; out: number; c: number } {
+  const pool = pool2dSizes(kernel, p);
+  const { bn } = splitBatchNormMaxPool(p);
+  const norm = batchNormSizes(kernel, bn, training);
+  if (p.activation !== undefined && p.activation !== 'none' && p.activation !== 'relu') {
+    throw new Error(`${kernel}: activation must be 'none' or 'relu', got ${String(p.activation)}`);
+  }
+  return { x: pool.x, out: pool.out, c: norm.c };
 }
 
 export function checkDropoutParams(kernel: string, p: DropoutParams, length: number): void {
