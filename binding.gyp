@@ -1,9 +1,12 @@
 # The native addons built by node-gyp (scripts/build-native.mjs runs `node-gyp rebuild`):
 #   inkling_cpu    the cpu backend (native/cpu/, see its README), every OS → build/Release/inkling_cpu.node
 #   inkling_metal  the Metal backend (native/metal/, see its README), macOS only → build/Release/inkling_metal.node
-# The AVX2+FMA kernel table is its own static library so that only that translation unit is
-# compiled with -mavx2 -mfma; it is linked after the portable objects, so any inline function
-# both define (std::min, ...) resolves to the portable copy. The NEON table (kernels_neon.cc)
+# The AVX-512 and AVX2+FMA kernel tables are static libraries of their own so that only those
+# translation units are compiled with -mavx512f/bw/dq/vl or -mavx2 -mfma; they are linked after
+# the portable objects, so any inline function several define (std::min, ...) resolves to the
+# portable copy. -mprefer-vector-width=512: GCC's default tuning auto-vectorizes at 256 bits even
+# with AVX-512 enabled; the plain loops (batch norm, elementwise, Adam) should use zmm too.
+# The AVX-512 unit is also built against SIMD Everywhere for tests (native/cpu/simde/). The NEON table (kernels_neon.cc)
 # needs no flags: Advanced SIMD is part of AArch64's base ISA (on x86-64 the file is empty).
 # The image preprocessing (native/cpu/preprocess/) is a library of its own too, built with
 # -ffp-contract=off: it must round exactly like the TypeScript it mirrors (no fused multiply-adds).
@@ -46,6 +49,17 @@
   },
   "targets": [
     {
+      "target_name": "inkling_cpu_avx512",
+      "type": "static_library",
+      "sources": ["native/cpu/kernels_avx512.cc"],
+      "conditions": [
+        ["target_arch=='x64'", {
+          "cflags_cc": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mprefer-vector-width=512"],
+          "xcode_settings": {"OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mfma", "-mavx512f", "-mavx512bw", "-mavx512dq", "-mavx512vl", "-mprefer-vector-width=512"]}
+        }]
+      ]
+    },
+    {
       "target_name": "inkling_cpu_avx2",
       "type": "static_library",
       "sources": ["native/cpu/kernels_avx2.cc"],
@@ -65,7 +79,7 @@
     },
     {
       "target_name": "inkling_cpu",
-      "dependencies": ["inkling_cpu_avx2", "inkling_cpu_preprocess"],
+      "dependencies": ["inkling_cpu_avx512", "inkling_cpu_avx2", "inkling_cpu_preprocess"],
       "sources": [
         "native/cpu/addon.cc",
         "native/cpu/isa.cc",

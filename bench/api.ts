@@ -61,12 +61,14 @@ async function serveChild(): Promise<void> {
   }).observe({ entryTypes: ['gc'] });
   process.stdout.write(`READY ${server.url}\n`);
   process.once('SIGTERM', () => {
+    // The default model's batcher, taken before close() empties the model registry.
+    const batcher = server.deps.batcher;
     void server.close().then(async () => {
       // After a graceful close every request has finished: this is the final count of answered
       // predictions (including those whose client hung up when a load phase ended).
       const counted = await server.deps.metrics.predictions.get();
       const answered = counted.values.reduce((a, v) => a + v.value, 0);
-      const { batcher, preprocess, config, log } = server.deps;
+      const { preprocess, config, log } = server.deps;
       // CPU time of the whole server process (all its threads) per answered prediction: unlike
       // req/s it barely depends on what else runs on the machine.
       const cpu = process.cpuUsage(cpuAtReady);

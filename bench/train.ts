@@ -1,174 +1,366 @@
-// npm run bench:train [-- --backend cpu,webgpu --batches 64,128 --blocks 7 --steps 10 --no-pytorch]
+// npm run bench:train [-- --batches 128,64 --rounds 3 --warmup 20 --steps 200 --pytorch-config auto ...]
 //
-// Seed CNN training throughput (Adam, samples/s: the median over timed blocks after a warm-up)
-// and inference (batch-1 latency including the readback of the logits, batch-256 throughput) on
-// each backend, and the same model in PyTorch on this CPU in the same run when /usr/bin/python3
-// can import torch. Ends with one line per batch size:
-//   train b128: cpu 1620 samples/s, pytorch 1040 samples/s, 1.56x
+// Seed-CNN training throughput (Adam) of inkling against PyTorch, and inference against ONNX
+// Runtime, measured so that a skeptic can accept the ratio:
+// - the same data on both sides: real MNIST training images, each rotated (±15°), a different
+//   batch every step (train-data.ts writes them once; both sides read the same files);
+// - both sides warm: every round starts with --warmup untimed steps (≥ 20), then --steps timed
+//   steps (≥ 200);
+// - rounds interleaved (inkling, PyTorch, inkling, PyTorch, …, --rounds ≥ 3 each), each side's
+//   median and range printed, and the ratio of the medians;
+// - PyTorch in its best configuration here, found by trying the knobs (pytorch-peer.ts) unless
+//   --pytorch-config pins one; the trials and the winner are printed;
+// - the machine's peak FMA rate measured with the widest ISA the cpu backend runs here, and the
+//   whole step's effective GFLOP/s (seed-cnn-flops.ts) as a fraction of it;
+// - inference of the shipped model (models/seed-cnn): batch-1 latency (forward + readback of the
+//   logits) and batch-256 throughput, interleaved with ONNX Runtime (ort-peer.ts) in the same way.
+// The last lines keep one form:
+//   train b128: cpu X samples/s, pytorch Y samples/s, Z.ZZx      (X, Y medians)
+//   infer b1: cpu X ms, ort Y ms
+//   infer b256: cpu X img/s, ort Y img/s
 // Results also go to bench/results/train-<time>.json.
 
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  Adam, F, Tensor, createBackend, createSeedCnn, noGrad, probeBackend, registeredBackendNames, tidy,
-  type Backend, type BackendName,
+  Adam, F, Tensor, createBackend, createSeedCnn, noGrad, probeBackend, tidy, type Backend, type BackendName,
 } from '../src/nn/index.ts';
-import { emulatedBackends } from '../src/nn/backends/registry.ts';
+import { loadModuleWeights } from '../src/nn/safetensors.ts';
+import { allocBatch, Batcher } from '../training/data/batcher.ts';
+import { loadMnist } from '../training/data/mnist.ts';
+import { measureMachinePeaks } from './machine-peaks.ts';
+import { exportOnnx, openOrt, type ExecutionMode, type OrtPeer } from './ort-peer.ts';
+import {
+  describeConfig, parseConfig, pytorchUnavailable, searchBestConfig, TorchWorker, type ConfigTrial, type TorchConfig,
+} from './pytorch-peer.ts';
+import { SEED_CNN_TRAIN_FLOPS } from './seed-cnn-flops.ts';
+import { formatSummary, median, summarize, type Summary } from './stats.ts';
+import { writeBatchFiles, type BatchFiles } from './train-data.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const WEIGHTS = join(root, 'models', 'seed-cnn', 'model.safetensors');
 
 const { values: args } = parseArgs({
   options: {
-    backend: { type: 'string' },
-    batches: { type: 'string', default: '64,128' },
-    blocks: { type: 'string', default: '7' },
-    steps: { type: 'string', default: '10' },
-    'no-pytorch': { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'cpu' },
+    batches: { type: 'string', default: '128,64' },
+    rounds: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '20' },
+    steps: { type: 'string', default: '200' },
     threads: { type: 'string' },
+    'pytorch-config': { type: 'string', default: 'auto' },
+    'trial-steps': { type: 'string', default: '40' },
+    'trial-rounds': { type: 'string', default: '2' },
+    'infer-rounds': { type: 'string', default: '3' },
+    'infer-b1-runs': { type: 'string', default: '300' },
+    'infer-b256-runs': { type: 'string', default: '15' },
+    'no-pytorch': { type: 'boolean', default: false },
+    'no-ort': { type: 'boolean', default: false },
+    'no-train': { type: 'boolean', default: false },
+    'no-infer': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
 
+if (args.help) {
+  console.log(`usage: npm run bench:train -- [options]
+  --backend cpu[,webgpu]     inkling backends to time (default cpu)
+  --batches 128,64           training batch sizes
+  --rounds 3                 interleaved rounds per side (the issue's method needs >= 3)
+  --warmup 20 --steps 200    untimed and timed steps per round (>= 20 and >= 200 for a reportable figure)
+  --threads N                inkling cpu threads (default: one per core)
+  --pytorch-config auto      search PyTorch's best configuration, or pin one: threads=2,openblas=1,flush=0,cl=0
+  --trial-steps 40 --trial-rounds 2   the search's rounds per configuration
+  --infer-rounds 3 --infer-b1-runs 300 --infer-b256-runs 15
+  --no-pytorch --no-ort --no-train --no-infer`);
+  process.exit(0);
+}
+
+function positive(name: string, min = 1): number {
+  const v = Number(args[name as keyof typeof args]);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got ${String(args[name as keyof typeof args])}`);
+  return v;
+}
+
 const batches = args.batches.split(',').map(Number);
-const blocks = Number(args.blocks);
-const stepsPerBlock = Number(args.steps);
+if (batches.some((b) => !Number.isInteger(b) || b < 2)) throw new Error(`--batches must be integers >= 2, got ${args.batches}`);
+const rounds = positive('rounds');
+const warmup = positive('warmup', 0);
+const steps = positive('steps');
+const inferRounds = positive('infer-rounds');
+const b1Runs = positive('infer-b1-runs');
+const b256Runs = positive('infer-b256-runs');
+const reportable = rounds >= 3 && warmup >= 20 && steps >= 200;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+const log = (line: string): void => console.log(line);
+
+// ---- inkling training ----
+
+interface TrainState {
+  backend: Backend;
+  step: () => void;
+  next: number;
+  dispose: () => void;
 }
 
-function syntheticBatch(backend: Backend, batch: number, seed: number): { x: Tensor; y: Tensor } {
-  let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-  const x = new Float32Array(batch * 784).map(() => rand() * 2 - 0.5);
-  const y = new Int32Array(batch).map(() => Math.floor(rand() * 10));
-  return {
-    x: Tensor.fromArray(backend, x, [batch, 1, 28, 28]),
-    y: Tensor.fromArray(backend, y, [batch], { dtype: 'i32' }),
-  };
-}
-
-async function trainThroughput(backend: Backend, batch: number): Promise<number> {
+function trainState(backend: Backend, data: BatchFiles, batch: number): TrainState {
   const model = createSeedCnn(backend, { seed: 1 });
   model.train();
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  const { x, y } = syntheticBatch(backend, batch, 7);
-  const step = () =>
-    tidy(() => {
-      opt.zeroGrad();
-      const loss = F.softmaxCrossEntropy(model.forward(x), y);
-      loss.backward();
-      opt.step();
-    });
-  for (let i = 0; i < 3; i++) step();
-  await backend.flush();
-  const rates: number[] = [];
-  for (let b = 0; b < blocks; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < stepsPerBlock; i++) step();
-    await backend.flush();
-    rates.push((batch * stepsPerBlock * 1000) / (performance.now() - t0));
+  const count = data.counts[batch]!;
+  const xs: Tensor[] = [];
+  const ys: Tensor[] = [];
+  for (let i = 0; i < count; i++) {
+    xs.push(Tensor.fromArray(backend, data.images[batch]!.subarray(i * batch * 784, (i + 1) * batch * 784), [batch, 1, 28, 28]));
+    ys.push(Tensor.fromArray(backend, data.labels[batch]!.subarray(i * batch, (i + 1) * batch), [batch], { dtype: 'i32' }));
   }
-  x.dispose();
-  y.dispose();
-  model.dispose();
-  return median(rates);
+  const state: TrainState = {
+    backend,
+    next: 0,
+    step: () => {
+      const i = state.next++ % count;
+      tidy(() => {
+        opt.zeroGrad();
+        F.softmaxCrossEntropy(model.forward(xs[i]!), ys[i]!).backward();
+        opt.step();
+      });
+    },
+    dispose: () => {
+      for (const t of [...xs, ...ys]) t.dispose();
+      model.dispose();
+    },
+  };
+  return state;
 }
 
-async function inferenceMs(backend: Backend, batch: number, repeats: number): Promise<number> {
-  const model = createSeedCnn(backend, { seed: 1 });
-  model.eval();
-  const { x, y } = syntheticBatch(backend, batch, 9);
-  const once = async () => {
-    const logits = noGrad(() => model.forward(x));
-    await logits.toArray();
-    logits.dispose();
-  };
-  for (let i = 0; i < 5; i++) await once();
+async function inklingRound(s: TrainState, batch: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) s.step();
+  await s.backend.flush();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) s.step();
+  await s.backend.flush();
+  return (batch * steps * 1000) / (performance.now() - t0);
+}
+
+// ---- inference ----
+
+function testImages(count: number): Float32Array {
+  const { test } = loadMnist();
+  const batcher = new Batcher(test, { batchSize: count, shuffle: false, seed: 1, dropLast: true });
+  batcher.startEpoch(0);
+  const buf = allocBatch(count);
+  batcher.fill(0, buf);
+  return buf.images.slice(0, count * 784);
+}
+
+/** Median ms of `runs` calls of `once` after a few untimed ones. */
+async function timeRuns(once: () => Promise<unknown>, runs: number): Promise<number> {
+  for (let i = 0; i < Math.min(20, runs); i++) await once();
   const times: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+  for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     await once();
     times.push(performance.now() - t0);
   }
-  x.dispose();
-  y.dispose();
-  model.dispose();
   return median(times);
 }
 
-interface PytorchResult {
-  torch: string;
-  threads: number;
-  train: Record<string, number>;
-  inferenceB1Ms: number;
-  inferenceB256Ms: number;
-}
-
-function runPytorch(): PytorchResult | string {
-  const python = '/usr/bin/python3';
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return `PyTorch baseline skipped: ${python} cannot import torch (apt-get install python3-torch)`;
-  const script = join(root, 'bench', 'pytorch', 'seed_cnn_cpu.py');
-  const params = JSON.stringify({ batches, blocks, stepsPerBlock, threads: 2 });
-  // Debian's torch links a busy-waiting OpenBLAS; one BLAS thread with 2 torch threads is its best
-  // configuration on this machine (oneDNN runs the convolutions).
-  const r = spawnSync(python, [script, params], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
-  if (r.status !== 0) return `PyTorch baseline failed: ${r.stderr.trim().split('\n').pop()}`;
-  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as PytorchResult;
+interface InferenceSide {
+  b1: Summary;
+  b256: Summary;
 }
 
 async function main(): Promise<void> {
-  const requested = args.backend ? (args.backend.split(',') as BackendName[]) : registeredBackendNames().filter((n) => n !== 'ref' && !emulatedBackends[n]);
-  const results: Record<string, { device: string; train: Record<string, number>; inferenceB1Ms: number; inferenceB256Ms: number }> = {};
-  for (const name of requested) {
+  const load = loadavg().map((v) => v.toFixed(2)).join(' ');
+  log(`# machine: ${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} cores, load average ${load}`);
+  const peaks = await measureMachinePeaks();
+  if (peaks) {
+    log(`# peak: ${peaks.fmaGflopsAllThreads.toFixed(1)} GFLOP/s fp32 FMA with ${peaks.isa} (the widest ISA the cpu backend runs here) on ${peaks.threads} threads ` +
+      `(${peaks.fmaGflopsOneThread.toFixed(1)} on one), triad ${peaks.triadGBps.toFixed(1)} GB/s`);
+  } else log('# peak: not measured (the cpu addon is not built)');
+  if (!reportable) log(`# NOTE: --rounds ${rounds} --warmup ${warmup} --steps ${steps} is below the method's minimum (3 rounds, 20 warm-up, 200 timed steps): figures for a quick look only`);
+
+  const backends: { name: BackendName; backend: Backend }[] = [];
+  for (const name of args.backend.split(',') as BackendName[]) {
     const probe = await probeBackend(name);
     if (!probe.available) {
-      console.log(`${name}: unavailable (${probe.reason})`);
+      log(`# ${name}: unavailable (${probe.reason})`);
       continue;
     }
     const backend = await createBackend(name, args.threads ? { threads: Number(args.threads) } : undefined);
-    const train: Record<string, number> = {};
-    for (const b of batches) {
-      train[b] = await trainThroughput(backend, b);
-      console.log(`${name} train b${b}: ${train[b].toFixed(0)} samples/s`);
+    backends.push({ name, backend });
+    log(`# inkling ${name}: ${backend.device}`);
+  }
+
+  const tmp = mkdtempSync(join(tmpdir(), 'inkling-bench-train-'));
+  const results: Record<string, unknown> = { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadavg: loadavg(), peaks, rounds, warmup, steps };
+  try {
+    const train: Record<number, Record<string, Summary>> = {};
+    let torchInfo: { version: string; config: TorchConfig; trials: ConfigTrial[] } | null = null;
+    if (!args['no-train']) {
+      const data = writeBatchFiles(join(tmp, 'batches'), batches, steps);
+      log(`# data: ${batches.map((b) => `${data.counts[b]} distinct batches of ${b}`).join(', ')}: MNIST training images, each rotated by a random angle within ±15° (seed 1); the same files feed PyTorch`);
+
+      let worker: TorchWorker | null = null;
+      const unavailable = args['no-pytorch'] ? 'skipped (--no-pytorch)' : pytorchUnavailable();
+      if (unavailable) log(`# pytorch: ${unavailable}`);
+      else {
+        let config: TorchConfig;
+        let trials: ConfigTrial[] = [];
+        if (args['pytorch-config'] === 'auto') {
+          log(`# pytorch: searching its best configuration (b${batches[0]}, ${args['trial-rounds']} rounds of ${args['trial-steps']} steps per configuration)`);
+          const search = await searchBestConfig(data, batches[0]!, warmup, positive('trial-steps'), positive('trial-rounds'), log);
+          config = search.best.config;
+          trials = search.trials;
+        } else config = parseConfig(args['pytorch-config']);
+        worker = new TorchWorker(config, data);
+        await worker.ready();
+        torchInfo = { version: worker.torchVersion, config, trials };
+        log(`# pytorch ${worker.torchVersion}: ${describeConfig(config)} (${worker.threads} threads)${args['pytorch-config'] === 'auto' ? ', the fastest of the trials above' : ', pinned by --pytorch-config'}`);
+      }
+
+      for (const batch of batches) {
+        const states = backends.map(({ name, backend }) => ({ name, state: trainState(backend, data, batch), rates: [] as number[] }));
+        const torchRates: number[] = [];
+        for (let r = 0; r < rounds; r++) {
+          const parts: string[] = [];
+          for (const s of states) {
+            const rate = await inklingRound(s.state, batch);
+            s.rates.push(rate);
+            parts.push(`${s.name} ${rate.toFixed(0)}`);
+          }
+          if (worker) {
+            const rate = await worker.round(batch, warmup, steps);
+            torchRates.push(rate);
+            parts.push(`pytorch ${rate.toFixed(0)}`);
+          }
+          log(`round ${r + 1} b${batch}: ${parts.join(', ')} samples/s`);
+        }
+        train[batch] = {};
+        for (const s of states) {
+          train[batch]![s.name] = summarize(s.rates);
+          s.state.dispose();
+        }
+        if (worker) train[batch]!.pytorch = summarize(torchRates);
+      }
+      worker?.close();
     }
-    const inferenceB1Ms = await inferenceMs(backend, 1, 200);
-    const inferenceB256Ms = await inferenceMs(backend, 256, 20);
-    console.log(`${name} inference: b1 ${inferenceB1Ms.toFixed(3)} ms, b256 ${inferenceB256Ms.toFixed(1)} ms (${(256000 / inferenceB256Ms).toFixed(0)} samples/s)`);
-    results[name] = { device: backend.device, train, inferenceB1Ms, inferenceB256Ms };
-    backend.dispose();
-  }
+    results.train = train;
+    results.pytorch = torchInfo;
 
-  const pytorch = args['no-pytorch'] ? 'PyTorch baseline skipped (--no-pytorch)' : runPytorch();
-  if (typeof pytorch === 'string') console.log(pytorch);
-  else {
-    for (const b of batches) console.log(`pytorch ${pytorch.torch} train b${b}: ${pytorch.train[b].toFixed(0)} samples/s`);
-    console.log(`pytorch inference: b1 ${pytorch.inferenceB1Ms.toFixed(3)} ms, b256 ${pytorch.inferenceB256Ms.toFixed(1)} ms`);
-  }
-
-  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  const file = join(root, 'bench', 'results', `train-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ batches, blocks, stepsPerBlock, results, pytorch }, null, 2));
-  console.log(`results: ${file}`);
-
-  console.log('');
-  for (const b of batches) {
-    const parts = Object.entries(results).map(([name, r]) => `${name} ${r.train[b].toFixed(0)} samples/s`);
-    if (typeof pytorch !== 'string') {
-      const best = Math.max(...Object.values(results).map((r) => r.train[b]));
-      parts.push(`pytorch ${pytorch.train[b].toFixed(0)} samples/s, ${(best / pytorch.train[b]).toFixed(2)}x`);
+    // ---- inference against ONNX Runtime ----
+    let inference: { cpu: InferenceSide | null; ort: InferenceSide | null; ortMode: Record<string, ExecutionMode> | null; maxAbsLogitDiff: number | null } | null = null;
+    const cpuEntry = backends.find((b) => b.name === 'cpu');
+    if (!args['no-infer'] && cpuEntry) {
+      const be = cpuEntry.backend;
+      const model = createSeedCnn(be, { seed: 1 });
+      await loadModuleWeights(model, WEIGHTS);
+      model.eval();
+      const images = testImages(256);
+      const x1 = Tensor.fromArray(be, images.subarray(0, 784), [1, 1, 28, 28]);
+      const x256 = Tensor.fromArray(be, images, [256, 1, 28, 28]);
+      const inkling = async (x: Tensor): Promise<Float32Array> => {
+        const logits = noGrad(() => model.forward(x));
+        const out = (await logits.toArray()) as Float32Array;
+        logits.dispose();
+        return out;
+      };
+      let ort: OrtPeer | null = null;
+      const ortMode: Record<string, ExecutionMode> = {};
+      let maxAbsLogitDiff: number | null = null;
+      if (!args['no-ort']) {
+        const onnx = join(tmp, 'seed-cnn.onnx');
+        const failed = pytorchUnavailable() ?? exportOnnx(WEIGHTS, onnx);
+        const opened = failed ?? (await openOrt(onnx, 2));
+        if (typeof opened === 'string') log(`# ort: unavailable (${opened})`);
+        else {
+          ort = opened;
+          // Same images, same weights: the two must agree before their speeds mean anything.
+          const a = await inkling(x256);
+          const b = await ort.run(images, 256);
+          maxAbsLogitDiff = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
+          log(`# ort ${ort.version}: CPU execution provider, 2 intra-op threads, graph optimisation 'all'; logits agree with inkling's to ${maxAbsLogitDiff.toExponential(1)} (256 test images)`);
+          for (const [label, n, runs] of [['b1', 1, Math.min(b1Runs, 100)], ['b256', 256, Math.min(b256Runs, 5)]] as const) {
+            const times: Record<string, number> = {};
+            for (const mode of ['sequential', 'parallel'] as const) {
+              await ort.setMode(mode);
+              times[mode] = await timeRuns(() => ort!.run(images.subarray(0, n * 784), n), runs);
+            }
+            ortMode[label] = times.sequential! <= times.parallel! ? 'sequential' : 'parallel';
+            log(`# ort execution mode ${label}: sequential ${times.sequential!.toFixed(3)} ms, parallel ${times.parallel!.toFixed(3)} ms -> ${ortMode[label]}`);
+          }
+        }
+      }
+      const cpuB1: number[] = [];
+      const cpuB256: number[] = [];
+      const ortB1: number[] = [];
+      const ortB256: number[] = [];
+      for (let r = 0; r < inferRounds; r++) {
+        cpuB1.push(await timeRuns(() => inkling(x1), b1Runs));
+        if (ort) {
+          await ort.setMode(ortMode.b1!);
+          ortB1.push(await timeRuns(() => ort!.run(images.subarray(0, 784), 1), b1Runs));
+        }
+        cpuB256.push(256000 / (await timeRuns(() => inkling(x256), b256Runs)));
+        if (ort) {
+          await ort.setMode(ortMode.b256!);
+          ortB256.push(256000 / (await timeRuns(() => ort!.run(images, 256), b256Runs)));
+        }
+        log(`round ${r + 1} infer: cpu b1 ${cpuB1[r]!.toFixed(3)} ms, b256 ${cpuB256[r]!.toFixed(0)} img/s` +
+          (ort ? `; ort b1 ${ortB1[r]!.toFixed(3)} ms, b256 ${ortB256[r]!.toFixed(0)} img/s` : ''));
+      }
+      inference = {
+        cpu: { b1: summarize(cpuB1), b256: summarize(cpuB256) },
+        ort: ort ? { b1: summarize(ortB1), b256: summarize(ortB256) } : null,
+        ortMode: ort ? ortMode : null,
+        maxAbsLogitDiff,
+      };
+      await ort?.close();
+      x1.dispose();
+      x256.dispose();
+      model.dispose();
     }
-    console.log(`train b${b}: ${parts.join(', ')}`);
-  }
-  const cpu = results.cpu;
-  if (cpu) {
-    const torchB1 = typeof pytorch === 'string' ? '' : `, pytorch ${pytorch.inferenceB1Ms.toFixed(3)} ms`;
-    console.log(`infer b1: cpu ${cpu.inferenceB1Ms.toFixed(3)} ms${torchB1}`);
+    results.inference = inference;
+
+    // ---- summary ----
+    log('');
+    for (const batch of Object.keys(train).map(Number)) {
+      for (const [name, s] of Object.entries(train[batch]!)) {
+        const gflops = (s.median * SEED_CNN_TRAIN_FLOPS) / 1e9;
+        const ofPeak = peaks ? ` = ${((100 * gflops) / peaks.fmaGflopsAllThreads).toFixed(1)}% of the ${peaks.isa} peak` : '';
+        log(`b${batch} ${name}: median ${formatSummary(s)} samples/s over ${s.values.length} rounds; whole step ${gflops.toFixed(1)} GFLOP/s effective${ofPeak}`);
+      }
+    }
+    if (inference?.cpu) {
+      log(`infer cpu: b1 ${formatSummary(inference.cpu.b1, 3)} ms, b256 ${formatSummary(inference.cpu.b256)} img/s`);
+      if (inference.ort) log(`infer ort: b1 ${formatSummary(inference.ort.b1, 3)} ms, b256 ${formatSummary(inference.ort.b256)} img/s`);
+    }
+
+    mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+    const file = join(root, 'bench', 'results', `train-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(results, null, 2));
+    log(`results: ${file}`);
+    log('');
+    for (const batch of Object.keys(train).map(Number)) {
+      const t = train[batch]!;
+      const parts = backends.filter((b) => t[b.name]).map((b) => `${b.name} ${t[b.name]!.median.toFixed(0)} samples/s`);
+      if (t.pytorch) {
+        const best = Math.max(...backends.filter((b) => t[b.name]).map((b) => t[b.name]!.median));
+        parts.push(`pytorch ${t.pytorch.median.toFixed(0)} samples/s, ${(best / t.pytorch.median).toFixed(2)}x`);
+      }
+      log(`train b${batch}: ${parts.join(', ')}`);
+    }
+    if (inference?.cpu) {
+      const ort = inference.ort;
+      log(`infer b1: cpu ${inference.cpu.b1.median.toFixed(3)} ms${ort ? `, ort ${ort.b1.median.toFixed(3)} ms` : ''}`);
+      log(`infer b256: cpu ${inference.cpu.b256.median.toFixed(0)} img/s${ort ? `, ort ${ort.b256.median.toFixed(0)} img/s` : ''}`);
+    }
+  } finally {
+    for (const { backend } of backends) backend.dispose();
+    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

@@ -1,15 +1,24 @@
-"""PyTorch baseline for `npm run bench:train`: the seed CNN on this machine's CPU.
+"""PyTorch peer for `npm run bench:train`: seed-CNN training (Adam) on this machine's CPU.
 
-Run by bench/train.ts with /usr/bin/python3 (Debian's python3-torch 1.13) in its best
-configuration here: Debian's torch links a busy-waiting OpenBLAS, so OPENBLAS_NUM_THREADS=1 is
-set by the caller and torch uses 2 intra-op threads (oneDNN does the convolutions).
+Run by bench/train.ts with /usr/bin/python3 (Debian's python3-torch 1.13). It is a worker: it
+starts once per configuration, loads the batches bench/train.ts wrote (real MNIST, rotated: the
+same batches inkling trains on), then answers one command per stdin line with one JSON line:
 
-Prints one JSON object: training samples/s per batch size (Adam, median of timed blocks after a
-warm-up) and inference latency (batch 1) / throughput (batch 256) in eval mode.
+    {"cmd": "round", "batch": 128, "warmup": 20, "steps": 200}
+        -> {"samplesPerSec": ..., "seconds": ..., "steps": 200}
+    {"cmd": "quit"}
+
+so that bench/train.ts can interleave rounds (inkling, PyTorch, inkling, ...) with both sides
+warm. argv[1] is a JSON object:
+    data         path prefix of the batch files: <prefix>-b<batch>.f32 (images) and .i32 (labels)
+    batches      {"128": count, "64": count}: how many distinct batches each file holds
+    threads      torch.set_num_threads (null: PyTorch's default)
+    flushDenormal   torch.set_flush_denormal(True)
+    channelsLast    model and inputs in torch.channels_last
+OPENBLAS_NUM_THREADS, the fourth knob, is an environment variable the caller sets.
 """
 import json
 import os
-import statistics
 import sys
 import time
 
@@ -20,60 +29,66 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from seed_cnn_torch import seed_cnn  # noqa: E402  (the one PyTorch definition of the seed CNN)
 
 
-def train_throughput(batch, blocks, steps_per_block):
-    torch.manual_seed(1)
-    model = seed_cnn().train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(batch, 1, 28, 28)
-    y = torch.randint(0, 10, (batch,))
+def load_batches(prefix, batch, count, channels_last):
+    images = torch.from_file(f"{prefix}-b{batch}.f32", shared=False, size=count * batch * 784, dtype=torch.float32)
+    labels = torch.from_file(f"{prefix}-b{batch}.i32", shared=False, size=count * batch, dtype=torch.int32)
+    xs = images.view(count, batch, 1, 28, 28)
+    ys = labels.view(count, batch).long()
+    out = []
+    for i in range(count):
+        x = xs[i].contiguous(memory_format=torch.channels_last) if channels_last else xs[i].contiguous()
+        out.append((x, ys[i].contiguous()))
+    return out
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+
+class Trainer:
+    def __init__(self, batches, channels_last):
+        torch.manual_seed(1)
+        model = seed_cnn().train()
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        self.opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        self.batches = batches
+        self.next = 0
+
+    def step(self):
+        x, y = self.batches[self.next % len(self.batches)]
+        self.next += 1
+        self.opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(self.model(x), y)
         loss.backward()
-        opt.step()
+        self.opt.step()
 
-    for _ in range(5):
-        step()
-    rates = []
-    for _ in range(blocks):
+    def round(self, warmup, steps):
+        for _ in range(warmup):
+            self.step()
         t0 = time.perf_counter()
-        for _ in range(steps_per_block):
-            step()
-        rates.append(batch * steps_per_block / (time.perf_counter() - t0))
-    return statistics.median(rates)
-
-
-def inference(batch, repeats):
-    torch.manual_seed(1)
-    model = seed_cnn().eval()
-    x = torch.randn(batch, 1, 28, 28)
-    times = []
-    with torch.no_grad():
-        for _ in range(10):
-            model(x)
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            model(x)
-            times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+        for _ in range(steps):
+            self.step()
+        return time.perf_counter() - t0
 
 
 def main():
-    args = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    threads = int(args.get("threads", 2))
-    torch.set_num_threads(threads)
-    batches = args.get("batches", [64, 128])
-    blocks = int(args.get("blocks", 5))
-    steps = int(args.get("stepsPerBlock", 10))
-    result = {
-        "torch": torch.__version__,
-        "threads": threads,
-        "train": {str(b): train_throughput(b, blocks, steps) for b in batches},
-        "inferenceB1Ms": inference(1, 200),
-        "inferenceB256Ms": inference(256, 20),
-    }
-    print(json.dumps(result))
+    args = json.loads(sys.argv[1])
+    if args.get("threads") is not None:
+        torch.set_num_threads(int(args["threads"]))
+    if args.get("flushDenormal"):
+        torch.set_flush_denormal(True)
+    channels_last = bool(args.get("channelsLast"))
+    trainers = {}
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        if cmd["cmd"] == "quit":
+            break
+        batch = int(cmd["batch"])
+        if batch not in trainers:
+            count = int(args["batches"][str(batch)])
+            trainers[batch] = Trainer(load_batches(args["data"], batch, count, channels_last), channels_last)
+        seconds = trainers[batch].round(int(cmd["warmup"]), int(cmd["steps"]))
+        steps = int(cmd["steps"])
+        print(json.dumps({"samplesPerSec": batch * steps / seconds, "seconds": seconds, "steps": steps}), flush=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ using inkling::PoolShape;
 
 namespace {
 
-constexpr size_t kMaxArgs = 20;
+constexpr size_t kMaxArgs = 24;
 
 /** What JS holds: the context until destroyContext (dispose) frees it, threads included, at once
  *  rather than whenever the GC finalizes the handle. */
@@ -119,7 +119,7 @@ KERNEL(Argmax, k.argmax(c, a.f32(1), a.i32(2), a.count(3), a.count(4)))
 KERNEL(CountEqual, k.countEqual(c, a.i32(1), a.i32(2), a.f32(3), a.count(4), a.flag(5)))
 KERNEL(Matmul, k.matmul(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.integer(5), a.integer(6), a.integer(7),
                         a.flag(8), a.flag(9), a.flag(10), a.flag(11)))
-KERNEL(Conv2d, k.conv2d(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14)))
+KERNEL(Conv2d, k.conv2d(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14), a.argc > 15 ? a.num(15) : 0))
 KERNEL(Conv2dBackwardInput, k.conv2dBackwardInput(c, a.f32(1), a.f32(2), a.f32(3), a.conv(4), a.flag(13)))
 KERNEL(Conv2dBackwardWeight,
        k.conv2dBackwardWeight(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14)))
@@ -131,6 +131,16 @@ KERNEL(BatchNormInference, k.batchNormInference(c, a.f32(1), a.f32(2), a.f32(3),
 KERNEL(BatchNormBackward, k.batchNormBackward(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6),
                                               a.f32(7), a.f32(8), a.integer(9), a.integer(10), a.count(11),
                                               a.flag(12)))
+// batchNormMaxPoolTrain(ctx, x, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd,
+//   n, c, h, w, kh, kw, stride, eps, momentum, relu)
+KERNEL(BatchNormMaxPoolTrain,
+       k.batchNormMaxPoolTrain(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6), a.i32(7), a.f32(8),
+                               a.f32(9), a.pool(10), float(a.num(17)), float(a.num(18)), a.flag(19)))
+// batchNormMaxPoolBackward(ctx, x, out, argmax, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta,
+//   n, c, h, w, kh, kw, stride, relu, accumulate)
+KERNEL(BatchNormMaxPoolBackward,
+       k.batchNormMaxPoolBackward(c, a.f32(1), a.f32(2), a.i32(3), a.f32(4), a.f32(5), a.f32(6), a.f32(7), a.f32(8),
+                                  a.f32(9), a.f32(10), a.pool(11), a.flag(18), a.flag(19)))
 KERNEL(MaxPool2d, k.maxPool2d(c, a.f32(1), a.f32(2), a.i32(3), a.pool(4)))
 KERNEL(MaxPool2dBackward, k.maxPool2dBackward(c, a.f32(1), a.i32(2), a.f32(3), a.pool(4)))
 KERNEL(AvgPool2d, k.avgPool2d(c, a.f32(1), a.f32(2), a.pool(3)))
@@ -223,7 +233,7 @@ napi_value InkMapFromPng(napi_env env, napi_callback_info info) {
   });
 }
 
-/** createContext(threads, isa): threads 0 = one per core; isa "auto" | "avx2" | "neon" | "portable". */
+/** createContext(threads, isa): threads 0 = one per core; isa "auto" | "avx512" | "avx2" | "neon" | "portable". */
 Napi::Value CreateContext(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int threads = info[0].As<Napi::Number>().Int32Value();
@@ -257,8 +267,44 @@ Napi::Value ContextInfo(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("isa", ctx->kernels->isa);
   out.Set("threads", ctx->pool.size());
-  out.Set("avx2Available", inkling::avx2Kernels() != nullptr && inkling::cpuHasAvx2Fma());
+  out.Set("avx2Available", inkling::avx2Unavailable().empty());
+  out.Set("avx512Available", inkling::avx512Unavailable().empty());
   out.Set("neonAvailable", inkling::neonKernels() != nullptr && inkling::cpuHasNeon());
+  return out;
+}
+
+/** cpuFeatures() → what CPUID and XGETBV say on this machine; cpuFeatures(leaf1Ecx, leaf7Ebx, xcr0)
+ *  → the same decision on given register values (tests check the XGETBV rule with them). Each
+ *  answer carries why the AVX2 and AVX-512 paths could not run ("" when they can). */
+Napi::Value CpuFeaturesJs(const Napi::CallbackInfo& info) {
+  const bool given = info.Length() >= 3;
+  const inkling::CpuFeatures f = given ? inkling::cpuFeaturesFrom(info[0].As<Napi::Number>().Uint32Value(),
+                                                                   info[1].As<Napi::Number>().Uint32Value(),
+                                                                   uint64_t(info[2].As<Napi::Number>().Int64Value()))
+                                       : inkling::detectCpuFeatures();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("fma", f.fma);
+  out.Set("osxsave", f.osxsave);
+  out.Set("avx2", f.avx2);
+  out.Set("avx512f", f.avx512f);
+  out.Set("avx512bw", f.avx512bw);
+  out.Set("avx512dq", f.avx512dq);
+  out.Set("avx512vl", f.avx512vl);
+  out.Set("osYmm", f.osYmm);
+  out.Set("osZmm", f.osZmm);
+  out.Set("xcr0", double(f.xcr0));
+  out.Set("avx2Missing", inkling::avx2Missing(f));
+  out.Set("avx512Missing", inkling::avx512Missing(f));
+  return out;
+}
+
+/** Why each vector table of THIS build cannot run here ("" = it can), and whether the AVX-512
+ *  table is the SIMDe emulation (test-only build). */
+Napi::Value IsaAvailability(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("avx512", inkling::avx512Unavailable());
+  out.Set("avx2", inkling::avx2Unavailable());
+  out.Set("avx512Emulated", inkling::avx512Emulated());
   return out;
 }
 
@@ -272,6 +318,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createContext", Napi::Function::New(env, CreateContext, "createContext"));
   exports.Set("contextInfo", Napi::Function::New(env, ContextInfo, "contextInfo"));
   exports.Set("destroyContext", Napi::Function::New(env, DestroyContext, "destroyContext"));
+  exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
+  exports.Set("isaAvailability", Napi::Function::New(env, IsaAvailability, "isaAvailability"));
   addRaw(env, exports, "unary", Unary);
   addRaw(env, exports, "binary", Binary);
   addRaw(env, exports, "scale", Scale);
@@ -287,6 +335,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   addRaw(env, exports, "batchNormTrain", BatchNormTrain);
   addRaw(env, exports, "batchNormInference", BatchNormInference);
   addRaw(env, exports, "batchNormBackward", BatchNormBackward);
+  addRaw(env, exports, "batchNormMaxPoolTrain", BatchNormMaxPoolTrain);
+  addRaw(env, exports, "batchNormMaxPoolBackward", BatchNormMaxPoolBackward);
   addRaw(env, exports, "maxPool2d", MaxPool2d);
   addRaw(env, exports, "maxPool2dBackward", MaxPool2dBackward);
   addRaw(env, exports, "avgPool2d", AvgPool2d);

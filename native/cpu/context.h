@@ -3,6 +3,7 @@
 // or ISA paths can live side by side (the tests compare them).
 #pragma once
 
+#include <array>
 #include <memory>
 #include <vector>
 
@@ -11,6 +12,16 @@
 #include "thread_pool.h"
 
 namespace inkling {
+
+/** Filters derived from constant weights (Winograd's U), kept under the weights' address and
+ *  the stamp the TypeScript side gives their contents (src/nn/backends/cpu/memory.ts). */
+struct DerivedFilters {
+  const float* w = nullptr;
+  double stamp = 0;
+  int outs = 0, ins = 0;
+  unsigned long long lastUse = 0;
+  ScratchBuffer data;
+};
 
 struct Context {
   Context(int threads, const KernelTable* table)
@@ -24,6 +35,9 @@ struct Context {
   ScratchBuffer temp;
   /** A rearranged copy of conv weights (the flipped, transposed kernel of the backward pass). */
   ScratchBuffer weights;
+  /** A few filter sets (the convolutions of one model at inference), least recently used replaced. */
+  std::array<DerivedFilters, 4> derived;
+  unsigned long long uses = 0;
   const KernelTable* kernels;
 };
 

@@ -1,10 +1,13 @@
 // The kernel table: one entry per kernel of the Backend contract (src/nn/backend.ts), filled in
-// from the same source (kernels_impl.h, which includes impl/*.h) once per ISA path: AVX2+FMA (kernels_avx2.cc, built with
-// -mavx2 -mfma; x86-64 only), NEON (kernels_neon.cc; AArch64 only) and portable
-// (kernels_portable.cc). isa.cc picks a table at run time from CPUID / HWCAP or INKLING_CPU_ISA. Semantics and shapes are the contract's; comments there are the spec.
+// four times from the same source (kernels_impl.h + impl/*.h): compiled for AVX-512
+// (kernels_avx512.cc, -mavx512f/bw/dq/vl), for AVX2+FMA (kernels_avx2.cc, -mavx2 -mfma; both
+// x86-64 only), NEON (kernels_neon.cc; AArch64 only) and portable (kernels_portable.cc). isa.cc
+// picks a table at run time from CPUID + XGETBV / HWCAP or INKLING_CPU_ISA. Semantics and shapes
+// are the contract's; comments there are the spec.
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace inkling {
 
@@ -47,7 +50,10 @@ struct KernelTable {
   void (*matmul)(Context&, const float* a, const float* b, const float* bias, float* c, int m, int n, int k,
                  bool transA, bool transB, bool accumulate, bool relu);
 
-  void (*conv2d)(Context&, const float* x, const float* w, const float* bias, float* out, const ConvShape& s, bool relu);
+  /** weightStamp identifies the weights' contents (0: unknown); filters derived from them (Winograd's)
+   *  are cached under (w, weightStamp) and reused while both match. */
+  void (*conv2d)(Context&, const float* x, const float* w, const float* bias, float* out, const ConvShape& s, bool relu,
+                 double weightStamp);
   void (*conv2dBackwardInput)(Context&, const float* dy, const float* w, float* dx, const ConvShape& s, bool accumulate);
   void (*conv2dBackwardWeight)(Context&, const float* x, const float* dy, float* dw, float* db, const ConvShape& s,
                                bool accumulate);
@@ -60,6 +66,14 @@ struct KernelTable {
   void (*batchNormBackward)(Context&, const float* x, const float* dy, const float* gamma, const float* saveMean,
                             const float* saveInvStd, float* dx, float* dgamma, float* dbeta, int n, int c, i64 spatial,
                             bool accumulate);
+
+  /** Fused batch norm (training) + optional ReLU + max pool; the normalised tensor is never stored. */
+  void (*batchNormMaxPoolTrain)(Context&, const float* x, const float* gamma, const float* beta, float* runningMean,
+                                float* runningVar, float* out, int32_t* argmax, float* saveMean, float* saveInvStd,
+                                const PoolShape& s, float eps, float momentum, bool relu);
+  void (*batchNormMaxPoolBackward)(Context&, const float* x, const float* out, const int32_t* argmax, const float* dy,
+                                   const float* gamma, const float* saveMean, const float* saveInvStd, float* dx,
+                                   float* dgamma, float* dbeta, const PoolShape& s, bool relu, bool accumulate);
 
   void (*maxPool2d)(Context&, const float* x, float* out, int32_t* argmax, const PoolShape& s);
   void (*maxPool2dBackward)(Context&, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s);
@@ -87,10 +101,29 @@ struct KernelTable {
 };
 
 const KernelTable* portableKernels();
-const KernelTable* avx2Kernels();  // nullptr when this build has no AVX2 path (not x86-64)
-const KernelTable* neonKernels();  // nullptr when this build has no NEON path (not AArch64)
+const KernelTable* avx2Kernels();    // nullptr when this build has no AVX2 path (not x86-64)
+const KernelTable* avx512Kernels();  // nullptr when this build has no AVX-512 path (not x86-64)
+const KernelTable* neonKernels();    // nullptr when this build has no NEON path (not AArch64)
+/** True in the test-only build whose AVX-512 table runs on SIMD Everywhere (native/cpu/simde/). */
+bool avx512Emulated();
 
-/** The table for `isa` ("auto", "avx2", "neon", "portable"); throws a message when it cannot run here. */
+/** What CPUID (leaf 1 ECX, leaf 7 EBX) and XGETBV (XCR0, read only when OSXSAVE is set) say. */
+struct CpuFeatures {
+  bool fma = false, osxsave = false, avx2 = false;
+  bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false;
+  bool osYmm = false, osZmm = false;
+  uint64_t xcr0 = 0;
+};
+CpuFeatures cpuFeaturesFrom(uint32_t leaf1Ecx, uint32_t leaf7Ebx, uint64_t xcr0);
+CpuFeatures detectCpuFeatures();
+/** Why a path cannot run with these features ("" when it can). */
+std::string avx2Missing(const CpuFeatures& f);
+std::string avx512Missing(const CpuFeatures& f);
+/** Why this build's table cannot run on this machine ("" when it can). */
+std::string avx2Unavailable();
+std::string avx512Unavailable();
+
+/** The table for `isa` ("auto", "avx512", "avx2", "neon", "portable"); throws a message when it cannot run here. */
 const KernelTable* selectKernels(const char* isa);
 bool cpuHasAvx2Fma();
 bool cpuHasNeon();

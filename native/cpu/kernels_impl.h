@@ -1,22 +1,35 @@
 // The kernel implementations, compiled once per ISA path: the including file defines
-// INKLING_NS (the namespace), INKLING_AVX2 (1 when built with -mavx2 -mfma) and INKLING_NEON
-// (1 for the AArch64 Advanced SIMD table; 0 or undefined elsewhere).
+// INKLING_NS (the namespace), INKLING_AVX2 (1 when built with -mavx2 -mfma, and in the AVX-512
+// unit, whose CPUs all have AVX2), INKLING_AVX512 (1 when built with -mavx512f/bw/dq/vl),
+// INKLING_SIMDE (1 in the test-only build of the AVX-512 unit against SIMD Everywhere) and
+// INKLING_NEON (1 for the AArch64 Advanced SIMD table; 0 or undefined elsewhere).
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <stdexcept>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <stdexcept>
 #include <string>
 
+#ifndef INKLING_AVX512
+#define INKLING_AVX512 0
+#endif
+#ifndef INKLING_SIMDE
+#define INKLING_SIMDE 0
+#endif
 #ifndef INKLING_NEON
 #define INKLING_NEON 0
 #endif
 
-#if INKLING_AVX2
+#if INKLING_SIMDE
+// Every _mm*/_mm512* name below resolves to SIMDe's portable implementation (native where the
+// build flags allow, e.g. AVX2 for the 256-bit halves).
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/x86/avx512.h>
+#elif INKLING_AVX2
 #include <immintrin.h>
 #endif
 #if INKLING_NEON
@@ -30,12 +43,15 @@ namespace INKLING_NS {
 using namespace inkling;
 }
 
+#include "impl/simd.h"
 #include "impl/elementwise.h"
 #include "impl/gemm.h"
 #include "impl/conv_implicit.h"
+#include "impl/winograd.h"
 #include "impl/conv.h"
 #include "impl/norm.h"
 #include "impl/pool.h"
+#include "impl/fused.h"
 #include "impl/loss_optim.h"
 #include "impl/microbench.h"
 
@@ -44,7 +60,7 @@ namespace INKLING_NS {
 static const KernelTable kTable = {
     INKLING_ISA_NAME, unary, binary, scale, axpy, reluBackward, channelSum, argmax, countEqual, matmul,
     conv2d, conv2dBackwardInput, conv2dBackwardWeight, batchNormTrain, batchNormInference, batchNormBackward,
-    maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
+    batchNormMaxPoolTrain, batchNormMaxPoolBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
     softmaxCrossEntropyBackward, sgdStep, adamStep, peakFmaGflops, triadGBps,
 };
 

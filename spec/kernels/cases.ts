@@ -15,6 +15,8 @@ import type { KernelCase } from './case-kit.ts';
 import { convCases, matmulCases } from './cases-dense.ts';
 import { dropoutCases, elementwiseCases, optimizerCases, softmaxCases } from './cases-misc.ts';
 import { batchNormCases, poolCases } from './cases-norm-pool.ts';
+import { fusedCases } from './cases-fused.ts';
+import { winogradCases } from './cases-winograd.ts';
 
 export {
   DEFAULT_TOLERANCE, compareOutput, defineCase, normalizedMaxError, bytes,
@@ -28,8 +30,10 @@ export const kernelCases: readonly KernelCase[] = [
   ...elementwiseCases(),
   ...matmulCases(),
   ...convCases(),
+  ...winogradCases(),
   ...batchNormCases(),
   ...poolCases(),
+  ...fusedCases(),
   ...dropoutCases(),
   ...softmaxCases(),
   ...optimizerCases(),

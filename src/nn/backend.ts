@@ -86,6 +86,14 @@ export interface BatchNormParams {
   activation?: Activation;
 }
 
+/** The fused batch norm (training) + activation + max pool over x [n, c, h, w]: batchNormTrain's
+ *  eps, momentum and activation with spatial = h·w, then maxPool2d's window (kh, kw, stride). */
+export interface BatchNormMaxPoolParams extends Pool2dParams {
+  eps: number;
+  momentum: number;
+  activation?: Activation;
+}
+
 /** Elements are dropped by the counter-based hash in `dropout-rng.ts`, so every backend draws the
  *  same mask for the same (seed, step). Per-element (dropout): the hash counter is the element
  *  index. Per-channel (dropout2d): x is [channels, spatial] and the counter is the channel index
@@ -210,6 +218,27 @@ export interface Backend {
     dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormParams, accumulate?: boolean,
   ): void;
 
+  // ---- fused layers: batch norm (training) → activation → max pool ----
+  /** batchNormTrain(x, …, y, saveMean, saveInvStd) with the activation, then maxPool2d(y, out, argmax),
+   *  without materialising y: out, argmax, the running statistics, saveMean and saveInvStd are
+   *  exactly those two kernels' (y is [n, c, h, w], out and argmax [n, c, hOut, wOut]). Cuts the
+   *  memory traffic of the training forward where the pre-pool tensor is large (conv1's). */
+  batchNormMaxPoolTrain(
+    x: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>,
+    runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>,
+    out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    p: BatchNormMaxPoolParams,
+  ): void;
+  /** Its backward, given the forward's x, out and argmax: the gradient reaching y is
+   *  maxPool2dBackward(dy', argmax) with dy' = dy, or with activation 'relu' dy' = dy where out > 0
+   *  (y at a window's argmax is that window's out, so this is reluBackward on y); then
+   *  batchNormBackward(x, that, …). dx is overwritten; dγ and dβ (+)= as batchNormBackward. */
+  batchNormMaxPoolBackward(
+    x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dy: DeviceBuffer<'f32'>,
+    gamma: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormMaxPoolParams, accumulate?: boolean,
+  ): void;
+
   // ---- pooling ----
   /** out = window max; argmax = index of the max within its (n, c) plane, ih·w + iw (first on ties). */
   maxPool2d(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, p: Pool2dParams): void;
@@ -246,6 +275,14 @@ export function convOutputSize(p: Conv2dParams): { hOut: number; wOut: number } 
   return {
     hOut: Math.floor((p.h + 2 * p.pad - p.kh) / p.stride) + 1,
     wOut: Math.floor((p.w + 2 * p.pad - p.kw) / p.stride) + 1,
+  };
+}
+
+/** The two halves of BatchNormMaxPoolParams as the unfused kernels take them. */
+export function splitBatchNormMaxPool(p: BatchNormMaxPoolParams): { bn: BatchNormParams; pool: Pool2dParams } {
+  return {
+    bn: { n: p.n, c: p.c, spatial: p.h * p.w, eps: p.eps, momentum: p.momentum, activation: p.activation ?? 'none' },
+    pool: { n: p.n, c: p.c, h: p.h, w: p.w, kh: p.kh, kw: p.kw, stride: p.stride },
   };
 }
 

@@ -15,6 +15,9 @@ export interface TensorOptions {
 
 class Storage {
   refs = 1;
+  /** Bumped by every write through the tensor API (write, loadStateDict, optimizer steps, batch
+   *  norm's running statistics), so caches derived from the contents know when they are stale. */
+  version = 0;
   constructor(readonly buffer: DeviceBuffer) {}
 }
 
@@ -151,11 +154,24 @@ export class Tensor implements Tracked {
     return new Tensor(this.backend, this.buffer, this.shape.slice(), this.storage);
   }
 
+  /** Counts the writes to this tensor's storage (shared with its views) made through the tensor
+   *  API; a cache of something computed from the contents (folded inference weights) compares it. */
+  get version(): number {
+    return this.storage.version;
+  }
+
+  /** Records a write to the contents made outside the tensor API's own writers (a kernel run on
+   *  `buffer` directly): call it after such a write, or caches may serve stale values. */
+  markModified(): void {
+    this.storage.version++;
+  }
+
   /** Overwrites the contents from host data of the same size and dtype (reuse an input batch
    *  tensor instead of allocating one per step). Enqueued like every upload. */
   write(data: Float32Array | Int32Array): this {
     this.assertAlive('write');
     if (data.length !== this.size) throw new Error(`write: ${data.length} values for a tensor of ${this.size} (shape [${this.shape.join(', ')}])`);
+    this.storage.version++;
     if (this.dtype === 'i32') {
       if (!(data instanceof Int32Array)) throw new Error('write: an i32 tensor takes an Int32Array');
       this.backend.upload(this.buffer as DeviceBuffer<'i32'>, data);

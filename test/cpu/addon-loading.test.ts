@@ -36,10 +36,11 @@ t.test('ISA selection', { skip: available ? false : 'cpu addon not built' }, asy
   t.match(portable.device, /portable kernels/);
   portable.dispose();
 
+  const why = loadCpuAddon().isaAvailability();
   const auto = await createCpuBackend();
   const arm64 = process.arch === 'arm64';
-  t.equal(auto.info.isa, arm64 ? 'neon' : auto.info.isa === 'avx2' ? 'avx2' : 'portable', `auto picked ${auto.info.isa}`);
-  const hasAvx2 = auto.info.isa === 'avx2';
+  const widest = arm64 ? 'neon' : why.avx512 === '' ? 'avx512' : why.avx2 === '' ? 'avx2' : 'portable';
+  t.equal(auto.info.isa, widest, `auto picks the widest table this machine runs (${widest})`);
   auto.dispose();
   if (arm64) {
     const neon = await createCpuBackend({ isa: 'neon' });
@@ -48,15 +49,18 @@ t.test('ISA selection', { skip: available ? false : 'cpu addon not built' }, asy
   } else {
     await t.rejects(createCpuBackend({ isa: 'neon' }), /INKLING_CPU_ISA=neon .* is not AArch64/);
   }
-  if (hasAvx2) {
-    const avx2 = await createCpuBackend({ isa: 'avx2' });
-    t.match(avx2.device, /AVX2\+FMA kernels/);
-    avx2.dispose();
-  } else {
-    await t.rejects(createCpuBackend({ isa: 'avx2' }), /lacks it/);
+  for (const [isa, reason, device] of [['avx2', why.avx2, /AVX2\+FMA kernels/], ['avx512', why.avx512, /AVX-512 kernels/]] as const) {
+    if (reason === '') {
+      const b = await createCpuBackend({ isa });
+      t.match(b.device, device, `${isa} runs here`);
+      b.dispose();
+    } else {
+      // forcing a path the CPU (or OS) cannot run is an error naming why and the fix
+      await t.rejects(createCpuBackend({ isa }), new RegExp(`INKLING_CPU_ISA=${isa}.*${reason.replace(/[()]/g, '\\$&')}.*unset INKLING_CPU_ISA`));
+    }
   }
 
-  await t.rejects(createCpuBackend({ isa: 'sse9' as 'avx2' }), /INKLING_CPU_ISA must be auto, avx2, neon or portable/);
+  await t.rejects(createCpuBackend({ isa: 'sse9' as 'avx2' }), /INKLING_CPU_ISA must be auto, avx512, avx2, neon or portable/);
 
   const saved = process.env.INKLING_CPU_ISA;
   process.env.INKLING_CPU_ISA = 'portable';

@@ -1,6 +1,7 @@
-// The cpu max pool's fast paths (a branch-free select tree, AVX2 eight outputs at a time) keep
-// PyTorch's argmax rule — the first maximum of the window in row-major order — when values tie.
-// Inputs drawn from {−1, 0, 1} tie in most windows; wide rows (28, 33) reach the vector loop.
+// The cpu max pool's fast paths (a branch-free select tree; vectors of 8 (AVX2) or 16 (AVX-512)
+// outputs with a masked row tail) keep PyTorch's argmax rule — the first maximum of the window in
+// row-major order — when values tie. Inputs drawn from {−1, 0, 1} tie in most windows; rows of 14,
+// 16 and 35 outputs reach a partial vector, a full one and several.
 
 import t from 'tap';
 import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
@@ -33,6 +34,7 @@ if (cpus instanceof Error) {
     { n: 2, c: 3, h: 28, w: 28, kh: 2, kw: 2, stride: 2 },
     { n: 1, c: 2, h: 20, w: 33, kh: 2, kw: 2, stride: 2 },
     { n: 1, c: 2, h: 9, w: 35, kh: 3, kw: 3, stride: 2 },
+    { n: 1, c: 2, h: 6, w: 70, kh: 2, kw: 2, stride: 2 },
   ];
   for (const cpu of cpus) {
     t.test(`${cpu.device}: outputs and argmax equal ref's exactly`, async (t) => {

@@ -3,8 +3,8 @@
 
 import t from 'tap';
 import {
-  BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, ReLU, SEED_CNN_PARAMETERS, Sequential, Tensor,
-  createSeedCnn, noGrad, tidy,
+  BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, MaxPool2d, ReLU, SEED_CNN_PARAMETERS, Sequential, Tensor,
+  Adam, createSeedCnn, noGrad, tidy,
 } from '../../src/nn/index.ts';
 import { Rng } from '../../src/nn/random.ts';
 import { randn, refBackend, toF32 } from './helpers.ts';
@@ -114,6 +114,62 @@ t.test('Sequential fuses Conv/Linear/BatchNorm + ReLU with the same forward and 
   net.dispose();
 });
 
+t.test('Sequential fuses BatchNorm2d (→ ReLU) → MaxPool2d while training, with the same forward, gradients and running stats', async (t) => {
+  const rng = new Rng(11);
+  const net = new Sequential(be, [
+    new Conv2d(be, 2, 3, 3, { pad: 1, rng }),
+    new BatchNorm2d(be, 3),
+    new ReLU(be),
+    new MaxPool2d(be, 2),
+    new Conv2d(be, 3, 4, 3, { pad: 1, rng }),
+    new BatchNorm2d(be, 4),
+    new MaxPool2d(be, 3, 2), // no ReLU, overlapping windows
+    new Flatten(be),
+    new Linear(be, 4, 5, { rng }),
+  ]);
+  const x = randn(be, [3, 2, 7, 7], rng);
+  const run = async (fuse: boolean) => {
+    net.fuse = fuse;
+    net.zeroGrad();
+    const out = tidy(() => {
+      const y = net.forward(x);
+      F.sum(F.mul(y, y)).backward();
+      return y;
+    });
+    const res = {
+      out: Array.from(await toF32(out)),
+      grads: await Promise.all(net.parameters().map(async (p) => Array.from(await toF32(p.grad!)))),
+      running: await Promise.all([1, 5].map(async (i) => Array.from(await toF32((net.at(i) as BatchNorm2d).runningVar)))),
+      tracked: [1, 5].map((i) => (net.at(i) as BatchNorm2d).numBatchesTracked),
+    };
+    out.dispose();
+    return res;
+  };
+  let fusedCalls = 0;
+  let poolCalls = 0;
+  const fusedKernel = be.batchNormMaxPoolTrain.bind(be);
+  const poolKernel = be.maxPool2d.bind(be);
+  be.batchNormMaxPoolTrain = (...a: Parameters<typeof fusedKernel>) => { fusedCalls++; fusedKernel(...a); };
+  be.maxPool2d = (...a: Parameters<typeof poolKernel>) => { poolCalls++; poolKernel(...a); };
+  const fused = await run(true);
+  t.same([fusedCalls, poolCalls], [2, 0], 'fused: both batch norms run with their pools, no separate pool');
+  const plain = await run(false);
+  t.same([fusedCalls, poolCalls], [2, 2], 'unfused: two separate pools');
+  be.batchNormMaxPoolTrain = fusedKernel;
+  be.maxPool2d = poolKernel;
+  const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, j) => Math.abs(v - b[j])));
+  t.ok(maxDiff(fused.out, plain.out) < 1e-5, 'same outputs');
+  for (let i = 0; i < fused.grads.length; i++) t.ok(maxDiff(fused.grads[i], plain.grads[i]) < 1e-4, `parameter ${i} gradient`);
+  // the running statistics were updated once per training forward, by either path
+  t.same(fused.tracked, [1, 1]);
+  t.same(plain.tracked, [2, 2]);
+  net.eval();
+  const evalOut = noGrad(() => net.forward(x));
+  t.same(evalOut.shape, [3, 5], 'eval mode takes the unfused (folded) path');
+  evalOut.dispose();
+  net.dispose();
+});
+
 t.test('dropout: the step advances per training forward; same (seed, step) gives the same mask', async (t) => {
   const x = Tensor.full(be, [4, 64], 1);
   const d = new Dropout(be, 0.5, { seed: 42 });
@@ -168,14 +224,21 @@ t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convoluti
   m.eval();
   const x = randn(be, [3, 1, 28, 28], new Rng(8));
   let bnPasses = 0;
+  let foldPasses = 0;
   const bnInference = be.batchNormInference.bind(be);
   be.batchNormInference = (...args: Parameters<typeof be.batchNormInference>) => {
-    if (args[0].length > 64 * 9 * 32) bnPasses++; // a pass over activations, not a weight fold
+    if (args[0].length > 64 * 9 * 32) bnPasses++; // a pass over activations
+    else foldPasses++; // a weight fold
     bnInference(...args);
   };
   const before = be.stats().buffers;
+  const first = noGrad(() => m.forward(x));
+  t.equal(be.stats().buffers, before + 1 + 4, 'outside tidy, only the output and the cached folded weights (2 per conv) stay allocated');
+  t.equal(foldPasses, 4, 'the first forward folds both convolutions');
+  first.dispose();
   const folded = noGrad(() => m.forward(x));
-  t.equal(be.stats().buffers, before + 1, 'outside tidy, only the output stays allocated');
+  t.equal(be.stats().buffers, before + 1 + 4, 'the cache is reused, not grown');
+  t.equal(foldPasses, 4, 'no fold while the weights are unchanged');
   t.equal(bnPasses, 0, 'no batchnorm pass over activations');
   m.fuse = false;
   const plain = noGrad(() => m.forward(x));
@@ -188,6 +251,36 @@ t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convoluti
   t.ok(err < 1e-4, `folded and unfused logits differ by ${err}`);
   const recorded = tidy(() => m.forward(x));
   t.same(recorded.shape, [3, 10], 'with recording on, the plain path runs');
+  // The cache must follow every change of its sources: running statistics (a training forward),
+  // parameters (loadStateDict, an optimizer step).
+  const agree = async (what: string): Promise<void> => {
+    const f = noGrad(() => m.forward(x));
+    m.fuse = false;
+    const u = noGrad(() => m.forward(x));
+    m.fuse = true;
+    const [fa, ua] = [await toF32(f), await toF32(u)];
+    t.ok(Math.max(...Array.from(fa, (v, i) => Math.abs(v - ua[i]))) < 1e-4, `after ${what}, the folded logits follow`);
+    f.dispose();
+    u.dispose();
+  };
+  const before2 = await toF32(folded);
+  tidy(() => m.train().forward(randn(be, [4, 1, 28, 28], new Rng(99))));
+  m.eval();
+  await agree('a training forward (new running statistics)');
+  const sd = await m.stateDict();
+  const w = sd['conv2.weight']!;
+  m.loadStateDict({ ...sd, 'conv2.weight': { dtype: 'f32', shape: w.shape, data: (w.data as Float32Array).map((v) => v * 1.5) } });
+  await agree('loadStateDict');
+  // gradients in eval mode: the running statistics stay as they are, only the step changes weights
+  const opt = new Adam(m.parameters(), { lr: 0.05 });
+  noGrad(() => m.forward(x)).dispose(); // the cache is current
+  tidy(() => F.sum(m.forward(randn(be, [4, 1, 28, 28], new Rng(5)))).backward());
+  opt.step();
+  await agree('an optimizer step');
+  const after = await toF32(noGrad(() => m.forward(x)));
+  t.ok(after.some((v, i) => Math.abs(v - before2[i]) > 1e-3), 'and the logits did change');
   for (const o of [folded, plain, recorded, x]) o.dispose();
+  const live = be.stats().buffers;
   m.dispose();
+  t.ok(be.stats().buffers <= live - 4, 'dispose frees the cached folded weights too');
 });

@@ -4,7 +4,7 @@
 // kernel must match (L(θ + h) − L(θ − h)) / 2h for every element of every input.
 
 import t from 'tap';
-import type { Activation, BatchNormParams, Conv2dParams, CrossEntropyParams, DropoutParams, MatmulParams, Pool2dParams } from '../../src/nn/backend.ts';
+import type { Activation, BatchNormMaxPoolParams, BatchNormParams, Conv2dParams, CrossEntropyParams, DropoutParams, MatmulParams, Pool2dParams } from '../../src/nn/backend.ts';
 import { convOutputSize, poolOutputSize } from '../../src/nn/backend.ts';
 import { refKernels as K } from '../../src/nn/backends/ref/index.ts';
 import { CaseRng } from '../../spec/kernels/rng.ts';
@@ -262,4 +262,44 @@ t.test('relu backward', async (t) => {
   K.reluBackward(x, r, dx, false);
   checkGrad(t, dx, numericGrad(x, loss), 'relu');
   checkAccumulates(t, (out, acc) => K.reluBackward(x, r, out, acc), 50, 'relu');
+});
+
+t.test('fused batch norm → activation → max pool backward (2x2 and overlapping 3x3 windows, ReLU and none)', async (t) => {
+  const shapes: BatchNormMaxPoolParams[] = [
+    { n: 2, c: 2, h: 5, w: 5, kh: 2, kw: 2, stride: 2, eps: 1e-5, momentum: 0.1, activation: 'relu' },
+    { n: 1, c: 3, h: 7, w: 6, kh: 3, kw: 3, stride: 2, eps: 1e-5, momentum: 0.1, activation: 'none' },
+    { n: 3, c: 2, h: 4, w: 6, kh: 2, kw: 2, stride: 2, eps: 1e-5, momentum: 0.1, activation: 'relu' },
+  ];
+  for (const p of shapes) {
+    const rng = new CaseRng(p.n * 100 + p.h * 10 + p.kh);
+    const size = p.n * p.c * p.h * p.w;
+    const { hOut, wOut } = poolOutputSize(p);
+    const outSize = p.n * p.c * hOut * wOut;
+    // Distinct values 0.05 apart (a perturbation of 1e-6 never changes a window's max), shifted so
+    // that no normalised value sits near ReLU's kink at 0.
+    const order = Array.from({ length: size }, (_, i) => i).sort(() => rng.next() - 0.5);
+    const x = Float64Array.from(order, (v) => v * 0.05 + 0.025);
+    const gamma = randoms(rng, p.c, 0.5, 1.5);
+    const beta = new Float64Array(p.c);
+    const r = randoms(rng, outSize);
+    const y = new Float64Array(outSize);
+    const argmax = new Int32Array(outSize);
+    const mean = new Float64Array(p.c);
+    const invStd = new Float64Array(p.c);
+    const forward = (): number => {
+      K.batchNormMaxPoolTrain(x, gamma, beta, new Float64Array(p.c), new Float64Array(p.c).fill(1), y, argmax, mean, invStd, p);
+      return dot(r, y);
+    };
+    forward();
+    const dx = new Float64Array(size);
+    const dgamma = new Float64Array(p.c);
+    const dbeta = new Float64Array(p.c);
+    K.batchNormMaxPoolBackward(x, y, argmax, r, gamma, mean, invStd, dx, dgamma, dbeta, p, false);
+    const label = `${p.h}x${p.w} k${p.kh} s${p.stride} ${p.activation}`;
+    if (p.activation === 'relu') t.ok(y.some((v) => v === 0), `${label}: some windows are clamped by the ReLU`);
+    checkGrad(t, dx, numericGrad(x, forward), `${label} dx`);
+    checkGrad(t, dgamma, numericGrad(gamma, forward), `${label} dγ`);
+    checkGrad(t, dbeta, numericGrad(beta, forward), `${label} dβ`);
+    checkAccumulates(t, (out, acc) => K.batchNormMaxPoolBackward(x, y, argmax, r, gamma, mean, invStd, dx, dgamma, out, p, acc), p.c, `${label} dβ`);
+  }
 });

@@ -241,8 +241,14 @@ t.test('dropping an image file and pasting one both classify it', async (t) => {
   await expect(page().getByRole('img', { name: 'Preview of pasted.png' })).toBeVisible();
   t.equal(await page().getByRole('tab', { name: 'Upload' }).getAttribute('aria-selected'), 'true', 'pasting switches to the upload tab');
   await expect(page().getByTestId('predicted-digit')).toHaveText('1');
-  const history = await (await page().request.get('/api/predictions?source=upload')).json();
-  t.equal(history.total, 2, 'both were logged as uploads');
+  // The digit already read '1' from the drop, so the paste's own prediction (and its log row) may
+  // still be in flight here: wait for it instead of reading the history once.
+  let total = 0;
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    total = ((await (await page().request.get('/api/predictions?source=upload')).json()) as { total: number }).total;
+    if (total >= 2) break;
+  }
+  t.equal(total, 2, 'both were logged as uploads');
   await page().request.delete('/api/predictions');
 });
 

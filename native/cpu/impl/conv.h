@@ -19,6 +19,25 @@ static bool implicitConvSelected() {
   return implicit;
 }
 
+/** INKLING_CPU_CONV=im2col turns Winograd off (for measurements; the tests run both paths). */
+static bool im2colConvSelected() {
+  static const bool forced = [] {
+    const char* v = std::getenv("INKLING_CPU_CONV");
+    return v && std::string(v) == "im2col";
+  }();
+  return forced;
+}
+
+/** Where Winograd (winograd.h) pays: 3x3 stride 1 (pad <= 2, so that the backward pass to the
+ *  input is one too), enough channels on both sides for the transforms to be small next to the
+ *  GEMMs (conv1 of the seed CNN, one input channel, stays im2col + GEMM), and enough images for
+ *  the weight transform to be amortised: 4+ images, or weights whose transform is cached (the
+ *  caller gave their stamp: inference, where the same filters run call after call). */
+static bool winogradApplies(const ConvShape& s, bool weightsKnown = false) {
+  return s.stride == 1 && s.kh == 3 && s.kw == 3 && s.pad <= 2 && s.cIn >= 8 && s.cOut >= 8 &&
+         (s.n >= 4 || weightsKnown) && !im2colConvSelected() && !implicitConvSelected();
+}
+
 /** Columns [p0, p1) of col_n into dst ([K, p1 − p0], row-major). */
 static void im2col(const float* x, const ConvShape& s, int p0, int p1, float* __restrict dst) {
   const int wOut = s.wOut(), np = p1 - p0;
@@ -144,8 +163,9 @@ static void col2imStride1(const float* __restrict dcol, const ConvShape& s, floa
 }
 
 static void conv2d(Context& ctx, const float* x, const float* w, const float* bias, float* out, const ConvShape& s,
-                   bool relu) {
+                   bool relu, double weightStamp) {
   if (s.stride == 1 && implicitConvSelected()) return convImplicit(ctx, x, s, w, bias, relu, out, false);
+  if (winogradApplies(s, weightStamp > 0)) return winogradForward(ctx, x, w, bias, out, s, relu, weightStamp);
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, threads = ctx.pool.size();
   // Split images into pixel chunks (multiples of NR) when there are fewer images than threads.
   const int panels = (P + NR - 1) / NR;
@@ -170,12 +190,18 @@ static void conv2d(Context& ctx, const float* x, const float* w, const float* bi
 static void conv2dBackwardInput(Context& ctx, const float* dy, const float* w, float* dx, const ConvShape& s,
                                 bool accumulate) {
   if (implicitBackwardInputApplies(s) && implicitConvSelected()) return convImplicitBackwardInput(ctx, dy, w, dx, s, accumulate);
+  if (winogradApplies(s)) return winogradBackwardInput(ctx, dy, w, dx, s, accumulate);
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw;
   const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(s.cOut) * P;
+  // Wᵀ [K, cOut] row-major, once per call: the GEMM then reads A in place for every image
+  // instead of packing the strided transpose again per image.
+  float* wT = ctx.weights.floats(size_t(K) * s.cOut);
+  for (int co = 0; co < s.cOut; ++co)
+    for (int k = 0; k < K; ++k) wT[i64(k) * s.cOut + co] = w[i64(co) * K + k];
   ctx.pool.run(s.n, [&](int img, int thread) {
     ThreadScratch& scratch = ctx.perThread[thread];
     float* dcol = scratch.columns.floats(size_t(K) * P);
-    gemmSingle(K, P, s.cOut, View{w, 1, K}, View{dy + img * yImage, P, 1}, dcol, P, false, Epilogue{}, scratch);
+    gemmSingle(K, P, s.cOut, View{wT, s.cOut, 1}, View{dy + img * yImage, P, 1}, dcol, P, false, Epilogue{}, scratch);
     float* dxn = dx + img * xImage;
     if (s.stride == 1) {
       col2imStride1(dcol, s, dxn, accumulate, scratch.tile.floats(size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad)));
@@ -195,28 +221,32 @@ static void conv2dBackwardWeight(Context& ctx, const float* x, const float* dy, 
   const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(C) * P;
   const int groups = std::max(1, std::min(s.n, 8));
   const size_t partialSize = size_t(K) * C + C;
+  const bool winograd = winogradApplies(s);
   float* partials = ctx.partials.floats(partialSize * groups);
   ctx.pool.run(groups, [&](int g, int thread) {
     ThreadScratch& scratch = ctx.perThread[thread];
     float* dwT = partials + g * partialSize;  // [K, C]
     float* dbPart = dwT + size_t(K) * C;
-    float* col = scratch.columns.floats(size_t(K) * P);
-    float* padded = scratch.tile.floats(size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad));
     const int i0 = s.n * g / groups, i1 = s.n * (g + 1) / groups;
     for (int c = 0; c < C; ++c) dbPart[c] = 0.f;
+    if (winograd) winogradBackwardWeightGroup(x, dy, s, i0, i1, dwT, scratch);
+    float* col = winograd ? nullptr : scratch.columns.floats(size_t(K) * P);
+    float* padded = winograd ? nullptr : scratch.tile.floats(size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad));
     for (int img = i0; img < i1; ++img) {
       const float* dyn = dy + img * yImage;
-      if (s.stride == 1)
-        im2colStride1(x + img * xImage, s, 0, P, col, padded);
-      else
-        im2col(x + img * xImage, s, 0, P, col);
-      gemmSingle(K, C, P, View{col, P, 1}, View{dyn, 1, P}, dwT, C, img > i0, Epilogue{}, scratch);
+      if (!winograd) {
+        if (s.stride == 1)
+          im2colStride1(x + img * xImage, s, 0, P, col, padded);
+        else
+          im2col(x + img * xImage, s, 0, P, col);
+        gemmSingle(K, C, P, View{col, P, 1}, View{dyn, 1, P}, dwT, C, img > i0, Epilogue{}, scratch);
+      }
       if (db)
         // 8 interleaved sums: a single running sum is a chain of dependent adds (4 cycles
         // each), which cost conv1 more than its whole weight-gradient GEMM.
         for (int c = 0; c < C; ++c) dbPart[c] += sumFixedOrder(dyn + i64(c) * P, P);
     }
-    if (i0 == i1) std::memset(dwT, 0, sizeof(float) * K * C);
+    if (i0 == i1 && !winograd) std::memset(dwT, 0, sizeof(float) * K * C);
   });
   // dw[c, k] (+)= Σ_g partial_g[k, c], in group order.
   ctx.pool.run(C, [&](int c, int) {

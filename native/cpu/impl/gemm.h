@@ -7,21 +7,37 @@
 //   ic over M by MC  ->  pack A block (MC x KC, MR-tall panels, L2)
 //   jr over NR panels of B (one panel, KC x NR floats, stays in L1) -> ir over MR panels of A
 //   -> micro-kernel: an MR x NR tile of C in registers, KC rank-1 updates.
-// The AVX2 micro-kernel is 6x16: 12 ymm accumulators + 2 B vectors + 1 broadcast A = 15 of 16
-// registers; per k it issues 12 FMAs for 2 loads + 6 broadcasts. Every C element is the same
-// sequence of FMAs in k order whatever the blocking of M and N, so splitting the work across
-// threads never changes a result.
+// Micro-kernel per ISA (accumulators + B vectors + the broadcast A value ≤ the register file):
+//   AVX2     6 x 16: 12 ymm accumulators + 2 B + 1 A = 15 of 16 registers; 12 FMAs per 2 loads + 6 broadcasts.
+//   AVX-512 12 x 32: 24 zmm accumulators + 2 B + 1 A = 27 of 32 registers; 24 FMAs per 2 loads + 12
+//            broadcasts. KC ≤ 192 keeps a B micro-panel (192·32·4 = 24 KiB) in a 32-48 KiB L1;
+//            MC = 144 rows of A (110 KiB) and the B block (192 x 256, 192 KiB) sit in a 1-2 MiB L2.
+// The vector kernels are templated on the tile's rows (1..MR) and vectors (1..NR/VL): an edge
+// tile runs a kernel of its own size and the last vector of a row is loaded and stored under a
+// mask, so edges cost no padded copies. Every C element is the same sequence of FMAs in k order
+// whatever the blocking of M and N, so splitting the work across threads never changes a result.
 // Epilogue (last K block only): + bias per row (conv: per output channel) or per column (linear),
 // then ReLU.
 #pragma once
 
+#include <array>
+#include <utility>
+
 namespace INKLING_NS {
 
+#if INKLING_AVX512
+constexpr int MR = 12;
+constexpr int NR = 32;
+constexpr int MC = 144;
+constexpr int NC = 256;
+constexpr int KC_MAX = 192;
+#else
 constexpr int MR = 6;
 constexpr int NR = 16;
 constexpr int MC = 96;
 constexpr int NC = 256;
 constexpr int KC_MAX = 384;
+#endif
 
 struct View {
   const float* p;
@@ -36,54 +52,83 @@ struct Epilogue {
   bool relu = false;
 };
 
-#if INKLING_AVX2
-// A is either packed (kDirectA = false: a[k·MR + i]) or read in place from a row-major matrix
-// (kDirectA = true: a[i·lda + k], six row streams). Reading A in place saves the packing pass,
-// which for a tall-skinny GEMM such as conv2's (M = N·196, N = 64) moves as many bytes as the
-// kernel itself reads.
-template <bool kDirectA>
-static inline void microKernel(int kc, const float* __restrict a, i64 lda, const float* __restrict b, float* c,
-                               i64 ldc, bool loadC, const float* biasRow, const float* biasCol, bool relu) {
-  __m256 acc[MR][2];
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+#if INKLING_VEC
+constexpr int NV = NR / VL;  // vectors per tile row
+
+// A is either packed (kDirectA = false: a[k·MR + i], MR-tall panels, zero-padded) or read in
+// place from a row-major matrix (kDirectA = true: a[i·lda + k], ROWS row streams). Reading A in
+// place saves the packing pass, which for a tall-skinny GEMM such as conv2's (M = N·196, N = 64)
+// moves as many bytes as the kernel itself reads. B is a packed panel, NR floats per k (zero-
+// padded), so full vectors are always loaded from it; only C and the column bias use the
+// `lastLanes` mask (the valid lanes of the tile's last vector).
+template <int ROWS, int NVEC, bool kDirectA>
+static void microKernel(int kc, const float* __restrict a, i64 lda, const float* __restrict b, float* c, i64 ldc,
+                        int lastLanes, bool loadC, const float* biasRow, const float* biasCol, bool relu) {
+  // Every loop over the tile is unrolled, so that the accumulator array becomes registers (GCC
+  // otherwise keeps a stack copy of it and stores every accumulator on every k step).
+  vf acc[ROWS][NVEC];
+#pragma GCC unroll 16
+  for (int i = 0; i < ROWS; ++i)
 #pragma GCC unroll 4
+    for (int v = 0; v < NVEC; ++v) acc[i][v] = vzero();
+#pragma GCC unroll 2
   for (int k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_load_ps(b);
-    __m256 b1 = _mm256_load_ps(b + 8);
-    for (int i = 0; i < MR; ++i) {
-      __m256 ai = _mm256_broadcast_ss(kDirectA ? a + i * lda + k : a + i);
-      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
-      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    vf bv[NVEC];
+#pragma GCC unroll 4
+    for (int v = 0; v < NVEC; ++v) bv[v] = vload(b + v * VL);
+#pragma GCC unroll 16
+    for (int i = 0; i < ROWS; ++i) {
+      const vf ai = vbroadcast(kDirectA ? a + i * lda + k : a + i);
+#pragma GCC unroll 4
+      for (int v = 0; v < NVEC; ++v) acc[i][v] = vfmadd(ai, bv[v], acc[i][v]);
     }
     if (!kDirectA) a += MR;
     b += NR;
   }
-  __m256 bc0 = biasCol ? _mm256_loadu_ps(biasCol) : _mm256_setzero_ps();
-  __m256 bc1 = biasCol ? _mm256_loadu_ps(biasCol + 8) : _mm256_setzero_ps();
-  const __m256 zero = _mm256_setzero_ps();
-  for (int i = 0; i < MR; ++i) {
+  vf bc[NVEC];
+#pragma GCC unroll 4
+  for (int v = 0; v < NVEC; ++v)
+    bc[v] = biasCol ? (v + 1 < NVEC ? vload(biasCol + v * VL) : vloadN(biasCol + v * VL, lastLanes)) : vzero();
+  const vf zero = vzero();
+  const bool fullLast = lastLanes == VL;
+#pragma GCC unroll 16
+  for (int i = 0; i < ROWS; ++i) {
     float* row = c + i * ldc;
-    __m256 r0 = acc[i][0], r1 = acc[i][1];
-    if (loadC) {
-      r0 = _mm256_add_ps(r0, _mm256_loadu_ps(row));
-      r1 = _mm256_add_ps(r1, _mm256_loadu_ps(row + 8));
+    const vf br = biasRow ? vset1(biasRow[i]) : zero;
+#pragma GCC unroll 4
+    for (int v = 0; v < NVEC; ++v) {
+      const bool full = v + 1 < NVEC || fullLast;
+      vf r = acc[i][v];
+      if (loadC) r = vadd(r, full ? vload(row + v * VL) : vloadN(row + v * VL, lastLanes));
+      if (biasRow) r = vadd(r, br);
+      if (biasCol) r = vadd(r, bc[v]);
+      if (relu) r = vmax(r, zero);
+      if (full)
+        vstore(row + v * VL, r);
+      else
+        vstoreN(row + v * VL, r, lastLanes);
     }
-    if (biasRow) {
-      __m256 br = _mm256_set1_ps(biasRow[i]);
-      r0 = _mm256_add_ps(r0, br);
-      r1 = _mm256_add_ps(r1, br);
-    }
-    if (biasCol) {
-      r0 = _mm256_add_ps(r0, bc0);
-      r1 = _mm256_add_ps(r1, bc1);
-    }
-    if (relu) {
-      r0 = _mm256_max_ps(r0, zero);
-      r1 = _mm256_max_ps(r1, zero);
-    }
-    _mm256_storeu_ps(row, r0);
-    _mm256_storeu_ps(row + 8, r1);
   }
+}
+
+using MicroKernelFn = void (*)(int, const float*, i64, const float*, float*, i64, int, bool, const float*,
+                               const float*, bool);
+
+template <int NVEC, bool kDirectA, int... R>
+static constexpr std::array<MicroKernelFn, MR> kernelsByRows(std::integer_sequence<int, R...>) {
+  return {{&microKernel<R + 1, NVEC, kDirectA>...}};
+}
+
+template <bool kDirectA, int... V>
+static constexpr std::array<std::array<MicroKernelFn, MR>, NV> kernelsBySize(std::integer_sequence<int, V...>) {
+  return {{kernelsByRows<V + 1, kDirectA>(std::make_integer_sequence<int, MR>{})...}};
+}
+
+/** The micro-kernel for a rows x (nvec vectors) tile, A packed or read in place. */
+static inline MicroKernelFn pickKernel(int rows, int nvec, bool directA) {
+  static constexpr auto packed = kernelsBySize<false>(std::make_integer_sequence<int, NV>{});
+  static constexpr auto direct = kernelsBySize<true>(std::make_integer_sequence<int, NV>{});
+  return (directA ? direct : packed)[nvec - 1][rows - 1];
 }
 #elif INKLING_NEON
 // AArch64 Advanced SIMD: the same 6x16 tile as AVX2, as 6 rows x 4 q-registers = 24 accumulators
@@ -224,7 +269,28 @@ static void packB(View b, int kc, int j0, int j1, float* __restrict dst) {
 
 /** C block [mc x nc] from A and packed B; applies the epilogue when `last`. A is packed
  *  (`directA` null: pa holds MR-tall panels) or read in place (`directA` = row-major A at this
- *  block, leading dimension lda; only partial MR panels are packed, into `edgePanel`). */
+ *  block, leading dimension lda). */
+#if INKLING_VEC
+static void macroKernel(int mc, int nc, int kc, const float* pa, const float* directA, i64 lda, const float* pb,
+                        float* c, i64 ldc, bool loadC, const Epilogue& ep, bool last) {
+  for (int j0 = 0; j0 < nc; j0 += NR) {
+    const int nr = std::min(NR, nc - j0);
+    const int nvec = (nr + VL - 1) / VL, lastLanes = nr - (nvec - 1) * VL;
+    const float* bPanel = pb + (j0 / NR) * NR * kc;
+    const float* biasCol = last && ep.biasCol ? ep.biasCol + j0 : nullptr;
+    const bool relu = last && ep.relu;
+    for (int i0 = 0; i0 < mc; i0 += MR) {
+      const int mr = std::min(MR, mc - i0);
+      const float* aPanel = directA ? directA + i0 * lda : pa + (i0 / MR) * MR * kc;
+      const float* biasRow = last && ep.biasRow ? ep.biasRow + i0 : nullptr;
+      pickKernel(mr, nvec, directA != nullptr)(kc, aPanel, lda, bPanel, c + i0 * ldc + j0, ldc, lastLanes, loadC,
+                                              biasRow, biasCol, relu);
+    }
+  }
+}
+#else
+// Portable: edge tiles run the full kernel on a padded copy (partial MR panels of a direct A are
+// packed into pa first).
 static void macroKernel(int mc, int nc, int kc, const float* pa, const float* directA, i64 lda, const float* pb,
                         float* c, i64 ldc, bool loadC, const Epilogue& ep, bool last) {
   alignas(64) float tile[MR * NR];
@@ -270,6 +336,7 @@ static void macroKernel(int mc, int nc, int kc, const float* pa, const float* di
     }
   }
 }
+#endif
 
 static inline int kBlock(int k) {
   const int blocks = (k + KC_MAX - 1) / KC_MAX;
@@ -372,6 +439,36 @@ static inline float dotFixedOrder(const float* __restrict a, const float* __rest
   return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
+#if INKLING_VEC
+/** R dot products x·w[r] at once (linear layers at batch 1: W stored [n, k]). Two vector
+ *  accumulators per row, so 2·R independent FMA chains instead of one (a single chain is bound by
+ *  the FMA latency: 8 floats per 4-5 cycles), and x loaded once for the R rows. Each row's sum is
+ *  the same arithmetic whichever rows share its pass: results do not depend on the split. */
+template <int R>
+static inline void dotRows(const float* __restrict x, const float* const* w, i64 k, float* out) {
+  vf acc[R][2];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = vzero();
+  i64 kk = 0;
+  for (; kk + 2 * VL <= k; kk += 2 * VL) {
+    const vf x0 = vload(x + kk), x1 = vload(x + kk + VL);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      acc[r][0] = vfmadd(vload(w[r] + kk), x0, acc[r][0]);
+      acc[r][1] = vfmadd(vload(w[r] + kk + VL), x1, acc[r][1]);
+    }
+  }
+  for (; kk < k; kk += VL) {
+    const int len = int(std::min<i64>(VL, k - kk));
+    const vf x0 = vloadN(x + kk, len);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) acc[r][0] = vfmadd(vloadN(w[r] + kk, len), x0, acc[r][0]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) out[r] = vsum(vadd(acc[r][0], acc[r][1]));
+}
+#endif
+
 /** A few rows (batch-1 inference, small batches): no packing, dot products or row updates
  *  straight from memory, split over columns. Same k order per element as any thread count. */
 static void gemmFewRows(Context& ctx, int m, int n, int k, View a, View b, float* c, i64 ldc, bool accumulate,
@@ -384,7 +481,24 @@ static void gemmFewRows(Context& ctx, int m, int n, int k, View a, View b, float
       float* crow = c + i * ldc;
       if (b.rs == 1) {
         // B(k, j) contiguous along k: one dot product per output (linear layers, W stored [n, k]).
-        for (int j = j0; j < j1; ++j) {
+        int j = j0;
+#if INKLING_VEC
+        if (a.cs == 1) {
+          const float* x = a.p + i * a.rs;
+          float s[4];
+          for (; j + 4 <= j1; j += 4) {
+            const float* w[4] = {b.p + j * b.cs, b.p + (j + 1) * b.cs, b.p + (j + 2) * b.cs, b.p + (j + 3) * b.cs};
+            dotRows<4>(x, w, k, s);
+            for (int r = 0; r < 4; ++r) crow[j + r] = accumulate ? crow[j + r] + s[r] : s[r];
+          }
+          for (; j < j1; ++j) {
+            const float* w[1] = {b.p + j * b.cs};
+            dotRows<1>(x, w, k, s);
+            crow[j] = accumulate ? crow[j] + s[0] : s[0];
+          }
+        }
+#endif
+        for (; j < j1; ++j) {
           const float* bcol = b.p + j * b.cs;
           float s = 0.f;
           if (a.cs == 1) {

@@ -13,25 +13,36 @@ static inline uint32_t lowbias32(uint32_t x) {
   return x;
 }
 
-/** keep iff (bits >> 8) / 2^24 >= p, i.e. bits >> 8 >= ceil(p · 2^24) (exact in integers). */
+/** keep iff (bits >> 8) / 2^24 >= p, i.e. bits >> 8 >= ceil(p · 2^24) (exact in integers).
+ *  Elements are walked in runs that share one hash counter (a dropout2d plane, or one element):
+ *  one hash per run, then a plain scaled copy that the compiler vectorizes. (Dividing each index
+ *  by `spatial` to find its counter cost more than everything else here.) */
 static void dropout(Context& ctx, const float* x, float* out, i64 n, double p, uint32_t seed, uint32_t step,
                     i64 spatial, bool accumulate) {
   const uint32_t key = lowbias32(seed ^ (step * 0x85ebca6bu));
   const double threshold = std::ceil(p * 16777216.0);
   const uint32_t keepFrom = threshold > 16777216.0 ? 16777217u : uint32_t(threshold);
   const double scaleD = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
-  const float scaleF = float(scaleD);
+  const i64 run = std::max<i64>(1, spatial);
   parallelRange(ctx, n, kGrain / 4, [&](i64 i0, i64 i1) {
-    for (i64 i = i0; i < i1; ++i) {
-      const uint32_t counter = uint32_t(spatial == 1 ? i : i / spatial);
-      const uint32_t bits = lowbias32((counter * 0x9e3779b1u) ^ key);
+    i64 i = i0;
+    while (i < i1) {
+      const i64 counter = i / run, end = std::min(i1, (counter + 1) * run);
+      const uint32_t bits = lowbias32((uint32_t(counter) * 0x9e3779b1u) ^ key);
       const bool keep = (bits >> 8) >= keepFrom;
       // x·scale in double then rounded once, like the TypeScript reference
-      const float v = keep ? float(double(x[i]) * scaleD) : 0.f;
-      out[i] = accumulate ? out[i] + v : v;
+      if (keep) {
+        if (accumulate)
+          for (; i < end; ++i) out[i] += float(double(x[i]) * scaleD);
+        else
+          for (; i < end; ++i) out[i] = float(double(x[i]) * scaleD);
+      } else {
+        if (!accumulate)
+          for (; i < end; ++i) out[i] = 0.f;
+        i = end;
+      }
     }
   });
-  (void)scaleF;
 }
 
 static void softmax(Context&, const float* x, float* out, i64 rows, i64 cols, bool logarithm) {

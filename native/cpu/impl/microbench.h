@@ -1,6 +1,7 @@
 // Machine limits for bench:kernels, measured with this ISA path's instructions:
-// - peak FMA: independent FMA chains (12 vector accumulators, more than latency x throughput),
-//   run on `threads` threads at once; 2 flops per lane per FMA.
+// - peak FMA: independent FMA chains (16 zmm or 12 ymm accumulators, more than latency x
+//   throughput), run on `threads` threads at once; 2 flops per lane per FMA. Measured with the
+//   widest ISA of the table that runs it (bench:kernels asks the widest table this CPU runs).
 // - triad: a[i] = b[i] + s·c[i] over arrays far larger than the caches; 12 bytes per element
 //   (two reads, one write; write-allocate traffic not counted, as in STREAM).
 #pragma once
@@ -13,7 +14,20 @@ static double nowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-#if INKLING_AVX2
+#if INKLING_AVX512
+// 16 zmm chains: more than FMA latency (4) x units (2) on every AVX-512 core; 24 registers left.
+static double fmaChains(i64 iterations) {
+  vf acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = vset1(0.001f * i);
+  const vf a = vset1(0.999999f), b = vset1(1e-7f);
+  for (i64 it = 0; it < iterations; ++it)
+    for (int i = 0; i < 16; ++i) acc[i] = vfmadd(acc[i], a, b);
+  vf s = acc[0];
+  for (int i = 1; i < 16; ++i) s = vadd(s, acc[i]);
+  return double(vsum(s));  // keeps the loop alive
+}
+constexpr int kFlopsPerIteration = 16 * 16 * 2;
+#elif INKLING_AVX2
 static double fmaChains(i64 iterations) {
   __m256 acc[12];
   for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(0.001f * i);

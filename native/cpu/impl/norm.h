@@ -1,7 +1,8 @@
 // Batch normalisation over x viewed as [n, c, spatial]. Work is split over channels (each channel
 // reduced by one task, in a fixed order: deterministic for any thread count). Statistics are
-// one pass (Σx and Σx² in double, which keeps E[x²] − mean² accurate at these sizes); the
-// output pass applies y = x·a + b with a = γ·invStd, b = β − mean·a, and the optional ReLU.
+// one pass (float vector partials per plane, folded into Σx and Σx² in double, which keeps
+// E[x²] − mean² accurate at these sizes); the output pass applies y = x·a + b with
+// a = γ·invStd, b = β − mean·a, and the optional ReLU.
 #pragma once
 
 namespace INKLING_NS {
@@ -26,45 +27,80 @@ static inline void normalizePlane(const float* __restrict x, float* __restrict y
     for (i64 i = 0; i < len; ++i) y[i] = x[i] * a + b;
 }
 
+/** Σx and Σx² over one plane: float partials per vector lane (vectorized), folded in a fixed order. */
+static inline void planeSums(const float* __restrict p, i64 len, float& sum, float& sumSq) {
+  i64 i = 0;
+  float s = 0.f, q = 0.f;
+#if INKLING_VEC
+  vf s0 = vzero(), s1 = vzero(), q0 = vzero(), q1 = vzero();
+  for (; i + 2 * VL <= len; i += 2 * VL) {
+    const vf a = vload(p + i), b = vload(p + i + VL);
+    s0 = vadd(s0, a);
+    s1 = vadd(s1, b);
+    q0 = vfmadd(a, a, q0);
+    q1 = vfmadd(b, b, q1);
+  }
+  if (i + VL <= len) {
+    const vf a = vload(p + i);
+    s0 = vadd(s0, a);
+    q0 = vfmadd(a, a, q0);
+    i += VL;
+  }
+  s = vsum(vadd(s0, s1));
+  q = vsum(vadd(q0, q1));
+#else
+  float sp[8] = {}, qp[8] = {};
+  for (; i + 8 <= len; i += 8)
+    for (int t = 0; t < 8; ++t) {
+      sp[t] += p[i + t];
+      qp[t] += p[i + t] * p[i + t];
+    }
+  for (int t = 0; t < 8; ++t) {
+    s += sp[t];
+    q += qp[t];
+  }
+#endif
+  for (; i < len; ++i) {
+    s += p[i];
+    q += p[i] * p[i];
+  }
+  sum = s;
+  sumSq = q;
+}
+
+/** Batch statistics of channel ch over x [n, c, spatial]: saves mean and 1/sqrt(var + eps),
+ *  updates the running statistics, and returns the normalisation as y = x·a + b. */
+static inline void channelStatistics(const float* x, int ch, int n, int c, i64 spatial, const float* gamma,
+                                     const float* beta, float* runningMean, float* runningVar, float* saveMean,
+                                     float* saveInvStd, float eps, float momentum, float& a, float& b) {
+  const i64 count = i64(n) * spatial;
+  double sum = 0, sumSq = 0;
+  for (int img = 0; img < n; ++img) {
+    float s, q;
+    planeSums(x + (i64(img) * c + ch) * spatial, spatial, s, q);
+    sum += s;
+    sumSq += q;
+  }
+  const double mean = sum / double(count);
+  double var = sumSq / double(count) - mean * mean;
+  if (var < 0) var = 0;
+  const double invStd = 1.0 / std::sqrt(var + double(eps));
+  saveMean[ch] = float(mean);
+  saveInvStd[ch] = float(invStd);
+  const double unbiased = count > 1 ? var * double(count) / double(count - 1) : var;
+  runningMean[ch] = float((1.0 - momentum) * runningMean[ch] + momentum * mean);
+  runningVar[ch] = float((1.0 - momentum) * runningVar[ch] + momentum * unbiased);
+  a = float(gamma[ch] * invStd);
+  b = float(beta[ch] - mean * gamma[ch] * invStd);
+}
+
 static void batchNormTrain(Context& ctx, const float* x, const float* gamma, const float* beta, float* runningMean,
                            float* runningVar, float* out, float* saveMean, float* saveInvStd, int n, int c, i64 spatial,
                            float eps, float momentum, bool relu) {
-  const i64 count = i64(n) * spatial;
   perChannel(ctx, n, c, spatial, [&](int ch) {
-    double sum = 0, sumSq = 0;
-    for (int img = 0; img < n; ++img) {
-      const float* p = x + (i64(img) * c + ch) * spatial;
-      // float partials per plane (vectorized), folded into double per plane
-      float s = 0.f, q = 0.f;
-      float sp[8] = {}, qp[8] = {};
-      i64 i = 0;
-      for (; i + 8 <= spatial; i += 8)
-        for (int t = 0; t < 8; ++t) {
-          sp[t] += p[i + t];
-          qp[t] += p[i + t] * p[i + t];
-        }
-      for (; i < spatial; ++i) {
-        s += p[i];
-        q += p[i] * p[i];
-      }
-      for (int t = 0; t < 8; ++t) {
-        s += sp[t];
-        q += qp[t];
-      }
-      sum += s;
-      sumSq += q;
-    }
-    const double mean = sum / double(count);
-    double var = sumSq / double(count) - mean * mean;
-    if (var < 0) var = 0;
-    const double invStd = 1.0 / std::sqrt(var + double(eps));
-    saveMean[ch] = float(mean);
-    saveInvStd[ch] = float(invStd);
-    const double unbiased = count > 1 ? var * double(count) / double(count - 1) : var;
-    runningMean[ch] = float((1.0 - momentum) * runningMean[ch] + momentum * mean);
-    runningVar[ch] = float((1.0 - momentum) * runningVar[ch] + momentum * unbiased);
-    const float a = float(gamma[ch] * invStd);
-    const float b = float(beta[ch] - mean * gamma[ch] * invStd);
+    float a, b;
+    channelStatistics(x, ch, n, c, spatial, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, eps, momentum,
+                      a, b);
     for (int img = 0; img < n; ++img) {
       const i64 off = (i64(img) * c + ch) * spatial;
       normalizePlane(x + off, out + off, spatial, a, b, relu);
@@ -95,6 +131,49 @@ static void batchNormInference(Context& ctx, const float* x, const float* gamma,
   });
 }
 
+/** Σg and Σg·(x − mean) over one plane (batch-norm backward), vectorized like planeSums. */
+static inline void planeGradSums(const float* __restrict g, const float* __restrict x, float mean, i64 len,
+                                 float& sumG, float& sumGX) {
+  i64 i = 0;
+  float s0 = 0.f, s1 = 0.f;
+#if INKLING_VEC
+  const vf m = vset1(mean);
+  vf a0 = vzero(), a1 = vzero(), b0 = vzero(), b1 = vzero();
+  for (; i + 2 * VL <= len; i += 2 * VL) {
+    const vf g0 = vload(g + i), g1 = vload(g + i + VL);
+    a0 = vadd(a0, g0);
+    a1 = vadd(a1, g1);
+    b0 = vfmadd(g0, vsub(vload(x + i), m), b0);
+    b1 = vfmadd(g1, vsub(vload(x + i + VL), m), b1);
+  }
+  if (i + VL <= len) {
+    const vf g0 = vload(g + i);
+    a0 = vadd(a0, g0);
+    b0 = vfmadd(g0, vsub(vload(x + i), m), b0);
+    i += VL;
+  }
+  s0 = vsum(vadd(a0, a1));
+  s1 = vsum(vadd(b0, b1));
+#else
+  float sd[8] = {}, sx[8] = {};
+  for (; i + 8 <= len; i += 8)
+    for (int t = 0; t < 8; ++t) {
+      sd[t] += g[i + t];
+      sx[t] += g[i + t] * (x[i + t] - mean);
+    }
+  for (int t = 0; t < 8; ++t) {
+    s0 += sd[t];
+    s1 += sx[t];
+  }
+#endif
+  for (; i < len; ++i) {
+    s0 += g[i];
+    s1 += g[i] * (x[i] - mean);
+  }
+  sumG = s0;
+  sumGX = s1;
+}
+
 /** dx = γ·invStd/N'·(N'·dy − Σdy − x̂·Σ(dy·x̂)), x̂ = (x − mean)·invStd; dγ (+)= Σ dy·x̂; dβ (+)= Σ dy. */
 static void batchNormBackward(Context& ctx, const float* x, const float* dy, const float* gamma, const float* saveMean,
                               const float* saveInvStd, float* dx, float* dgamma, float* dbeta, int n, int c, i64 spatial,
@@ -105,24 +184,8 @@ static void batchNormBackward(Context& ctx, const float* x, const float* dy, con
     double sumDy = 0, sumDyXhat = 0;
     for (int img = 0; img < n; ++img) {
       const i64 off = (i64(img) * c + ch) * spatial;
-      const float* xp = x + off;
-      const float* gp = dy + off;
-      float sd[8] = {}, sx[8] = {};
-      float s0 = 0.f, s1 = 0.f;
-      i64 i = 0;
-      for (; i + 8 <= spatial; i += 8)
-        for (int t = 0; t < 8; ++t) {
-          sd[t] += gp[i + t];
-          sx[t] += gp[i + t] * (xp[i + t] - mean);
-        }
-      for (; i < spatial; ++i) {
-        s0 += gp[i];
-        s1 += gp[i] * (xp[i] - mean);
-      }
-      for (int t = 0; t < 8; ++t) {
-        s0 += sd[t];
-        s1 += sx[t];
-      }
+      float s0, s1;
+      planeGradSums(dy + off, x + off, mean, spatial, s0, s1);
       sumDy += s0;
       sumDyXhat += double(s1) * invStd;
     }

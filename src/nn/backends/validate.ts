@@ -10,7 +10,9 @@ import {
   convOutputSize,
   type Activation,
   poolOutputSize,
+  splitBatchNormMaxPool,
   type AdamParams,
+  type BatchNormMaxPoolParams,
   type BatchNormParams,
   type ChannelLayout,
   type Conv2dParams,
@@ -132,6 +134,15 @@ export function batchNormSizes(kernel: string, p: BatchNormParams, training: boo
     }
   }
   return { x: p.n * p.c * p.spatial, c: p.c };
+}
+
+/** The fused batch norm + max pool: both halves' checks, sizes of x (= dx), out (= argmax, dy) and c. */
+export function batchNormMaxPoolSizes(kernel: string, p: BatchNormMaxPoolParams, training: boolean): { x: number; out: number; c: number } {
+  const pool = pool2dSizes(kernel, p);
+  const { bn } = splitBatchNormMaxPool(p);
+  const norm = batchNormSizes(kernel, bn, training);
+  isRelu(kernel, p.activation);
+  return { x: pool.x, out: pool.out, c: norm.c };
 }
 
 export function checkDropoutParams(kernel: string, p: DropoutParams, length: number): void {

@@ -8,7 +8,9 @@
 
 import type { DeviceBuffer } from '../backend.ts';
 import { batchNorm } from '../ops/batchnorm.ts';
+import { batchNormMaxPool2d } from '../ops/batchnorm-pool.ts';
 import { conv2d } from '../ops/conv.ts';
+import { releaseFold } from './fold.ts';
 import { linear } from '../ops/linear.ts';
 import { biasUniform, fanIn, kaimingUniform, type Rng } from '../random.ts';
 import { keep } from '../scope.ts';
@@ -53,6 +55,11 @@ export class Conv2d extends Module implements ReluFusable {
 
   forwardRelu(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.bias, { stride: this.stride, pad: this.pad, activation: 'relu' });
+  }
+
+  override dispose(): void {
+    releaseFold(this);
+    super.dispose();
   }
 }
 
@@ -155,6 +162,17 @@ abstract class BatchNormBase extends Module implements ReluFusable {
 export class BatchNorm2d extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.shape.length !== 4) throw new Error(`BatchNorm2d: input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+  }
+
+  /** Training forward fused with the activation and a following max pool (one kernel that never
+   *  stores the normalised tensor); Sequential uses it for BatchNorm2d → ReLU → MaxPool2d. */
+  forwardMaxPool(x: Tensor, activation: 'none' | 'relu', kernel: number, stride: number): Tensor {
+    if (!this.training) throw new Error('BatchNorm2d.forwardMaxPool: only in training mode (eval folds the batch norm into the convolution)');
+    this.checkInput(x);
+    this.numBatchesTracked++;
+    return batchNormMaxPool2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
+      momentum: this.momentum, eps: this.eps, activation, kernel, stride,
+    });
   }
 }
 

@@ -198,6 +198,7 @@ function checkEntry(target: Tensor, value: HostTensor, key: string): void {
 /** Copies host data into a tensor (after checking shape and dtype). i64 values must fit in i32. */
 export function uploadInto(target: Tensor, value: HostTensor, key: string): void {
   checkEntry(target, value, key);
+  target.markModified();
   if (target.dtype === 'f32') {
     target.backend.upload(target.buffer as DeviceBuffer<'f32'>, value.data as Float32Array);
     return;

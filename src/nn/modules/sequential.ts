@@ -3,7 +3,8 @@
 // When a Conv2d, Linear or BatchNorm is directly followed by a ReLU, the pair runs as one fused op
 // (ReLU epilogue forward; reluBackward on the output then the layer's backward).
 // Under noGrad in eval mode, Conv2d → BatchNorm2d (→ ReLU) runs as one convolution with the
-// batchnorm folded into its weights (fold.ts).
+// batchnorm folded into its weights (fold.ts). In training mode, BatchNorm2d (→ ReLU) → MaxPool2d
+// runs as one fused op (ops/batchnorm-pool.ts) that never stores the normalised tensor.
 
 import type { Backend } from '../backend.ts';
 import { isGradEnabled } from '../autograd.ts';
@@ -11,7 +12,7 @@ import type { Tensor } from '../tensor.ts';
 import { convBatchNormInference } from './fold.ts';
 import { BatchNorm2d, Conv2d, isReluFusable } from './layers.ts';
 import { Module } from './module.ts';
-import { ReLU } from './simple.ts';
+import { MaxPool2d, ReLU } from './simple.ts';
 
 export type SequentialEntry = Module | readonly [string, Module];
 
@@ -19,6 +20,8 @@ export class Sequential extends Module {
   private readonly layers: Module[] = [];
   /** Whether layer i runs fused with the ReLU at i + 1 (computed once: the layer list is fixed). */
   private readonly fuseNext: boolean[] = [];
+  /** For a BatchNorm2d at i: the MaxPool2d it runs fused with (right after it, or after its ReLU). */
+  private readonly poolAfter: ({ pool: MaxPool2d; relu: boolean } | null)[] = [];
   /** Turn off to run every layer on its own (for checking the fusion). */
   fuse = true;
 
@@ -30,6 +33,15 @@ export class Sequential extends Module {
     });
     for (let i = 0; i < this.layers.length; i++) {
       this.fuseNext.push(i + 1 < this.layers.length && isReluFusable(this.layers[i]) && this.layers[i + 1] instanceof ReLU);
+    }
+    for (let i = 0; i < this.layers.length; i++) {
+      const [a, b] = [this.layers[i + 1], this.layers[i + 2]];
+      let plan: { pool: MaxPool2d; relu: boolean } | null = null;
+      if (this.layers[i] instanceof BatchNorm2d) {
+        if (a instanceof MaxPool2d) plan = { pool: a, relu: false };
+        else if (a instanceof ReLU && b instanceof MaxPool2d) plan = { pool: b, relu: true };
+      }
+      this.poolAfter.push(plan);
     }
   }
 
@@ -52,7 +64,11 @@ export class Sequential extends Module {
       const m = this.layers[i];
       const next = this.layers[i + 1];
       let out: Tensor;
-      if (foldBn && m instanceof Conv2d && next instanceof BatchNorm2d && !next.training) {
+      const pooled = this.poolAfter[i];
+      if (this.fuse && pooled && m instanceof BatchNorm2d && m.training) {
+        out = m.forwardMaxPool(h, pooled.relu ? 'relu' : 'none', pooled.pool.kernelSize, pooled.pool.stride);
+        i += pooled.relu ? 2 : 1;
+      } else if (foldBn && m instanceof Conv2d && next instanceof BatchNorm2d && !next.training) {
         const relu = this.fuseNext[i + 1];
         out = convBatchNormInference(m, next, h, relu ? 'relu' : 'none');
         i += relu ? 2 : 1;

@@ -51,6 +51,8 @@ export function batchNorm(
     const saveMean = be.alloc(c, 'f32');
     const saveInvStd = be.alloc(c, 'f32');
     be.batchNormTrain(f32(x), f32(gamma), f32(beta), f32(runningMean), f32(runningVar), f32(out), saveMean, saveInvStd, p);
+    runningMean.markModified();
+    runningVar.markModified();
     if (!rec) {
       be.free(saveMean);
       be.free(saveInvStd);

@@ -73,6 +73,7 @@ export abstract class Optimizer {
       p.assertAlive('optimizer.step');
       this.steps[i]++;
       this.update(i, p.buffer as DeviceBuffer<'f32'>, g.buffer as DeviceBuffer<'f32'>, this.stateOf(i));
+      p.markModified();
     }
   }
 

@@ -13,7 +13,11 @@ export type NativeContext = { readonly __nativeContext: unique symbol };
 
 export interface CpuAddon {
   createContext(threads: number, isa: string): NativeContext;
-  contextInfo(ctx: NativeContext): { isa: string; threads: number; avx2Available: boolean; neonAvailable: boolean };
+  contextInfo(ctx: NativeContext): { isa: string; threads: number; avx2Available: boolean; avx512Available: boolean; neonAvailable: boolean };
+  /** What CPUID and XGETBV say here, or (given the registers) the decision for those values. */
+  cpuFeatures(leaf1Ecx?: number, leaf7Ebx?: number, xcr0?: number): CpuFeatures;
+  /** Why each vector table of this build cannot run here ('' = it can). */
+  isaAvailability(): { avx512: string; avx2: string; avx512Emulated: boolean };
   /** Joins the context's threads and frees its scratch; later kernel calls on it throw. */
   destroyContext(ctx: NativeContext): void;
   unary(ctx: NativeContext, op: number, x: F, out: F, n: number): void;
@@ -26,8 +30,9 @@ export interface CpuAddon {
   countEqual(ctx: NativeContext, a: I, b: I, out: F, n: number, acc: boolean): void;
   matmul(ctx: NativeContext, a: F, b: F, bias: F | null, out: F, m: number, n: number, k: number,
     transA: boolean, transB: boolean, acc: boolean, relu: boolean): void;
+  /** weightStamp: the weights' CpuBuffer.stamp (0: unknown), under which derived filters are cached. */
   conv2d(ctx: NativeContext, x: F, w: F, bias: F | null, out: F, n: number, cIn: number, h: number, w_: number,
-    cOut: number, kh: number, kw: number, stride: number, pad: number, relu: boolean): void;
+    cOut: number, kh: number, kw: number, stride: number, pad: number, relu: boolean, weightStamp: number): void;
   conv2dBackwardInput(ctx: NativeContext, dy: F, w: F, dx: F, n: number, cIn: number, h: number, w_: number,
     cOut: number, kh: number, kw: number, stride: number, pad: number, acc: boolean): void;
   conv2dBackwardWeight(ctx: NativeContext, x: F, dy: F, dw: F, db: F | null, n: number, cIn: number, h: number,
@@ -38,6 +43,12 @@ export interface CpuAddon {
     c: number, spatial: number, eps: number, relu: boolean): void;
   batchNormBackward(ctx: NativeContext, x: F, dy: F, gamma: F, saveMean: F, saveInvStd: F, dx: F, dgamma: F, dbeta: F,
     n: number, c: number, spatial: number, acc: boolean): void;
+  batchNormMaxPoolTrain(ctx: NativeContext, x: F, gamma: F, beta: F, runningMean: F, runningVar: F, out: F, argmax: I,
+    saveMean: F, saveInvStd: F, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number,
+    eps: number, momentum: number, relu: boolean): void;
+  batchNormMaxPoolBackward(ctx: NativeContext, x: F, out: F, argmax: I, dy: F, gamma: F, saveMean: F, saveInvStd: F,
+    dx: F, dgamma: F, dbeta: F, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number,
+    relu: boolean, acc: boolean): void;
   maxPool2d(ctx: NativeContext, x: F, out: F, argmax: I, n: number, c: number, h: number, w: number, kh: number,
     kw: number, stride: number): void;
   maxPool2dBackward(ctx: NativeContext, dy: F, argmax: I, dx: F, n: number, c: number, h: number, w: number,
@@ -63,15 +74,33 @@ export interface CpuAddon {
   triadGBps(ctx: NativeContext, threads: number, seconds: number): number;
 }
 
+export interface CpuFeatures {
+  fma: boolean;
+  osxsave: boolean;
+  avx2: boolean;
+  avx512f: boolean;
+  avx512bw: boolean;
+  avx512dq: boolean;
+  avx512vl: boolean;
+  /** The OS saves ymm (XCR0 bits 1-2) / opmask and zmm (bits 5-7) state. */
+  osYmm: boolean;
+  osZmm: boolean;
+  xcr0: number;
+  /** Why the AVX2 / AVX-512 path cannot run with these features ('' = it can). */
+  avx2Missing: string;
+  avx512Missing: string;
+}
+
 export const defaultAddonPath = fileURLToPath(new URL('../../../../build/Release/inkling_cpu.node', import.meta.url));
 
 const BUILD_HINT = 'build it with `npm run build:cpu` (needs g++ with C++17, make and python3), or use the ref backend';
 
-let cached: { path: string; addon: CpuAddon } | null = null;
+const cached = new Map<string, CpuAddon>();
 
 /** Loads the addon (INKLING_CPU_ADDON overrides the path); throws a message naming the fix. */
 export function loadCpuAddon(path = process.env.INKLING_CPU_ADDON || defaultAddonPath): CpuAddon {
-  if (cached && cached.path === path) return cached.addon;
+  const hit = cached.get(path);
+  if (hit) return hit;
   if (!existsSync(path)) {
     throw new Error(`cpu backend: the native addon is missing (${path} not found); ${BUILD_HINT}`);
   }
@@ -82,9 +111,9 @@ export function loadCpuAddon(path = process.env.INKLING_CPU_ADDON || defaultAddo
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`cpu backend: the native addon at ${path} failed to load (${why}); rebuild: ${BUILD_HINT}`, { cause: err });
   }
-  if (typeof addon.createContext !== 'function' || typeof addon.destroyContext !== 'function' || typeof addon.conv2d !== 'function') {
+  if (typeof addon.createContext !== 'function' || typeof addon.destroyContext !== 'function' || typeof addon.batchNormMaxPoolTrain !== 'function') {
     throw new Error(`cpu backend: ${path} is not the inkling cpu addon (or an outdated build); ${BUILD_HINT}`);
   }
-  cached = { path, addon };
+  cached.set(path, addon);
   return addon;
 }

@@ -4,20 +4,28 @@
 // once, which satisfies the asynchronous contract.
 
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
+  batchNormMaxPoolSizes, batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { binaryCode, unaryCode } from '../op-codes.ts';
 import type { CpuAddon, NativeContext } from './addon.ts';
 import type { GuardedAllocation } from '../guarded-alloc.ts';
-import { CpuMemory } from './memory.ts';
+import { CpuMemory, type CpuBuffer } from './memory.ts';
 
 type F32 = DeviceBuffer<'f32'>;
 type I32 = DeviceBuffer<'i32'>;
+
+const ISA_NAMES: Record<string, string> = {
+  avx512: 'AVX-512 kernels',
+  'avx512-simde': 'AVX-512 kernels under SIMDe emulation (not hardware)',
+  avx2: 'AVX2+FMA kernels',
+  neon: 'NEON kernels',
+  portable: 'portable kernels',
+};
 
 export interface CpuBackendInfo {
   isa: string;
@@ -34,7 +42,7 @@ export class CpuBackend implements Backend {
 
   constructor(private readonly addon: CpuAddon, private readonly ctx: NativeContext, info: CpuBackendInfo) {
     this.info = info;
-    const isaName = info.isa === 'avx2' ? 'AVX2+FMA kernels' : info.isa === 'neon' ? 'NEON kernels' : 'portable kernels';
+    const isaName = ISA_NAMES[info.isa] ?? `${info.isa} kernels`;
     this.device = `${info.cpuModel}, ${isaName}, ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   }
 
@@ -169,9 +177,13 @@ export class CpuBackend implements Backend {
     const s = conv2dSizes(k, p);
     const act = isRelu(k, p.activation);
     const what = (): string => `the params ${JSON.stringify(p)}`;
-    this.addon.conv2d(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
+    // The weights are only read here, so their stamp stays: the kernel may reuse what it derived
+    // from them while it is unchanged (Winograd's transformed filters, at inference).
+    const wData = this.mem.resolveForRead(k, 'w', w, 'f32');
+    if (w.length < s.w) requireLength(k, 'w', w, s.w, what());
+    this.addon.conv2d(this.ctx, this.f32(k, 'x', x, s.x, what), wData,
       bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, what),
-      p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act);
+      p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act, (w as CpuBuffer).stamp);
   }
 
   conv2dBackwardInput(dy: F32, w: F32, dx: F32, p: Conv2dParams, accumulate = false): void {
@@ -229,6 +241,39 @@ export class CpuBackend implements Backend {
       this.f32(k, 'gamma', gamma, s.c, c), this.f32(k, 'saveMean', saveMean, s.c, c),
       this.f32(k, 'saveInvStd', saveInvStd, s.c, c), this.f32(k, 'dx', dx, s.x, what),
       this.f32(k, 'dgamma', dgamma, s.c, c), this.f32(k, 'dbeta', dbeta, s.c, c), p.n, p.c, p.spatial, accumulate);
+  }
+
+  // ---- fused batch norm → activation → max pool ----
+  batchNormMaxPoolTrain(
+    x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32, saveMean: F32, saveInvStd: F32,
+    p: BatchNormMaxPoolParams,
+  ): void {
+    const k = 'batchNormMaxPoolTrain';
+    const s = batchNormMaxPoolSizes(k, p, true);
+    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const c = (): string => 'c';
+    this.addon.batchNormMaxPoolTrain(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, c),
+      this.f32(k, 'beta', beta, s.c, c), this.f32(k, 'runningMean', runningMean, s.c, c),
+      this.f32(k, 'runningVar', runningVar, s.c, c), this.f32(k, 'out', out, s.out, what),
+      this.i32(k, 'argmax', argmax, s.out, what), this.f32(k, 'saveMean', saveMean, s.c, c),
+      this.f32(k, 'saveInvStd', saveInvStd, s.c, c), p.n, p.c, p.h, p.w, p.kh, p.kw, p.stride, p.eps, p.momentum,
+      isRelu(k, p.activation));
+  }
+
+  batchNormMaxPoolBackward(
+    x: F32, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32, dx: F32, dgamma: F32, dbeta: F32,
+    p: BatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    const k = 'batchNormMaxPoolBackward';
+    const s = batchNormMaxPoolSizes(k, p, false);
+    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const c = (): string => 'c';
+    // (the kernel checks every argmax against the plane before it gathers or scatters by it)
+    this.addon.batchNormMaxPoolBackward(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'out', out, s.out, what),
+      this.i32(k, 'argmax', argmax, s.out, what),
+      this.f32(k, 'dy', dy, s.out, what), this.f32(k, 'gamma', gamma, s.c, c), this.f32(k, 'saveMean', saveMean, s.c, c),
+      this.f32(k, 'saveInvStd', saveInvStd, s.c, c), this.f32(k, 'dx', dx, s.x, what), this.f32(k, 'dgamma', dgamma, s.c, c),
+      this.f32(k, 'dbeta', dbeta, s.c, c), p.n, p.c, p.h, p.w, p.kh, p.kw, p.stride, isRelu(k, p.activation), accumulate);
   }
 
   // ---- pooling ----

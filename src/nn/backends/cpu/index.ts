@@ -1,8 +1,11 @@
-// The cpu backend: our C++ kernels (native/cpu) with AVX2+FMA, NEON or portable code, on a thread pool.
-//   createCpuBackend({ threads?, isa? })
+// The cpu backend: our C++ kernels (native/cpu) with AVX-512, AVX2+FMA, NEON or portable code, on
+// a thread pool.
+//   createCpuBackend({ threads?, isa?, addonPath? })
 // threads: explicit option, else INKLING_THREADS, else one per core. isa: explicit option, else
-// INKLING_CPU_ISA (auto | avx2 | neon | portable), else auto (CPUID / HWCAP). Throws, naming the fix, when the
-// addon is not built.
+// INKLING_CPU_ISA (auto | avx512 | avx2 | neon | portable), else auto (CPUID + XGETBV / HWCAP: the
+// widest the CPU and OS support). addonPath: another build of the addon (the SIMDe test build),
+// else INKLING_CPU_ADDON, else build/Release. Throws, naming the fix, when the addon is not built
+// or the ISA asked for cannot run here.
 
 import { cpus } from 'node:os';
 import type { Backend } from '../../backend.ts';
@@ -11,12 +14,14 @@ import { loadCpuAddon } from './addon.ts';
 import { CpuBackend } from './cpu-backend.ts';
 
 export { CpuBackend } from './cpu-backend.ts';
-export { loadCpuAddon } from './addon.ts';
+export { loadCpuAddon, type CpuFeatures } from './addon.ts';
 
-export type CpuIsa = 'auto' | 'avx2' | 'neon' | 'portable';
+export type CpuIsa = 'auto' | 'avx512' | 'avx2' | 'neon' | 'portable';
 
 export interface CpuBackendOptions extends BackendOptions {
   isa?: CpuIsa;
+  /** The addon file to load (default: INKLING_CPU_ADDON, else build/Release/inkling_cpu.node). */
+  addonPath?: string;
 }
 
 function threadsFrom(opts: CpuBackendOptions | undefined): number {
@@ -36,7 +41,7 @@ function threadsFrom(opts: CpuBackendOptions | undefined): number {
 }
 
 export async function createCpuBackend(opts?: CpuBackendOptions): Promise<CpuBackend & Backend> {
-  const addon = loadCpuAddon();
+  const addon = opts?.addonPath ? loadCpuAddon(opts.addonPath) : loadCpuAddon();
   const isa = opts?.isa ?? (process.env.INKLING_CPU_ISA || 'auto');
   const ctx = addon.createContext(threadsFrom(opts), isa);
   const info = addon.contextInfo(ctx);

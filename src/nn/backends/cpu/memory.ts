@@ -10,6 +10,9 @@ import type { BackendStats, DeviceBuffer, DType, HostArray } from '../../backend
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { checkUpload, downloadLength, requireNonNegativeInt } from '../validate.ts';
 
+/** Stamps are unique across every buffer of the process and only grow (see CpuBuffer.stamp). */
+let lastStamp = 0;
+
 export class CpuBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   readonly length: number;
   readonly dtype: D;
@@ -18,6 +21,11 @@ export class CpuBuffer<D extends DType = DType> implements DeviceBuffer<D> {
   readonly owner: CpuMemory;
   /** A guarded buffer's window into its region (../guarded-alloc.ts): freeing it pools nothing. */
   readonly view: boolean;
+  /** A new value whenever the contents may have changed: at allocation and at every access
+   *  through CpuMemory.resolve (kernels, uploads, fills, copies), except reads that say they
+   *  only read (resolveForRead). So (pointer, stamp) identifies contents: the native side caches
+   *  what it derives from constant weights (Winograd's transformed filters) under it. */
+  stamp = ++lastStamp;
 
   constructor(owner: CpuMemory, length: number, dtype: D, data: HostArray<D>, view = false) {
     this.owner = owner;
@@ -79,8 +87,18 @@ export class CpuMemory {
     return { buffer, region, guard };
   }
 
-  /** The typed array behind a handle, after checking it belongs here, is live and has the dtype. */
+  /** The typed array behind a handle, after checking it belongs here, is live and has the dtype.
+   *  Marks the contents as possibly changed (a new stamp). A guarded view and its region are two
+   *  handles on one memory: only the harness writes the region, and only its guards, outside the
+   *  view, so the view's stamp still names the view's contents. */
   resolve<D extends DType>(kernel: string, name: string, buf: DeviceBuffer<D>, dtype?: D): HostArray<D> {
+    const data = this.resolveForRead(kernel, name, buf, dtype);
+    (buf as unknown as CpuBuffer).stamp = ++lastStamp; // resolveForRead checked that it is one
+    return data;
+  }
+
+  /** resolve, for an access that only reads: the stamp stays (use it only where nothing can write). */
+  resolveForRead<D extends DType>(kernel: string, name: string, buf: DeviceBuffer<D>, dtype?: D): HostArray<D> {
     if (!(buf instanceof CpuBuffer) || buf.owner !== this) {
       this.checkAlive(kernel);
       throw new Error(`${kernel}: ${name} is not a buffer of this cpu backend (buffers cannot cross backends)`);
@@ -101,7 +119,7 @@ export class CpuMemory {
   }
 
   download<D extends DType>(buf: DeviceBuffer<D>, offset = 0, length?: number): HostArray<D> {
-    const src = this.resolve('download', 'buf', buf);
+    const src = this.resolveForRead('download', 'buf', buf);
     const n = downloadLength(buf, offset, length);
     return src.slice(offset, offset + n) as HostArray<D>;
   }

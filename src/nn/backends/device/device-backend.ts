@@ -5,13 +5,14 @@
 // are this class over their addons; a subclass adds only what is its own (CUDA graphs, device info).
 
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requireNonNegativeInt, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
+import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain } from '../compose.ts';
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { DeviceHandleBuffer, devicePtr, elementAddress } from './buffers.ts';
 import type { BnArgs, ConvArgs, NativeDeviceContext, PoolArgs } from './native-context.ts';
@@ -297,6 +298,21 @@ export abstract class DeviceKernelBackend<N extends NativeDeviceContext = Native
       this.f(k, 'dx', dx, s.x, what), this.f(k, 'dgamma', dgamma, s.c, 'c'), this.f(k, 'dbeta', dbeta, s.c, 'c'),
       ...this.bnArgs(p), accumulate,
     );
+  }
+
+  // ---- fused batch norm → activation → max pool: the unfused kernels (../compose.ts) ----
+  batchNormMaxPoolTrain(
+    x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32,
+    saveMean: F32, saveInvStd: F32, p: BatchNormMaxPoolParams,
+  ): void {
+    composeBatchNormMaxPoolTrain(this, x, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
+  }
+
+  batchNormMaxPoolBackward(
+    x: F32, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32,
+    dx: F32, dgamma: F32, dbeta: F32, p: BatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    composeBatchNormMaxPoolBackward(this, x, out, argmax, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, p, accumulate);
   }
 
   // ---- pooling ----

@@ -2,14 +2,15 @@
 // kernels of this folder synchronously (so `download` and `flush` resolve at once).
 
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
+  batchNormMaxPoolSizes, batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { batchNormBackward, batchNormInference, batchNormTrain } from './batchnorm.ts';
+import { batchNormMaxPoolBackward, batchNormMaxPoolTrain } from './fused.ts';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.ts';
 import { dropout, dropoutBackward } from './dropout.ts';
 import * as ew from './elementwise.ts';
@@ -216,6 +217,38 @@ export class RefBackend implements Backend {
     const what = `n·c·spatial for ${JSON.stringify(p)}`;
     batchNormBackward(
       this.f32(k, 'x', x, s.x, what), this.f32(k, 'dy', dy, s.x, what), this.f32(k, 'gamma', gamma, s.c, 'c'),
+      this.f32(k, 'saveMean', saveMean, s.c, 'c'), this.f32(k, 'saveInvStd', saveInvStd, s.c, 'c'),
+      this.f32(k, 'dx', dx, s.x, what), this.f32(k, 'dgamma', dgamma, s.c, 'c'), this.f32(k, 'dbeta', dbeta, s.c, 'c'),
+      p, accumulate,
+    );
+  }
+
+  // ---- fused batch norm → activation → max pool (fused.ts: literally the unfused kernels) ----
+  batchNormMaxPoolTrain(
+    x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32, saveMean: F32, saveInvStd: F32,
+    p: BatchNormMaxPoolParams,
+  ): void {
+    const k = 'batchNormMaxPoolTrain';
+    const s = batchNormMaxPoolSizes(k, p, true);
+    const what = `the params ${JSON.stringify(p)}`;
+    batchNormMaxPoolTrain(
+      this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, 'c'), this.f32(k, 'beta', beta, s.c, 'c'),
+      this.f32(k, 'runningMean', runningMean, s.c, 'c'), this.f32(k, 'runningVar', runningVar, s.c, 'c'),
+      this.f32(k, 'out', out, s.out, what).subarray(0, s.out), this.i32(k, 'argmax', argmax, s.out, what).subarray(0, s.out),
+      this.f32(k, 'saveMean', saveMean, s.c, 'c'), this.f32(k, 'saveInvStd', saveInvStd, s.c, 'c'), p,
+    );
+  }
+
+  batchNormMaxPoolBackward(
+    x: F32, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32, dx: F32, dgamma: F32, dbeta: F32,
+    p: BatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    const k = 'batchNormMaxPoolBackward';
+    const s = batchNormMaxPoolSizes(k, p, false);
+    const what = `the params ${JSON.stringify(p)}`;
+    batchNormMaxPoolBackward(
+      this.f32(k, 'x', x, s.x, what), this.f32(k, 'out', out, s.out, what), this.i32(k, 'argmax', argmax, s.out, what).subarray(0, s.out),
+      this.f32(k, 'dy', dy, s.out, what), this.f32(k, 'gamma', gamma, s.c, 'c'),
       this.f32(k, 'saveMean', saveMean, s.c, 'c'), this.f32(k, 'saveInvStd', saveInvStd, s.c, 'c'),
       this.f32(k, 'dx', dx, s.x, what), this.f32(k, 'dgamma', dgamma, s.c, 'c'), this.f32(k, 'dbeta', dbeta, s.c, 'c'),
       p, accumulate,

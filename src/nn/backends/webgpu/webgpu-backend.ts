@@ -3,7 +3,7 @@
 // ops-layers.ts. Every kernel only encodes work (runtime.ts batches it); `download` and
 // `flush` are the only places that wait for the GPU.
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
@@ -11,6 +11,7 @@ import {
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { binaryCode, unaryCode } from '../op-codes.ts';
+import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain } from '../compose.ts';
 import type { GpuContext } from './device.ts';
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { WebgpuBuffer } from './buffers.ts';
@@ -346,6 +347,21 @@ export class WebgpuBackend implements Backend {
     lengths(k, [['x', x, s.x, what], ['dy', dy, s.x, what], ['gamma', gamma, s.c, 'c'], ['saveMean', saveMean, s.c, 'c'],
       ['saveInvStd', saveInvStd, s.c, 'c'], ['dx', dx, s.x, what], ['dgamma', dgamma, s.c, 'c'], ['dbeta', dbeta, s.c, 'c']]);
     layers.batchNormBackward(this.rt, this.b(x, 'x', 'f32'), this.b(dy, 'dy', 'f32'), this.b(gamma, 'gamma', 'f32'), this.b(saveMean, 'saveMean', 'f32'), this.b(saveInvStd, 'saveInvStd', 'f32'), this.b(dx, 'dx', 'f32'), this.b(dgamma, 'dgamma', 'f32'), this.b(dbeta, 'dbeta', 'f32'), p, accumulate);
+  }
+
+  // ---- fused batch norm → activation → max pool: the unfused kernels (../compose.ts) ----
+  batchNormMaxPoolTrain(
+    x: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>,
+    saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>, p: BatchNormMaxPoolParams,
+  ): void {
+    composeBatchNormMaxPoolTrain(this, x, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
+  }
+
+  batchNormMaxPoolBackward(
+    x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dy: DeviceBuffer<'f32'>, gamma: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    composeBatchNormMaxPoolBackward(this, x, out, argmax, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, p, accumulate);
   }
 
   // ---- pooling ----

@@ -1,0 +1,108 @@
+// Batch norm (training) + activation + max pool as one kernel, forward and backward: the contract's
+// batchNormMaxPoolTrain / batchNormMaxPoolBackward (src/nn/backend.ts). The normalised activation
+// y = act(x·a + b) is never stored:
+//   forward   per channel: statistics of x (one read), then each plane normalised and pooled on the
+//             fly (a second read, which hits L2: a channel of conv1 at batch 128 is 400 KB);
+//             writes only the pooled output and its argmax.
+//   backward  the gradient reaching y is dy scattered to the argmax positions, masked by the
+//             activation (y there equals the pooled output, so the mask is out > 0). So Σdy and
+//             Σdy·x̂ are sums over the POOLED positions (x gathered at argmax), and
+//             dx = −shift − slope·(x − mean) everywhere, + k·dy at each argmax.
+// Against the unfused chain (batchNormTrain, maxPool2d, maxPool2dBackward, reluBackward,
+// batchNormBackward) this moves about a third of the bytes at the seed CNN's shapes.
+#pragma once
+
+namespace INKLING_NS {
+
+static void batchNormMaxPoolTrain(Context& ctx, const float* x, const float* gamma, const float* beta,
+                                  float* runningMean, float* runningVar, float* out, int32_t* argmax,
+                                  float* saveMean, float* saveInvStd, const PoolShape& s, float eps, float momentum,
+                                  bool relu) {
+  const i64 spatial = i64(s.h) * s.w, outPlane = i64(s.hOut()) * s.wOut();
+  perChannel(ctx, s.n, s.c, spatial, [&](int ch) {
+    PoolInput in;
+    in.affine = true;
+    in.relu = relu;
+    channelStatistics(x, ch, s.n, s.c, spatial, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, eps,
+                      momentum, in.a, in.b);
+    for (int img = 0; img < s.n; ++img) {
+      const i64 pl = i64(img) * s.c + ch;
+      maxPoolPlane(x + pl * spatial, out + pl * outPlane, argmax + pl * outPlane, s, in, x + i64(s.n) * s.c * spatial);
+    }
+  });
+}
+
+/** Σg and Σg·(x[argmax] − mean) over one pooled plane, g = dy masked by out > 0 under ReLU. */
+static inline void pooledGradSums(const float* __restrict dy, const float* __restrict out, const int32_t* __restrict am,
+                                  const float* __restrict x, i64 len, float mean, bool relu, float& sumG, float& sumGX) {
+  float sg[4] = {}, sx[4] = {};
+  for (i64 q = 0; q < len; ++q) {
+    const float g = relu && !(out[q] > 0.f) ? 0.f : dy[q];
+    sg[q & 3] += g;
+    sx[q & 3] += g * (x[am[q]] - mean);
+  }
+  sumG = (sg[0] + sg[1]) + (sg[2] + sg[3]);
+  sumGX = (sx[0] + sx[1]) + (sx[2] + sx[3]);
+}
+
+static void batchNormMaxPoolBackward(Context& ctx, const float* x, const float* out, const int32_t* argmax,
+                                     const float* dy, const float* gamma, const float* saveMean,
+                                     const float* saveInvStd, float* dx, float* dgamma, float* dbeta,
+                                     const PoolShape& s, bool relu, bool accumulate) {
+  const i64 spatial = i64(s.h) * s.w, outPlane = i64(s.hOut()) * s.wOut(), count = i64(s.n) * spatial;
+  // An argmax outside its plane would gather and scatter out of bounds: each channel checks its
+  // indices first and the call throws (after the workers are done) naming the first bad one.
+  std::atomic<i64> badAt{-1};
+  perChannel(ctx, s.n, s.c, spatial, [&](int ch) {
+    for (int img = 0; img < s.n; ++img) {
+      const i64 base = (i64(img) * s.c + ch) * outPlane;
+      for (i64 q = 0; q < outPlane; ++q)
+        if (uint32_t(argmax[base + q]) >= uint64_t(spatial)) {
+          i64 none = -1;
+          badAt.compare_exchange_strong(none, base + q);
+          return;
+        }
+    }
+    const float mean = saveMean[ch], invStd = saveInvStd[ch];
+    double sumDy = 0, sumDyXhat = 0;
+    for (int img = 0; img < s.n; ++img) {
+      const i64 pl = i64(img) * s.c + ch;
+      float s0, s1;
+      pooledGradSums(dy + pl * outPlane, out + pl * outPlane, argmax + pl * outPlane, x + pl * spatial, outPlane,
+                     mean, relu, s0, s1);
+      sumDy += s0;
+      sumDyXhat += double(s1) * invStd;
+    }
+    dgamma[ch] = float(accumulate ? dgamma[ch] + sumDyXhat : sumDyXhat);
+    dbeta[ch] = float(accumulate ? dbeta[ch] + sumDy : sumDy);
+    const double k = double(gamma[ch]) * invStd;
+    const double shiftD = k * sumDy / double(count), slopeD = k * sumDyXhat / double(count) * invStd;
+    const float kf = float(k), shift = float(shiftD), slope = float(slopeD);
+    // As batchNormBackward: few values per channel are evaluated in double (cancellation).
+    const bool precise = count <= 4096;
+    for (int img = 0; img < s.n; ++img) {
+      const i64 pl = i64(img) * s.c + ch;
+      const float* xp = x + pl * spatial;
+      float* dp = dx + pl * spatial;
+      const float* g = dy + pl * outPlane;
+      const float* o = out + pl * outPlane;
+      const int32_t* am = argmax + pl * outPlane;
+      if (precise) {
+        for (i64 i = 0; i < spatial; ++i) dp[i] = float(-shiftD - slopeD * (double(xp[i]) - mean));
+        for (i64 q = 0; q < outPlane; ++q)
+          if (!relu || o[q] > 0.f) dp[am[q]] = float(double(dp[am[q]]) + k * g[q]);
+      } else {
+        for (i64 i = 0; i < spatial; ++i) dp[i] = -shift - slope * (xp[i] - mean);
+        // branch-free: the mask is random data (adding 0 leaves dx as it is)
+        for (i64 q = 0; q < outPlane; ++q) dp[am[q]] += (!relu || o[q] > 0.f) ? kf * g[q] : 0.f;
+      }
+    }
+  });
+  const i64 bad = badAt.load();
+  if (bad >= 0)
+    throw std::runtime_error("batchNormMaxPoolBackward: argmax[" + std::to_string(bad) + "] = " +
+                             std::to_string(argmax[bad]) + " is outside its plane of " + std::to_string(spatial) +
+                             " elements (argmax must come from the forward pass)");
+}
+
+}  // namespace INKLING_NS

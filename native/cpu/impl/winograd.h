@@ -1,0 +1,436 @@
+// Winograd F(2x2, 3x3) for 3x3 stride-1 convolutions with enough channels (the seed CNN's conv2):
+// each 2x2 block of outputs comes from a 4x4 input patch with 16 multiplies per (input, output)
+// channel pair instead of 36, i.e. 2.25x fewer flops, at the price of small transforms.
+//   weights  U = G g Gᵀ        (4x4 per (co, ci), once per call)
+//   input    V = Bᵀ d B        (4x4 per (ci, tile))
+//   product  M[ξ] = U[ξ]·V[ξ]  16 GEMMs (ξ = the 4x4 positions): [cOut x cIn]·[cIn x tiles]
+//   output   Y = Aᵀ M A        (2x2 per (co, tile)), + bias, ReLU
+// with G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],
+// Aᵀ = [1 1 1 0; 0 1 −1 −1] (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks").
+// The backward pass to the input is the same convolution of dy with the flipped, transposed
+// kernel (pad' = 2 − pad); the weight gradient is dU[ξ] = Σ_tiles (A dY Aᵀ)[ξ]·V[ξ]ᵀ, then
+// dW = Gᵀ dU G. The coefficients are 0, ±1 and ±½, so the rounding stays that of a direct
+// convolution's order of magnitude. Every output element is computed in a fixed order (tiles
+// and channels never depend on the thread count).
+#pragma once
+
+namespace INKLING_NS {
+
+/** Floats of slack past each row of the transform buffers: the vector loops read and write up to
+ *  a vector past a row's last tile (or channel). */
+#if INKLING_VEC
+constexpr int kWinogradSlack = VL;
+#else
+constexpr int kWinogradSlack = 1;
+#endif
+
+/** U[ξ][o][i] = (G g Gᵀ)[ξ] for g = the 3x3 kernel w(o, i), read through `at(o, i, ky, kx)`.
+ *  The kernels are first gathered into temp[o][ky·3 + kx][i] (`ins` + VL floats per row), so that
+ *  the transform runs on vectors of consecutive i and writes each U row contiguously. */
+template <class At>
+static void winogradWeights(int outs, int ins, At&& at, float* U, float* temp) {
+  const size_t pairs = size_t(outs) * ins;
+  const int ld = ins + kWinogradSlack;
+  for (int o = 0; o < outs; ++o)
+    for (int t = 0; t < 9; ++t) {
+      float* dst = temp + (size_t(o) * 9 + t) * ld;
+      for (int i = 0; i < ins; ++i) dst[i] = at(o, i, t / 3, t % 3);
+      for (int i = ins; i < ld; ++i) dst[i] = 0.f;
+    }
+  for (int o = 0; o < outs; ++o) {
+    const float* g = temp + size_t(o) * 9 * ld;
+    float* u = U + size_t(o) * ins;
+#if INKLING_VEC
+    const vf half = vset1(0.5f);
+    for (int i = 0; i < ins; i += VL) {
+      const int n = std::min(VL, ins - i);
+      vf t[4][3];  // G g, column kx
+      for (int kx = 0; kx < 3; ++kx) {
+        const vf g0 = vload(g + (0 * 3 + kx) * ld + i), g1 = vload(g + (1 * 3 + kx) * ld + i);
+        const vf g2 = vload(g + (2 * 3 + kx) * ld + i);
+        t[0][kx] = g0;
+        t[1][kx] = vmul(half, vadd(vadd(g0, g1), g2));
+        t[2][kx] = vmul(half, vadd(vsub(g0, g1), g2));
+        t[3][kx] = g2;
+      }
+      for (int r = 0; r < 4; ++r) {
+        vstoreN(u + (r * 4 + 0) * pairs + i, t[r][0], n);
+        vstoreN(u + (r * 4 + 1) * pairs + i, vmul(half, vadd(vadd(t[r][0], t[r][1]), t[r][2])), n);
+        vstoreN(u + (r * 4 + 2) * pairs + i, vmul(half, vadd(vsub(t[r][0], t[r][1]), t[r][2])), n);
+        vstoreN(u + (r * 4 + 3) * pairs + i, t[r][2], n);
+      }
+    }
+#else
+    for (int i = 0; i < ins; ++i) {
+      float t[4][3];
+      for (int kx = 0; kx < 3; ++kx) {
+        const float g0 = g[(0 * 3 + kx) * ld + i], g1 = g[(1 * 3 + kx) * ld + i], g2 = g[(2 * 3 + kx) * ld + i];
+        t[0][kx] = g0;
+        t[1][kx] = 0.5f * (g0 + g1 + g2);
+        t[2][kx] = 0.5f * (g0 - g1 + g2);
+        t[3][kx] = g2;
+      }
+      for (int r = 0; r < 4; ++r) {
+        u[(r * 4 + 0) * pairs + i] = t[r][0];
+        u[(r * 4 + 1) * pairs + i] = 0.5f * (t[r][0] + t[r][1] + t[r][2]);
+        u[(r * 4 + 2) * pairs + i] = 0.5f * (t[r][0] - t[r][1] + t[r][2]);
+        u[(r * 4 + 3) * pairs + i] = t[r][2];
+      }
+    }
+#endif
+  }
+}
+
+struct WinogradTiles {
+  int th, tw, T;  // tile rows, tile columns, tiles of one image
+  explicit WinogradTiles(const ConvShape& s) : th((s.hOut() + 1) / 2), tw((s.wOut() + 1) / 2), T(th * tw) {}
+};
+
+/** Scratch floats winogradInput needs for `g`. */
+static inline size_t winogradRowScratch(const WinogradTiles& g) { return size_t(8) * (g.tw + 1 + kWinogradSlack); }
+
+/** V[ξ][c][t0 + t] = (Bᵀ d B)[ξ] for every channel of one image (d: the 4x4 zero-padded input patch
+ *  of tile t); ldv = the row length of V, at least the tiles + kWinogradSlack (the vector loop
+ *  writes up to a vector past a tile row: later rows and images overwrite it, and the last one
+ *  lands in that slack). `row`: winogradRowScratch(g) floats.
+ *  The patch rows are copied de-interleaved (even and odd columns apart), so that columns
+ *  2tx .. 2tx + 3 of consecutive tiles are plain vector loads: Bᵀ d runs along whole rows and
+ *  d B across tiles, a vector of tiles at a time. */
+static void winogradInput(const float* x, const ConvShape& s, const WinogradTiles& g, float* V, i64 ldv, int t0,
+                          float* row) {
+  const size_t plane = size_t(s.cIn) * ldv;
+  const int half = g.tw + 1, stride = half + kWinogradSlack;
+  std::memset(row, 0, sizeof(float) * 8 * stride);  // the slack past `half` stays zero
+  float* even[4];
+  float* odd[4];
+  for (int r = 0; r < 4; ++r) {
+    even[r] = row + (2 * r) * stride;
+    odd[r] = row + (2 * r + 1) * stride;
+  }
+  for (int c = 0; c < s.cIn; ++c) {
+    const float* xc = x + i64(c) * s.h * s.w;
+    float* vc = V + i64(c) * ldv + t0;
+    for (int ty = 0; ty < g.th; ++ty) {
+      for (int r = 0; r < 4; ++r) {
+        const int iy = 2 * ty - s.pad + r;
+        const float* src = xc + i64(iy) * s.w;
+        const bool inside = iy >= 0 && iy < s.h;
+        for (int u = 0; u < half; ++u) {
+          const int ix0 = 2 * u - s.pad, ix1 = ix0 + 1;
+          even[r][u] = inside && ix0 >= 0 && ix0 < s.w ? src[ix0] : 0.f;
+          odd[r][u] = inside && ix1 >= 0 && ix1 < s.w ? src[ix1] : 0.f;
+        }
+      }
+      float* v = vc + ty * g.tw;
+#if INKLING_VEC
+      for (int tx = 0; tx < g.tw; tx += VL) {
+        // Bᵀ d at column pairs tx (bE: columns 2tx, bO: 2tx + 1) and tx + 1 (2tx + 2, 2tx + 3)
+        vf bE[2][4], bO[2][4];
+        for (int k = 0; k < 2; ++k) {
+          const vf E0 = vload(even[0] + tx + k), E1 = vload(even[1] + tx + k);
+          const vf E2 = vload(even[2] + tx + k), E3 = vload(even[3] + tx + k);
+          const vf O0 = vload(odd[0] + tx + k), O1 = vload(odd[1] + tx + k);
+          const vf O2 = vload(odd[2] + tx + k), O3 = vload(odd[3] + tx + k);
+          bE[k][0] = vsub(E0, E2), bE[k][1] = vadd(E1, E2), bE[k][2] = vsub(E2, E1), bE[k][3] = vsub(E1, E3);
+          bO[k][0] = vsub(O0, O2), bO[k][1] = vadd(O1, O2), bO[k][2] = vsub(O2, O1), bO[k][3] = vsub(O1, O3);
+        }
+        for (int i = 0; i < 4; ++i) {
+          vstore(v + (i * 4 + 0) * plane + tx, vsub(bE[0][i], bE[1][i]));
+          vstore(v + (i * 4 + 1) * plane + tx, vadd(bO[0][i], bE[1][i]));
+          vstore(v + (i * 4 + 2) * plane + tx, vsub(bE[1][i], bO[0][i]));
+          vstore(v + (i * 4 + 3) * plane + tx, vsub(bO[0][i], bO[1][i]));
+        }
+      }
+#else
+      for (int tx = 0; tx < g.tw; ++tx) {
+        float bE[2][4], bO[2][4];
+        for (int k = 0; k < 2; ++k) {
+          const int u = tx + k;
+          bE[k][0] = even[0][u] - even[2][u], bE[k][1] = even[1][u] + even[2][u];
+          bE[k][2] = even[2][u] - even[1][u], bE[k][3] = even[1][u] - even[3][u];
+          bO[k][0] = odd[0][u] - odd[2][u], bO[k][1] = odd[1][u] + odd[2][u];
+          bO[k][2] = odd[2][u] - odd[1][u], bO[k][3] = odd[1][u] - odd[3][u];
+        }
+        for (int i = 0; i < 4; ++i) {
+          v[(i * 4 + 0) * plane + tx] = bE[0][i] - bE[1][i];
+          v[(i * 4 + 1) * plane + tx] = bO[0][i] + bE[1][i];
+          v[(i * 4 + 2) * plane + tx] = bE[1][i] - bO[0][i];
+          v[(i * 4 + 3) * plane + tx] = bO[0][i] - bO[1][i];
+        }
+      }
+#endif
+    }
+  }
+}
+
+/** out (+)= Aᵀ M A per (channel, tile) of one image, for channels [c0, c1); M[ξ][c][t0 + t], rows
+ *  ldm long (reads run up to a vector past a tile row, into the slack). Vectorised across a tile
+ *  row: the four outputs of each tile come out as four vectors, interleaved into output rows. */
+static void winogradOutput(const float* M, i64 ldm, int t0, int channels, const WinogradTiles& g, int hOut, int wOut,
+                           int c0, int c1, const float* bias, bool relu, bool accumulate, float* out) {
+  const size_t plane = size_t(channels) * ldm;
+  for (int c = c0; c < c1; ++c) {
+    const float* mc = M + i64(c) * ldm + t0;
+    float* oc = out + i64(c) * hOut * wOut;
+    const float b = bias ? bias[c] : 0.f;
+    for (int ty = 0; ty < g.th; ++ty) {
+      const float* m = mc + ty * g.tw;
+#if INKLING_VEC
+      const vf bv = vset1(b), zero = vzero();
+      for (int tx = 0; tx < g.tw; tx += VL) {
+        vf a[2][4];  // Aᵀ M
+        for (int j = 0; j < 4; ++j) {
+          const vf m0 = vload(m + (0 * 4 + j) * plane + tx), m1 = vload(m + (1 * 4 + j) * plane + tx);
+          const vf m2 = vload(m + (2 * 4 + j) * plane + tx), m3 = vload(m + (3 * 4 + j) * plane + tx);
+          a[0][j] = vadd(vadd(m0, m1), m2);
+          a[1][j] = vsub(vsub(m1, m2), m3);
+        }
+        for (int i = 0; i < 2; ++i) {
+          const int oy = 2 * ty + i;
+          if (oy >= hOut) break;
+          vf y0 = vadd(vadd(vadd(a[i][0], a[i][1]), a[i][2]), bv);
+          vf y1 = vadd(vsub(vsub(a[i][1], a[i][2]), a[i][3]), bv);
+          if (relu) {
+            y0 = vmax(y0, zero);
+            y1 = vmax(y1, zero);
+          }
+          vf lo, hi;
+          vinterleave(y0, y1, lo, hi);  // output columns 2tx, 2tx + 1, …
+          float* o = oc + i64(oy) * wOut + 2 * tx;
+          const int n = std::min(2 * VL, wOut - 2 * tx), nLo = std::min(VL, n), nHi = n - nLo;
+          if (accumulate) {
+            lo = vadd(lo, vloadN(o, nLo));
+            if (nHi > 0) hi = vadd(hi, vloadN(o + VL, nHi));
+          }
+          vstoreN(o, lo, nLo);
+          if (nHi > 0) vstoreN(o + VL, hi, nHi);
+        }
+      }
+#else
+      for (int tx = 0; tx < g.tw; ++tx) {
+        float a[2][4];  // Aᵀ M
+        for (int j = 0; j < 4; ++j) {
+          const float m0 = m[(0 * 4 + j) * plane + tx], m1 = m[(1 * 4 + j) * plane + tx];
+          const float m2 = m[(2 * 4 + j) * plane + tx], m3 = m[(3 * 4 + j) * plane + tx];
+          a[0][j] = m0 + m1 + m2;
+          a[1][j] = m1 - m2 - m3;
+        }
+        for (int i = 0; i < 2; ++i) {
+          const int oy = 2 * ty + i;
+          if (oy >= hOut) break;
+          const float y0 = a[i][0] + a[i][1] + a[i][2] + b, y1 = a[i][1] - a[i][2] - a[i][3] + b;
+          float* o = oc + i64(oy) * wOut + 2 * tx;
+          const float v0 = relu && !(y0 > 0.f) ? 0.f : y0, v1 = relu && !(y1 > 0.f) ? 0.f : y1;
+          o[0] = accumulate ? o[0] + v0 : v0;
+          if (2 * tx + 1 < wOut) o[1] = accumulate ? o[1] + v1 : v1;
+        }
+      }
+#endif
+    }
+  }
+}
+
+/** Zeroes the slack columns [tiles, ld) of `rows` rows of ld floats (vector reads of the last tile
+ *  row run into them: they must hold finite numbers, not leftovers that may be denormal). */
+static inline void zeroSlack(float* p, i64 rows, i64 ld, int tiles) {
+  for (i64 r = 0; r < rows; ++r)
+    for (i64 t = tiles; t < ld; ++t) p[r * ld + t] = 0.f;
+}
+
+#ifndef INKLING_WINOGRAD_CHUNK
+#define INKLING_WINOGRAD_CHUNK 4
+#endif
+constexpr int kWinogradChunk = INKLING_WINOGRAD_CHUNK;
+
+/** out (+)= conv(x, w) + bias (ReLU) with Winograd, given U (winogradWeights: [16][cOut][cIn]).
+ *  V [16][cIn][ld] and M [16][cOut][ld] per task, ld = the task's tiles + slack. */
+static void winogradConv(Context& ctx, const float* x, const float* U, const float* bias, float* out, const ConvShape& s,
+                         bool relu, bool accumulate) {
+  const WinogradTiles g(s);
+  const int hOut = s.hOut(), wOut = s.wOut(), threads = ctx.pool.size();
+  const i64 xImage = i64(s.cIn) * s.h * s.w, outImage = i64(s.cOut) * hOut * wOut;
+  const int chunk = std::max(1, std::min(kWinogradChunk, s.n / (2 * threads)));
+  const int tasks = (s.n + chunk - 1) / chunk;
+  const auto gemms = [&](const float* V, float* M, int tiles, i64 ld, int xi0, int xi1, ThreadScratch& scratch) {
+    for (int xi = xi0; xi < xi1; ++xi)
+      gemmSingle(s.cOut, tiles, s.cIn, View{U + size_t(xi) * s.cOut * s.cIn, s.cIn, 1},
+                 View{V + size_t(xi) * s.cIn * ld, ld, 1}, M + size_t(xi) * s.cOut * ld, ld, false, Epilogue{},
+                 scratch);
+  };
+  if (tasks >= 2 * threads || threads == 1) {
+    // One task per chunk of images: its transforms and 16 GEMMs stay on one core.
+    const i64 ldMax = i64(chunk) * g.T + kWinogradSlack;
+    ctx.pool.run(tasks, [&](int task, int thread) {
+      ThreadScratch& scratch = ctx.perThread[thread];
+      const int img0 = task * chunk, images = std::min(chunk, s.n - img0), tiles = images * g.T;
+      const i64 ld = tiles + kWinogradSlack;
+      float* V = scratch.columns.floats(size_t(16) * (s.cIn + s.cOut) * ldMax + winogradRowScratch(g));
+      float* M = V + size_t(16) * s.cIn * ld;
+      float* row = M + size_t(16) * s.cOut * ld;
+      for (int k = 0; k < images; ++k) winogradInput(x + (img0 + k) * xImage, s, g, V, ld, k * g.T, row);
+      zeroSlack(M, i64(16) * s.cOut, ld, tiles);
+      gemms(V, M, tiles, ld, 0, 16, scratch);
+      for (int k = 0; k < images; ++k)
+        winogradOutput(M, ld, k * g.T, s.cOut, g, hOut, wOut, 0, s.cOut, bias, relu, accumulate,
+                       out + (img0 + k) * outImage);
+    });
+    return;
+  }
+  // Few images: per image, the 16 GEMMs and then the output channels are split over the threads.
+  const i64 ld = g.T + kWinogradSlack;
+  float* V = ctx.temp.floats(size_t(16) * (s.cIn + s.cOut) * ld + winogradRowScratch(g));
+  float* M = V + size_t(16) * s.cIn * ld;
+  float* row = M + size_t(16) * s.cOut * ld;
+  zeroSlack(M, i64(16) * s.cOut, ld, g.T);
+  for (int img = 0; img < s.n; ++img) {
+    winogradInput(x + img * xImage, s, g, V, ld, 0, row);
+    ctx.pool.run(16, [&](int xi, int thread) { gemms(V, M, g.T, ld, xi, xi + 1, ctx.perThread[thread]); });
+    const int parts = std::min(s.cOut, 4 * threads);
+    ctx.pool.run(parts, [&](int part, int) {
+      winogradOutput(M, ld, 0, s.cOut, g, hOut, wOut, s.cOut * part / parts, s.cOut * (part + 1) / parts, bias, relu,
+                     accumulate, out + img * outImage);
+    });
+  }
+}
+
+/** The forward filters U for w: from the cache when (w, stamp) is there, else computed (into the
+ *  cache when the stamp is known, replacing the least recently used set). */
+static const float* winogradForwardFilters(Context& ctx, const float* w, const ConvShape& s, double stamp) {
+  const size_t uSize = size_t(16) * s.cOut * s.cIn;
+  const size_t tempSize = size_t(9) * s.cOut * (s.cIn + kWinogradSlack);
+  const auto at = [&](int o, int i, int ky, int kx) { return w[((i64(o) * s.cIn + i) * 3 + ky) * 3 + kx]; };
+  if (stamp <= 0) {
+    float* U = ctx.weights.floats(uSize + tempSize);
+    winogradWeights(s.cOut, s.cIn, at, U, U + uSize);
+    return U;
+  }
+  ++ctx.uses;
+  DerivedFilters* slot = &ctx.derived[0];
+  for (DerivedFilters& d : ctx.derived) {
+    if (d.w == w && d.stamp == stamp && d.outs == s.cOut && d.ins == s.cIn) {
+      d.lastUse = ctx.uses;
+      return d.data.floats(uSize);
+    }
+    if (d.lastUse < slot->lastUse) slot = &d;
+  }
+  float* U = slot->data.floats(uSize);
+  winogradWeights(s.cOut, s.cIn, at, U, ctx.weights.floats(tempSize));
+  slot->w = w;
+  slot->stamp = stamp;
+  slot->outs = s.cOut;
+  slot->ins = s.cIn;
+  slot->lastUse = ctx.uses;
+  return U;
+}
+
+static void winogradForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
+                            const ConvShape& s, bool relu, double stamp) {
+  winogradConv(ctx, x, winogradForwardFilters(ctx, w, s, stamp), bias, out, s, relu, false);
+}
+
+/** dx (+)= the convolution of dy with the flipped, transposed kernel, pad' = 2 − pad. */
+static void winogradBackwardInput(Context& ctx, const float* dy, const float* w, float* dx, const ConvShape& s,
+                                  bool accumulate) {
+  const ConvShape back{s.n, s.cOut, s.hOut(), s.wOut(), s.cIn, 3, 3, 1, 2 - s.pad};
+  float* U = ctx.weights.floats(size_t(16) * s.cIn * s.cOut + size_t(9) * s.cIn * (s.cOut + kWinogradSlack));
+  winogradWeights(s.cIn, s.cOut,
+                  [&](int ci, int co, int ky, int kx) { return w[((i64(co) * s.cIn + ci) * 3 + (2 - ky)) * 3 + (2 - kx)]; }, U,
+                  U + size_t(16) * s.cIn * s.cOut);
+  winogradConv(ctx, dy, U, nullptr, dx, back, false, accumulate);
+}
+
+/** dM[ξ][c][t0 + t] = (A dY Aᵀ)[ξ] for the 2x2 output-gradient tiles of one image (zero past the
+ *  output), A = [1 0; 1 1; 1 −1; 0 −1]. */
+static void winogradOutputGrad(const float* dy, int channels, int hOut, int wOut, const WinogradTiles& g, float* dM,
+                               i64 ldm, int t0) {
+  const size_t plane = size_t(channels) * ldm;
+  for (int c = 0; c < channels; ++c) {
+    const float* dc = dy + i64(c) * hOut * wOut;
+    float* mc = dM + i64(c) * ldm + t0;
+    for (int ty = 0; ty < g.th; ++ty)
+      for (int tx = 0; tx < g.tw; ++tx) {
+        float d[2][2];
+        for (int i = 0; i < 2; ++i)
+          for (int j = 0; j < 2; ++j) {
+            const int oy = 2 * ty + i, ox = 2 * tx + j;
+            d[i][j] = (oy < hOut && ox < wOut) ? dc[i64(oy) * wOut + ox] : 0.f;
+          }
+        float a[4][2];  // A dY
+        for (int j = 0; j < 2; ++j) {
+          a[0][j] = d[0][j];
+          a[1][j] = d[0][j] + d[1][j];
+          a[2][j] = d[0][j] - d[1][j];
+          a[3][j] = -d[1][j];
+        }
+        float* m = mc + ty * g.tw + tx;
+        for (int i = 0; i < 4; ++i) {
+          m[(i * 4 + 0) * plane] = a[i][0];
+          m[(i * 4 + 1) * plane] = a[i][0] + a[i][1];
+          m[(i * 4 + 2) * plane] = a[i][0] - a[i][1];
+          m[(i * 4 + 3) * plane] = -a[i][1];
+        }
+      }
+  }
+}
+
+/** dwT[k][co] (k = (ci, ky, kx)) = (Gᵀ dU G) for dU [16][cOut][cIn]; Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]. */
+static void winogradWeightGradient(const float* dU, int cOut, int cIn, float* dwT) {
+  const size_t plane = size_t(cOut) * cIn;
+  for (int co = 0; co < cOut; ++co)
+    for (int ci = 0; ci < cIn; ++ci) {
+      const float* u = dU + size_t(co) * cIn + ci;
+      float t[3][4];  // Gᵀ dU
+      for (int j = 0; j < 4; ++j) {
+        const float u0 = u[(0 * 4 + j) * plane], u1 = u[(1 * 4 + j) * plane];
+        const float u2 = u[(2 * 4 + j) * plane], u3 = u[(3 * 4 + j) * plane];
+        t[0][j] = u0 + 0.5f * (u1 + u2);
+        t[1][j] = 0.5f * (u1 - u2);
+        t[2][j] = 0.5f * (u1 + u2) + u3;
+      }
+      for (int ky = 0; ky < 3; ++ky) {
+        const float g0 = t[ky][0] + 0.5f * (t[ky][1] + t[ky][2]);
+        const float g1 = 0.5f * (t[ky][1] - t[ky][2]);
+        const float g2 = 0.5f * (t[ky][1] + t[ky][2]) + t[ky][3];
+        float* d = dwT + (size_t(ci) * 9 + ky * 3) * cOut + co;
+        d[0] = g0;
+        d[size_t(cOut)] = g1;
+        d[size_t(2) * cOut] = g2;
+      }
+    }
+}
+
+/** Into the per-group partials of conv2dBackwardWeight ([K, C] transposed weights): group g sums
+ *  its images' dU in order, chunk by chunk (the GEMMs' K is the chunk's tiles), then transforms
+ *  it once. */
+static void winogradBackwardWeightGroup(const float* x, const float* dy, const ConvShape& s, int i0, int i1, float* dwT,
+                                        ThreadScratch& scratch) {
+  const WinogradTiles g(s);
+  const int hOut = s.hOut(), wOut = s.wOut();
+  const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(s.cOut) * hOut * wOut;
+  const i64 ldMax = i64(kWinogradChunk) * g.T + kWinogradSlack;
+  const size_t uSize = size_t(16) * s.cOut * s.cIn;
+  float* V = scratch.columns.floats(size_t(16) * (s.cIn + s.cOut) * ldMax + uSize + winogradRowScratch(g));
+  float* dU = V + size_t(16) * (s.cIn + s.cOut) * ldMax;
+  float* row = dU + uSize;
+  bool first = true;
+  for (int c0 = i0; c0 < i1; c0 += kWinogradChunk) {
+    const int images = std::min(kWinogradChunk, i1 - c0), tiles = images * g.T;
+    const i64 ld = tiles + kWinogradSlack;
+    float* dM = V + size_t(16) * s.cIn * ld;
+    for (int k = 0; k < images; ++k) {
+      winogradInput(x + (c0 + k) * xImage, s, g, V, ld, k * g.T, row);
+      winogradOutputGrad(dy + (c0 + k) * yImage, s.cOut, hOut, wOut, g, dM, ld, k * g.T);
+    }
+    for (int xi = 0; xi < 16; ++xi)
+      gemmSingle(s.cOut, s.cIn, tiles, View{dM + size_t(xi) * s.cOut * ld, ld, 1}, View{V + size_t(xi) * s.cIn * ld, 1, ld},
+                 dU + size_t(xi) * s.cOut * s.cIn, s.cIn, !first, Epilogue{}, scratch);
+    first = false;
+  }
+  if (first) {
+    std::memset(dwT, 0, sizeof(float) * size_t(s.cIn) * 9 * s.cOut);
+    return;
+  }
+  winogradWeightGradient(dU, s.cOut, s.cIn, dwT);
+}
+
+}  // namespace INKLING_NS

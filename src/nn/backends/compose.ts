@@ -1,0 +1,56 @@
+// Contract kernels composed from other contract kernels, for backends without a fused version of
+// their own (webgpu and cuda today). Each first runs the shared checks, so errors name the fused
+// kernel, then enqueues the unfused chain; temporaries are freed right after their last use (the
+// contract lets a backend keep them alive until queued work has run).
+
+import { splitBatchNormMaxPool, type Backend, type BatchNormMaxPoolParams, type DeviceBuffer } from '../backend.ts';
+import { batchNormMaxPoolSizes, requireLength } from './validate.ts';
+
+type F32 = DeviceBuffer<'f32'>;
+type I32 = DeviceBuffer<'i32'>;
+
+/** batchNormTrain (with the activation) into a temporary, then maxPool2d. */
+export function composeBatchNormMaxPoolTrain(
+  be: Backend, x: F32, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32,
+  saveMean: F32, saveInvStd: F32, p: BatchNormMaxPoolParams,
+): void {
+  const k = 'batchNormMaxPoolTrain';
+  const s = batchNormMaxPoolSizes(k, p, true);
+  requireLength(k, 'x', x, s.x, `n·c·h·w for ${JSON.stringify(p)}`);
+  const { bn, pool } = splitBatchNormMaxPool(p);
+  const y = be.alloc(s.x, 'f32');
+  try {
+    be.batchNormTrain(x, gamma, beta, runningMean, runningVar, y, saveMean, saveInvStd, bn);
+    be.maxPool2d(y, out, argmax, pool);
+  } finally {
+    be.free(y);
+  }
+}
+
+/** reluBackward on the pooled gradient (the activation's mask is out > 0), maxPool2dBackward,
+ *  then batchNormBackward. */
+export function composeBatchNormMaxPoolBackward(
+  be: Backend, x: F32, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32,
+  dx: F32, dgamma: F32, dbeta: F32, p: BatchNormMaxPoolParams, accumulate = false,
+): void {
+  const k = 'batchNormMaxPoolBackward';
+  const s = batchNormMaxPoolSizes(k, p, false);
+  requireLength(k, 'dy', dy, s.out, `the pooled size for ${JSON.stringify(p)}`);
+  requireLength(k, 'out', out, s.out, `the pooled size for ${JSON.stringify(p)}`);
+  const { bn, pool } = splitBatchNormMaxPool(p);
+  const temps: DeviceBuffer[] = [];
+  try {
+    let g = dy;
+    if ((p.activation ?? 'none') === 'relu') {
+      g = be.alloc(s.out, 'f32');
+      temps.push(g);
+      be.reluBackward(out, dy, g);
+    }
+    const dz = be.alloc(s.x, 'f32');
+    temps.push(dz);
+    be.maxPool2dBackward(g, argmax, dz, pool);
+    be.batchNormBackward(x, dz, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, { ...bn, activation: 'none' }, accumulate);
+  } finally {
+    for (const t of temps) be.free(t);
+  }
+}
