@@ -5,7 +5,7 @@
 //   same way everywhere;
 // - fill: an i32 buffer takes an integer in the int32 range only (a larger one would wrap);
 // - out-of-range indices (src/nn/backend.ts, "Indices from the caller"): an argmax outside its
-//   plane, a label outside [0, cols). The synchronous backends (ref, cpu) throw naming the kernel
+//   plane (maxPool2dBackward, batchNormMaxPoolBackward), a label outside [0, cols). The synchronous backends (ref, cpu) throw naming the kernel
 //   and the index; a device backend, whose kernels run after the call returned, never reads or
 //   writes through the index: the entry adds nothing to dx, the row's loss is NaN and its target
 //   has no one-hot part. Either way no memory outside the buffers changes (guard regions).
@@ -79,6 +79,29 @@ function maxPoolBackwardSkipping(): Float32Array {
   return dx;
 }
 
+const FUSED = { ...POOL, eps: 1e-5, momentum: 0.1, activation: 'relu' as const };
+
+const fusedBackwardCase = defineCase({
+  name: 'batchNormMaxPoolBackward with argmax outside the plane',
+  kernel: 'batchNormMaxPoolBackward',
+  flops: 0,
+  bytes: 0,
+  inputs: (rng) => ({
+    x: rng.floats(POOL.c * PLANE, -2, 2),
+    out: rng.floats(POOL.c * OUTS, 0.1, 2),
+    argmax: plantedArgmax(),
+    dy: rng.floats(POOL.c * OUTS, 1, 2),
+    gamma: rng.floats(POOL.c, 0.5, 1.5),
+    saveMean: rng.floats(POOL.c, -0.5, 0.5),
+    saveInvStd: rng.floats(POOL.c, 0.5, 2),
+    dx: rng.floats(POOL.c * PLANE),
+    dgamma: rng.floats(POOL.c),
+    dbeta: rng.floats(POOL.c),
+  }),
+  outputs: ['dx', 'dgamma', 'dbeta'],
+  run: (be, b) => be.batchNormMaxPoolBackward(b.x, b.out, b.argmax, b.dy, b.gamma, b.saveMean, b.saveInvStd, b.dx, b.dgamma, b.dbeta, FUSED),
+});
+
 const CE = { rows: 5, cols: 4, labelSmoothing: 0.1 };
 const CE_LABELS = [1, -1, CE.cols, 3, 0x40000000];
 const ceInputs = (rng: CaseRng) => ({
@@ -146,6 +169,13 @@ const guardCases: GuardExpectation[] = [
     c: maxPoolBackwardCase,
     error: /^maxPool2dBackward: argmax\[\d+\] = -?\d+ is outside the 4x4 plane/,
     check: (t, out) => t.ok(normalizedMaxError(out.dx!, maxPoolBackwardSkipping()) <= 1e-6, 'dx: the out-of-range entries add nothing'),
+  },
+  {
+    // ref composes the unfused kernels (its maxPool2dBackward throws); cpu's fused kernel throws
+    // its own; a device backend composes its gather, so its outputs stay finite.
+    c: fusedBackwardCase,
+    error: /^(maxPool2dBackward: argmax\[\d+\] = -?\d+ is outside the 4x4 plane|batchNormMaxPoolBackward: argmax\[\d+\] = -?\d+ is outside its plane)/,
+    check: (t, out) => t.ok(['dx', 'dgamma', 'dbeta'].every((k) => out[k]!.every(Number.isFinite)), 'dx, dgamma, dbeta finite'),
   },
   {
     c: crossEntropyCase,
