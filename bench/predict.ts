@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { encodePng } from '../src/preprocess/index.ts';
 import { loadModel } from '../src/model/runtime.ts';
 import { loadMnist, sliceSet } from '../training/data/mnist.ts';
-import { classificationMetrics } from '../training/metrics.ts';
+import { classificationMetrics } from '../training/classification-metrics.ts';
 import { predictLogits } from '../training/predict.ts';
 
 const args = process.argv.slice(2);

@@ -13,7 +13,7 @@ import { parseFlags, type FlagSpec } from '../src/cli/args.ts';
 import { recipeFromFlags, TRAIN_FLAGS, type TrainFlags } from '../src/cli/train.ts';
 import type { BackendName } from '../src/nn/backends/registry.ts';
 import { loadMnist, CLASSES } from './data/mnist.ts';
-import { classificationMetrics } from './metrics.ts';
+import { classificationMetrics } from './classification-metrics.ts';
 import { predictLogits } from './predict.ts';
 import { train } from './trainer.ts';
 

@@ -2,7 +2,7 @@
 // validation split by minimising the mean NLL. NLL(T) is convex in 1/T, so it is unimodal in
 // log T and a golden-section search on log T over [0.05, 20] finds the minimum to ~1e-6
 // (relative) in about 60 evaluations. The argmax, hence the accuracy, does not change.
-import { meanNll } from './metrics.ts';
+import { meanNll } from './classification-metrics.ts';
 
 export interface TemperatureFit {
   temperature: number;

@@ -13,7 +13,7 @@ import { loadModuleWeights } from '../src/nn/safetensors.ts';
 import { fitTemperature } from './calibration.ts';
 import { type ModelCard, readCard, WEIGHTS_FILE, writeCard } from './card.ts';
 import { CLASSES, type DigitSet, IMAGE_PIXELS, loadMnist, type MnistSplits, sliceSet } from './data/mnist.ts';
-import { classificationMetrics, type ClassificationMetrics, type ReliabilityBin } from './metrics.ts';
+import { classificationMetrics, type ClassificationMetrics, type ReliabilityBin } from './classification-metrics.ts';
 import { modelSpec } from './models.ts';
 import { confusionMatrixChart, reliabilityChart, trainingCurvesChart } from './plots/charts.ts';
 import { contactSheetPng } from './plots/contact-sheet.ts';

@@ -19,7 +19,7 @@ import { readModelFolder } from '../src/model/folder.ts';
 import { type FinetuneRecord, readCard, type Recipe, WEIGHTS_FILE, writeCard } from './card.ts';
 import { type DigitSet, loadMnist, sliceSet } from './data/mnist.ts';
 import { readFeedbackDataset, splitFeedback } from './data/feedback.ts';
-import { classificationMetrics } from './metrics.ts';
+import { classificationMetrics } from './classification-metrics.ts';
 import { modelSpec } from './models.ts';
 import { predictLogits } from './predict.ts';
 import { train, type TrainOptions, type TrainResult } from './trainer.ts';

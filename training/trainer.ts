@@ -18,7 +18,7 @@ import { identityOfFile } from '../src/model/identity.ts';
 import type { Backend, DeviceBuffer } from '../src/nn/backend.ts';
 import { tidy } from '../src/nn/autograd.ts';
 import { createBackend, type BackendName } from '../src/nn/backends/registry.ts';
-import { RunningMetrics } from '../src/nn/metrics.ts';
+import { RunningMetrics } from '../src/nn/running-metrics.ts';
 import type { Module } from '../src/nn/modules/module.ts';
 import { BatchNorm1d, BatchNorm2d } from '../src/nn/modules/layers.ts';
 import * as F from '../src/nn/ops/index.ts';
@@ -32,7 +32,7 @@ import { CARD_FORMAT, gitInfo, type EpochRecord, type ModelCard, type Recipe, WE
 import { createBatchSource } from './data/batch-source.ts';
 import { concatSets } from './data/feedback.ts';
 import { CLASSES, type DigitSet, IMAGE_SIDE, loadMnist, type MnistSplits, sliceSet, SPLIT_DESCRIPTION } from './data/mnist.ts';
-import { classificationMetrics } from './metrics.ts';
+import { classificationMetrics } from './classification-metrics.ts';
 import { dropoutSteps, modelSpec, setDropoutSteps } from './models.ts';
 import { trainingCurvesChart } from './plots/charts.ts';
 import { writeChart } from './plots/render.ts';

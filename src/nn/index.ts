@@ -18,6 +18,6 @@ export {
   type SafetensorsFile,
   type SafetensorsDType,
 } from './safetensors.ts';
-export { RunningMetrics, type MetricsSnapshot } from './metrics.ts';
+export { RunningMetrics, type MetricsSnapshot } from './running-metrics.ts';
 export { createSeedCnn, SEED_CNN_PARAMETERS, type SeedCnnOptions } from './models/seed-cnn.ts';
 export { createBackend, backendNames, registeredBackendNames, probeBackend, type BackendName } from './backends/registry.ts';

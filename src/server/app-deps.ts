@@ -9,7 +9,7 @@ import type { InferenceBatcher } from './inference-batcher.ts';
 import type { ModelRegistry } from '../model/registry.ts';
 import type { PreprocessPool } from './preprocess-pool.ts';
 import type { PredictionLog } from './prediction-log.ts';
-import type { Metrics } from './metrics.ts';
+import type { Metrics } from './prometheus.ts';
 import type { FetchPolicy } from './url-fetch.ts';
 import type { BodyLimits } from './request-body.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';

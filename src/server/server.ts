@@ -20,7 +20,7 @@ import { PredictionLog } from './prediction-log.ts';
 import { Spool } from './spool.ts';
 import { databaseBreaker } from './db/availability.ts';
 import { lockSpool } from './spool-lock.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics } from './prometheus.ts';
 import { createApp, type AppDeps } from './app.ts';
 import { defaultFetchPolicy } from './url-fetch.ts';
 import { watchParent } from './parent-watch.ts';

@@ -1,7 +1,7 @@
 // The charts `inkling train` / `inkling eval` write: training curves (loss, accuracy, learning
 // rate per epoch), the confusion matrix, and the reliability diagram. Each returns a Scene; see
 // render.ts for the SVG + PNG files.
-import type { ReliabilityBin } from '../metrics.ts';
+import type { ReliabilityBin } from '../classification-metrics.ts';
 import { textWidth } from './font.ts';
 import { mixColor, type Scene, type Shape } from './scene.ts';
 

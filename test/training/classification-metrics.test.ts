@@ -1,6 +1,6 @@
 import t from 'tap';
 import { fitTemperature } from '../../training/calibration.ts';
-import { classificationMetrics, expectedCalibrationError, meanNll, reliabilityBins } from '../../training/metrics.ts';
+import { classificationMetrics, expectedCalibrationError, meanNll, reliabilityBins } from '../../training/classification-metrics.ts';
 import { SampleRng } from '../../training/rng.ts';
 
 t.test('accuracy, confusion, precision and recall on a hand-made case', async (t) => {
