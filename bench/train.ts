@@ -24,7 +24,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { defineFlags, parseFlags } from '../src/cli/args.ts';
 import {
   Adam, F, Tensor, createBackend, createSeedCnn, noGrad, probeBackend, tidy, type Backend, type BackendName,
 } from '../src/nn/index.ts';
@@ -43,27 +43,25 @@ import { writeBatchFiles, type BatchFiles } from './train-data.ts';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WEIGHTS = join(root, 'models', 'seed-cnn', 'model.safetensors');
 
-const { values: args } = parseArgs({
-  options: {
-    backend: { type: 'string', default: 'cpu' },
-    batches: { type: 'string', default: '128,64' },
-    rounds: { type: 'string', default: '3' },
-    warmup: { type: 'string', default: '20' },
-    steps: { type: 'string', default: '200' },
-    threads: { type: 'string' },
-    'pytorch-config': { type: 'string', default: 'auto' },
-    'trial-steps': { type: 'string', default: '40' },
-    'trial-rounds': { type: 'string', default: '2' },
-    'infer-rounds': { type: 'string', default: '3' },
-    'infer-b1-runs': { type: 'string', default: '300' },
-    'infer-b256-runs': { type: 'string', default: '15' },
-    'no-pytorch': { type: 'boolean', default: false },
-    'no-ort': { type: 'boolean', default: false },
-    'no-train': { type: 'boolean', default: false },
-    'no-infer': { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
+const { flags: args } = parseFlags('bench:train', process.argv.slice(2), defineFlags({
+  backend: { type: 'string', default: 'cpu', help: 'inkling backends to time' },
+  batches: { type: 'string', default: '128,64', help: 'training batch sizes' },
+  rounds: { type: 'int', min: 1, default: 3, help: 'interleaved rounds per side' },
+  warmup: { type: 'int', min: 0, default: 20, help: 'untimed steps per round' },
+  steps: { type: 'int', min: 1, default: 200, help: 'timed steps per round' },
+  threads: { type: 'int', min: 1, help: 'inkling cpu threads' },
+  'pytorch-config': { type: 'string', default: 'auto', help: "PyTorch's configuration: auto, or threads=2,openblas=1,flush=0,cl=0" },
+  'trial-steps': { type: 'int', min: 1, default: 40, help: "the search's steps per configuration" },
+  'trial-rounds': { type: 'int', min: 1, default: 2, help: "the search's rounds per configuration" },
+  'infer-rounds': { type: 'int', min: 1, default: 3, help: 'inference rounds' },
+  'infer-b1-runs': { type: 'int', min: 1, default: 300, help: 'batch-1 inference runs per round' },
+  'infer-b256-runs': { type: 'int', min: 1, default: 15, help: 'batch-256 inference runs per round' },
+  'no-pytorch': { type: 'boolean', default: false, help: 'skip PyTorch' },
+  'no-ort': { type: 'boolean', default: false, help: 'skip ONNX Runtime' },
+  'no-train': { type: 'boolean', default: false, help: 'skip training' },
+  'no-infer': { type: 'boolean', default: false, help: 'skip inference' },
+  help: { type: 'boolean', default: false, help: 'show this help' },
+}), 'npm run bench:train -- --help');
 
 if (args.help) {
   console.log(`usage: npm run bench:train -- [options]
@@ -79,20 +77,14 @@ if (args.help) {
   process.exit(0);
 }
 
-function positive(name: string, min = 1): number {
-  const v = Number(args[name as keyof typeof args]);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got ${String(args[name as keyof typeof args])}`);
-  return v;
-}
-
 const batches = args.batches.split(',').map(Number);
 if (batches.some((b) => !Number.isInteger(b) || b < 2)) throw new Error(`--batches must be integers >= 2, got ${args.batches}`);
-const rounds = positive('rounds');
-const warmup = positive('warmup', 0);
-const steps = positive('steps');
-const inferRounds = positive('infer-rounds');
-const b1Runs = positive('infer-b1-runs');
-const b256Runs = positive('infer-b256-runs');
+const rounds = args.rounds;
+const warmup = args.warmup;
+const steps = args.steps;
+const inferRounds = args['infer-rounds'];
+const b1Runs = args['infer-b1-runs'];
+const b256Runs = args['infer-b256-runs'];
 const reportable = rounds >= 3 && warmup >= 20 && steps >= 200;
 
 const log = (line: string): void => console.log(line);
@@ -190,7 +182,7 @@ async function main(): Promise<void> {
       log(`# ${name}: unavailable (${probe.reason})`);
       continue;
     }
-    const backend = await createBackend(name, args.threads ? { threads: Number(args.threads) } : undefined);
+    const backend = await createBackend(name, args.threads !== undefined ? { threads: args.threads } : undefined);
     backends.push({ name, backend });
     log(`# inkling ${name}: ${backend.device}`);
   }
@@ -212,7 +204,7 @@ async function main(): Promise<void> {
         let trials: ConfigTrial[] = [];
         if (args['pytorch-config'] === 'auto') {
           log(`# pytorch: searching its best configuration (b${batches[0]}, ${args['trial-rounds']} rounds of ${args['trial-steps']} steps per configuration)`);
-          const search = await searchBestConfig(data, batches[0]!, warmup, positive('trial-steps'), positive('trial-rounds'), log);
+          const search = await searchBestConfig(data, batches[0]!, warmup, args['trial-steps'], args['trial-rounds'], log);
           config = search.best.config;
           trials = search.trials;
         } else config = parseConfig(args['pytorch-config']);

@@ -50,7 +50,7 @@ fi
 # 2. conformance table, 3. training throughput, 4. webgpu tests, 5. kernels
 run table 40 node --import tsx test/webgpu/run-table.ts
 TABLE=$?
-run train 45 npm run bench:train -- --backend webgpu --batches 128,512 --blocks 3 --steps 5 --no-pytorch
+run train 45 npm run bench:train -- --backend webgpu --batches 128,512 --rounds 3 --steps 5 --no-pytorch
 run tests 45 npx tap --reporter=tap --disable-coverage test/webgpu/backend.test.ts
 TESTS=$?
 run kernels 30 npm run bench:kernels -- --backend webgpu --batch 64 --min-ms 30

@@ -76,7 +76,7 @@ row "train 50 steps (metal vs cpu)" "$( [ $? -eq 0 ] && echo ok || echo FAIL)" "
 
 # ---- 6. bench: ours against PyTorch mps, interleaved rounds ----
 for round in 1 2 3; do
-  run "bench-ours-$round" 600 npm run bench:train -- --backend metal,webgpu,cpu --batches 64,128 --blocks 5 --no-pytorch
+  run "bench-ours-$round" 600 npm run bench:train -- --backend metal,webgpu,cpu --batches 64,128 --rounds 5 --no-pytorch
   if [ "$TORCH" != none ]; then
     run "bench-mps-$round" 600 python3 bench/pytorch/seed_cnn_mps.py '{"batches": [64, 128], "blocks": 5, "steps": 10}'
   fi
