@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { identityOfFile } from '../src/model/identity.ts';
-import type { Backend, DeviceBuffer } from '../src/nn/backend.ts';
+import type { Backend } from '../src/nn/backend.ts';
 import { tidy } from '../src/nn/autograd.ts';
 import { createBackend, type BackendName } from '../src/nn/backends/registry.ts';
 import { RunningMetrics } from '../src/nn/running-metrics.ts';
@@ -29,7 +29,7 @@ import { loadModuleWeights, readSafetensors, saveModule, writeSafetensors } from
 import { Tensor } from '../src/nn/tensor.ts';
 import { MNIST_MEAN, MNIST_STD } from '../src/preprocess/frame.ts';
 import { CARD_FORMAT, gitInfo, type EpochRecord, type ModelCard, type Recipe, WEIGHTS_FILE, writeCard } from './card.ts';
-import { createBatchSource } from './data/batch-source.ts';
+import { createBatchSource, type BatchSource } from './data/batch-source.ts';
 import { concatSets } from './data/feedback.ts';
 import { CLASSES, type DigitSet, IMAGE_SIDE, loadMnist, type MnistSplits, sliceSet, SPLIT_DESCRIPTION } from './data/mnist.ts';
 import { classificationMetrics } from './classification-metrics.ts';
@@ -38,7 +38,7 @@ import { trainingCurvesChart } from './plots/charts.ts';
 import { writeChart } from './plots/render.ts';
 import { predictLogits } from './predict.ts';
 import { EpochProgress, formatDuration } from './progress.ts';
-import { lrAt, momentumAt, resolveSchedule } from './schedule.ts';
+import { lrAt, momentumAt, resolveSchedule, type ScheduleConfig } from './schedule.ts';
 
 export interface TrainOptions {
   model: string;
@@ -149,6 +149,118 @@ function subset(set: DigitSet, limit: number | undefined): DigitSet {
   return limit !== undefined && limit < set.count ? sliceSet(set, 0, limit) : set;
 }
 
+/** Where a run stands: what a checkpoint restores, or the start of a fresh run. */
+interface RunProgress {
+  history: EpochRecord[];
+  startEpoch: number;
+  globalStep: number;
+  best: ResumeState['best'];
+  priorSeconds: number;
+}
+
+function freshProgress(): RunProgress {
+  return { history: [], startEpoch: 0, globalStep: 0, best: { epoch: 0, accuracy: -1, loss: Infinity, ece: 0 }, priorSeconds: 0 };
+}
+
+/** Loads the last weights, the optimizer state and the dropout counters of an interrupted run. */
+async function restoreCheckpoint(resumed: { dir: string; state: ResumeState }, model: Module, optimizer: Optimizer): Promise<RunProgress> {
+  const s = resumed.state;
+  await loadModuleWeights(model, join(resumed.dir, LAST_WEIGHTS));
+  const optFile = await readSafetensors(join(resumed.dir, RESUME_OPTIMIZER));
+  const tensors = Object.fromEntries(Object.entries(optFile.tensors)) as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>;
+  optimizer.loadStateDict({ ...s.optimizer, tensors });
+  setDropoutSteps(model, s.dropoutSteps);
+  return { history: s.history, startEpoch: s.epochsCompleted, globalStep: s.globalStep, best: s.best, priorSeconds: s.elapsedSeconds };
+}
+
+/** The optimizer's tensors, then resume.json (written atomically: a crash leaves the previous one). */
+async function writeResumeState(out: string, optimizer: Optimizer, state: (optimizer: ResumeState['optimizer']) => ResumeState): Promise<void> {
+  const optState = await optimizer.stateDict();
+  await writeSafetensors(join(out, RESUME_OPTIMIZER), optState.tensors as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>);
+  const resumePath = join(out, RESUME_FILE);
+  writeFileSync(`${resumePath}.tmp`, `${JSON.stringify(state({ type: optState.type, hyper: optState.hyper, steps: optState.steps }))}\n`);
+  renameSync(`${resumePath}.tmp`, resumePath);
+}
+
+/** The card after an epoch: the best weights' identity and figures, the run so far. */
+function cardAfterEpoch(r: {
+  opts: TrainOptions; description: string; parameters: number; mnistTrain: DigitSet; trainSet: DigitSet; valSet: DigitSet;
+  recipe: ModelCard['recipe']; backend: Backend; epochsCompleted: number; best: ResumeState['best']; elapsedSeconds: number;
+  history: EpochRecord[]; commands: string[]; git: ModelCard['git']; created: string;
+}): ModelCard {
+  const { opts, description, parameters, mnistTrain, trainSet, valSet, recipe, backend, epochsCompleted, best, elapsedSeconds, history, commands, git, created } = r;
+  return {
+    format: CARD_FORMAT,
+    name: opts.out.split('/').filter(Boolean).pop() ?? opts.model,
+    // name@sha256 of the best weights: what the service and `inkling predict` report
+    version: identityOfFile(basename(resolve(opts.out)), join(opts.out, WEIGHTS_FILE)).version,
+    architecture: opts.model,
+    architectureDetail: description,
+    parameters,
+    weights: WEIGHTS_FILE,
+    input: { shape: [1, 28, 28], mean: MNIST_MEAN, std: MNIST_STD, framing: 'src/preprocess/frame.ts frameDigit: fit in 20x20 keeping aspect ratio, centre of mass at (14,14) in 28x28' },
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    temperature: 1,
+    calibration: null,
+    data: {
+      ...SPLIT_DESCRIPTION,
+      train: `${opts.trainLimit ? `first ${mnistTrain.count} of ${SPLIT_DESCRIPTION.train}` : SPLIT_DESCRIPTION.train}${opts.extraTrain ? ` + ${opts.extraTrain.copies} x ${opts.extraTrain.set.count} feedback samples` : ''}`,
+      validation: opts.validationLimit ? `first ${valSet.count} of ${SPLIT_DESCRIPTION.validation}` : SPLIT_DESCRIPTION.validation,
+      trainSamples: trainSet.count,
+      validationSamples: valSet.count,
+    },
+    recipe,
+    seed: opts.seed,
+    backend: backend.name,
+    device: backend.device,
+    threads: opts.threads ?? null,
+    training: { epochsCompleted, bestEpoch: best.epoch, durationSeconds: elapsedSeconds, history, command: commands.join(' && ') },
+    validation: { count: valSet.count, accuracy: best.accuracy, nll: best.loss, ece: best.ece },
+    test: null,
+    git,
+    created,
+    updated: new Date().toISOString(),
+  };
+}
+
+/** One epoch's steps: each batch in through x and y, the schedule's lr (and momentum), forward,
+ *  loss, backward, update; the device-side loss/accuracy read every logEvery steps. */
+async function runSteps(r: {
+  source: BatchSource; x: Tensor; y: Tensor; model: Module; optimizer: Optimizer; setMomentum(m: number): void;
+  metrics: RunningMetrics; progress: EpochProgress; schedule: ScheduleConfig; recipe: Recipe; steps: number; firstStep: number; logEvery: number;
+}): Promise<{ snap: { step: number; samples: number; loss: number; accuracy: number }; lrTrace: number[] }> {
+  const { source, x, y, model, optimizer, metrics, progress, schedule, recipe, steps, logEvery } = r;
+  const lrTrace: number[] = [];
+  let snap = { step: 0, samples: 0, loss: NaN, accuracy: NaN };
+  for (let b = 0; b < steps; b++) {
+    const host = await source.get(b);
+    x.write(host.images);
+    y.write(host.labels);
+
+    const step = r.firstStep + b;
+    const lr = lrAt(schedule, step);
+    optimizer.lr = lr;
+    if (recipe.cycleMomentum && schedule.name === 'onecycle') r.setMomentum(momentumAt(schedule, step));
+    if (lrTrace.length < LR_SAMPLES_PER_EPOCH && b >= (lrTrace.length * steps) / LR_SAMPLES_PER_EPOCH) lrTrace.push(lr);
+
+    tidy(() => {
+      optimizer.zeroGrad();
+      const logits = model.forward(x);
+      const loss = F.softmaxCrossEntropy(logits, y, { labelSmoothing: recipe.labelSmoothing });
+      metrics.add(loss, logits, y);
+      loss.backward();
+      optimizer.step();
+    });
+
+    if ((b + 1) % logEvery === 0 || b === steps - 1) {
+      const m = await metrics.read();
+      snap = { step: b + 1, samples: m.samples, loss: m.loss, accuracy: m.accuracy };
+      if (b < steps - 1) progress.update(snap);
+    }
+  }
+  return { snap, lrTrace };
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const out = opts.stdout ?? process.stdout;
   const log = (s: string) => out.write(`${s}\n`);
@@ -181,25 +293,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const epochCount = Math.ceil(totalSteps / stepsPerEpoch);
   const schedule = resolveSchedule(recipe.schedule, totalSteps, Math.round(recipe.warmupEpochs * stepsPerEpoch));
 
-  let history: EpochRecord[] = [];
-  let startEpoch = 0;
-  let globalStep = 0;
-  let best = { epoch: 0, accuracy: -1, loss: Infinity, ece: 0 };
-  let priorSeconds = 0;
-  if (resumed) {
-    const s = resumed.state;
-    await loadModuleWeights(model, join(resumed.dir, LAST_WEIGHTS));
-    const optFile = await readSafetensors(join(resumed.dir, RESUME_OPTIMIZER));
-    const tensors = Object.fromEntries(Object.entries(optFile.tensors)) as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>;
-    optimizer.loadStateDict({ ...s.optimizer, tensors });
-    setDropoutSteps(model, s.dropoutSteps);
-    history = s.history;
-    startEpoch = s.epochsCompleted;
-    globalStep = s.globalStep;
-    best = s.best;
-    priorSeconds = s.elapsedSeconds;
-    log(`resuming ${resumed.dir} after epoch ${startEpoch} (step ${globalStep})`);
-  }
+  const progressSoFar = resumed ? await restoreCheckpoint(resumed, model, optimizer) : freshProgress();
+  let { history, globalStep, best } = progressSoFar;
+  const { startEpoch, priorSeconds } = progressSoFar;
+  if (resumed) log(`resuming ${resumed.dir} after epoch ${startEpoch} (step ${globalStep})`);
 
   log(`training ${opts.model} (${model.parameterCount().toLocaleString('en-US')} parameters) on ${backend.name}: ${backend.device}`);
   log(`data: ${trainSet.count} train / ${valSet.count} validation, batch ${recipe.batch}, ${stepsPerEpoch} steps per epoch, augment ${recipe.augmentPreset}, batches ${(opts.dataWorkers ?? 1) > 0 ? 'from a worker thread' : 'inline'}`);
@@ -227,34 +324,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       metrics.reset();
       const steps = Math.min(stepsPerEpoch, totalSteps - epoch * stepsPerEpoch);
       const progress = new EpochProgress(out, epoch + 1, epochCount, steps);
-      const lrTrace: number[] = [];
-      let snap = { step: 0, samples: 0, loss: NaN, accuracy: NaN };
-      for (let b = 0; b < steps; b++) {
-        const host = await source.get(b);
-        x.write(host.images);
-        y.write(host.labels);
-
-        const lr = lrAt(schedule, globalStep);
-        optimizer.lr = lr;
-        if (recipe.cycleMomentum && schedule.name === 'onecycle') setMomentum(momentumAt(schedule, globalStep));
-        if (lrTrace.length < LR_SAMPLES_PER_EPOCH && b >= (lrTrace.length * steps) / LR_SAMPLES_PER_EPOCH) lrTrace.push(lr);
-
-        tidy(() => {
-          optimizer.zeroGrad();
-          const logits = model.forward(x);
-          const loss = F.softmaxCrossEntropy(logits, y, { labelSmoothing: recipe.labelSmoothing });
-          metrics.add(loss, logits, y);
-          loss.backward();
-          optimizer.step();
-        });
-        globalStep++;
-
-        if ((b + 1) % opts.logEvery === 0 || b === steps - 1) {
-          const m = await metrics.read();
-          snap = { step: b + 1, samples: m.samples, loss: m.loss, accuracy: m.accuracy };
-          if (b < steps - 1) progress.update(snap);
-        }
-      }
+      const { snap, lrTrace } = await runSteps({
+        source, x, y, model, optimizer, setMomentum, metrics, progress, schedule, recipe, steps, firstStep: globalStep, logEvery: opts.logEvery,
+      });
+      globalStep += steps;
       const trainSeconds = progress.elapsedSeconds;
       const dataShare = source.waitMs / 1000 / trainSeconds;
       shareSum += dataShare;
@@ -285,10 +358,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await saveModule(model, join(opts.out, WEIGHTS_FILE), metadata);
       }
       await saveModule(model, join(opts.out, LAST_WEIGHTS), metadata);
-      const optState = await optimizer.stateDict();
-      await writeSafetensors(join(opts.out, RESUME_OPTIMIZER), optState.tensors as Record<string, { dtype: 'f32'; shape: number[]; data: Float32Array }>);
       const elapsedSeconds = priorSeconds + (performance.now() - wallStart) / 1000;
-      const resume: ResumeState = {
+      await writeResumeState(opts.out, optimizer, (optimizerState) => ({
         format: 'inkling-resume/1',
         model: opts.model,
         seed: opts.seed,
@@ -299,49 +370,18 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         epochsCompleted: epoch + 1,
         globalStep,
         dropoutSteps: dropoutSteps(model),
-        optimizer: { type: optState.type, hyper: optState.hyper, steps: optState.steps },
+        optimizer: optimizerState,
         best,
         history,
         elapsedSeconds,
         created,
         commands,
-      };
-      const resumePath = join(opts.out, RESUME_FILE);
-      writeFileSync(`${resumePath}.tmp`, `${JSON.stringify(resume)}\n`);
-      renameSync(`${resumePath}.tmp`, resumePath);
+      }));
 
-      card = {
-        format: CARD_FORMAT,
-        name: opts.out.split('/').filter(Boolean).pop() ?? opts.model,
-        // name@sha256 of the best weights: what the service and `inkling predict` report
-        version: identityOfFile(basename(resolve(opts.out)), join(opts.out, WEIGHTS_FILE)).version,
-        architecture: opts.model,
-        architectureDetail: spec.description,
-        parameters: model.parameterCount(),
-        weights: WEIGHTS_FILE,
-        input: { shape: [1, 28, 28], mean: MNIST_MEAN, std: MNIST_STD, framing: 'src/preprocess/frame.ts frameDigit: fit in 20x20 keeping aspect ratio, centre of mass at (14,14) in 28x28' },
-        classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-        temperature: 1,
-        calibration: null,
-        data: {
-          ...SPLIT_DESCRIPTION,
-          train: `${opts.trainLimit ? `first ${mnistTrain.count} of ${SPLIT_DESCRIPTION.train}` : SPLIT_DESCRIPTION.train}${opts.extraTrain ? ` + ${opts.extraTrain.copies} x ${opts.extraTrain.set.count} feedback samples` : ''}`,
-          validation: opts.validationLimit ? `first ${valSet.count} of ${SPLIT_DESCRIPTION.validation}` : SPLIT_DESCRIPTION.validation,
-          trainSamples: trainSet.count,
-          validationSamples: valSet.count,
-        },
-        recipe: { ...recipe, schedule },
-        seed: opts.seed,
-        backend: backend.name,
-        device: backend.device,
-        threads: opts.threads ?? null,
-        training: { epochsCompleted: epoch + 1, bestEpoch: best.epoch, durationSeconds: elapsedSeconds, history, command: commands.join(' && ') },
-        validation: { count: valSet.count, accuracy: best.accuracy, nll: best.loss, ece: best.ece },
-        test: null,
-        git,
-        created,
-        updated: new Date().toISOString(),
-      };
+      card = cardAfterEpoch({
+        opts, description: spec.description, parameters: model.parameterCount(), mnistTrain, trainSet, valSet,
+        recipe: { ...recipe, schedule }, backend, epochsCompleted: epoch + 1, best, elapsedSeconds, history, commands, git, created,
+      });
       writeCard(opts.out, card);
     }
   } finally {
