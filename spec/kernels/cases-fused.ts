@@ -7,7 +7,7 @@
 import { poolOutputSize, type Activation, type BatchNormMaxPoolParams } from '../../src/nn/backend.ts';
 import { batchNormMaxPoolTrain } from '../../src/nn/backends/ref/fused.ts';
 import { bytes, defineCase, type KernelCase } from './case-kit.ts';
-import type { CaseRng } from './rng.ts';
+import { bnParams } from './cases-norm-pool.ts';
 
 function label(p: BatchNormMaxPoolParams): string {
   return `n${p.n} c${p.c} ${p.h}x${p.w} k${p.kh}${p.kw !== p.kh ? `x${p.kw}` : ''} s${p.stride}${p.activation === 'relu' ? ' relu' : ''}`;
@@ -16,15 +16,6 @@ function label(p: BatchNormMaxPoolParams): string {
 function counts(p: BatchNormMaxPoolParams): { x: number; y: number } {
   const { hOut, wOut } = poolOutputSize(p);
   return { x: p.n * p.c * p.h * p.w, y: p.n * p.c * hOut * wOut };
-}
-
-function bnParams(rng: CaseRng, c: number) {
-  return {
-    gamma: rng.floats(c, 0.5, 1.5),
-    beta: rng.floats(c, -0.5, 0.5),
-    runningMean: rng.floats(c, -0.5, 0.5),
-    runningVar: rng.floats(c, 0.5, 2),
-  };
 }
 
 export function batchNormMaxPoolTrainCase(prefix: string, p: BatchNormMaxPoolParams): KernelCase {

@@ -9,7 +9,8 @@ function bnLabel(p: BatchNormParams): string {
 }
 
 /** Per-channel parameters in realistic ranges (a positive running variance). */
-function bnParams(rng: CaseRng, c: number) {
+/** Batch-norm parameters and running statistics in the ranges every batch-norm case uses. */
+export function bnParams(rng: CaseRng, c: number) {
   return {
     gamma: rng.floats(c, 0.5, 1.5),
     beta: rng.floats(c, -0.5, 0.5),
