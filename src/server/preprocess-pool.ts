@@ -26,7 +26,12 @@ interface Pending {
 interface Lane {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Settles when the worker's module has finished loading, or the worker is gone. */
+  loaded: Promise<void>;
 }
+
+/** How long close() waits for a worker that is still loading before terminating it anyway. */
+const LOAD_WAIT_MS = 10_000;
 
 type Reply =
   | { id: number; result: Omit<PreprocessResult, 'inputPng' | 'thumbnailPng'> & { inputPng: Uint8Array | null; thumbnailPng: Uint8Array } }
@@ -66,9 +71,17 @@ export class PreprocessPool {
   }
 
   private spawn(): Lane {
-    const lane: Lane = { worker: new Worker(ENTRY), pending: new Map() };
+    const worker = new Worker(ENTRY);
+    let markLoaded = (): void => {};
+    const loaded = new Promise<void>((r) => (markLoaded = r));
+    const lane: Lane = { worker, pending: new Map(), loaded };
     lane.worker.unref(); // never keeps the process alive by itself; close() ends it
-    lane.worker.on('message', (m: Reply) => {
+    lane.worker.on('exit', () => markLoaded());
+    lane.worker.on('message', (m: Reply | { ready: true }) => {
+      if ('ready' in m) {
+        markLoaded();
+        return;
+      }
       const p = lane.pending.get(m.id);
       if (!p) return;
       lane.pending.delete(m.id);
@@ -112,7 +125,18 @@ export class PreprocessPool {
     this.closed = true;
     const lanes = this.lanes;
     this.lanes = [];
-    await Promise.all(lanes.map((l) => l.worker.terminate()));
+    // Terminating a worker whose entry module is still being evaluated (its top-level await of
+    // the TypeScript, seconds on a loaded machine right after start) can abort the whole process
+    // in V8 ("Check failed: (location_) != nullptr" in SourceTextModule::ExecuteAsyncModule;
+    // nodejs/node#43182, #53238). One such abort was seen at shutdown in one of five runs of
+    // serve-cli.test.ts's quick start-and-stop; this is its suspected cause (not reproduced in
+    // isolation). So wait for each worker to finish loading first (bounded).
+    await Promise.all(lanes.map(async (l) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([l.loaded, new Promise<void>((r) => (timer = setTimeout(r, LOAD_WAIT_MS)))]);
+      clearTimeout(timer);
+      await l.worker.terminate();
+    }));
     for (const l of lanes) for (const p of l.pending.values()) p.reject(new Error('preprocessing pool closed'));
   }
 }

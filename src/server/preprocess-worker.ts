@@ -25,3 +25,5 @@ port.on('message', (job: PreprocessJob) => {
     },
   );
 });
+// Loaded: the pool may now terminate this thread safely (see PreprocessPool.close).
+port.postMessage({ ready: true });
