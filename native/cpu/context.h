@@ -19,6 +19,8 @@ struct DerivedFilters {
   const float* w = nullptr;
   double stamp = 0;
   int outs = 0, ins = 0;
+  /** 0: U [16][outs][ins]; 1: Uᵀ in the GEMM's packed-B panels (winogradForwardFew). */
+  int layout = 0;
   unsigned long long lastUse = 0;
   ScratchBuffer data;
 };

@@ -293,13 +293,27 @@ static void winogradConv(Context& ctx, const float* x, const float* U, const flo
   }
 }
 
-/** The forward filters U for w: from the cache when (w, stamp) is there, else computed (into the
- *  cache when the stamp is known, replacing the least recently used set). */
-static const float* winogradForwardFilters(Context& ctx, const float* w, const ConvShape& s, double stamp) {
+/** Floats of the packed Uᵀ panels per ξ (winogradForwardFew's filters). */
+static inline size_t winogradPanelFloats(const ConvShape& s) { return size_t((s.cOut + NR - 1) / NR) * NR * s.cIn; }
+
+/** The forward filters for w: from the cache when (w, stamp, layout) is there, else computed (into
+ *  the cache when the stamp is known, replacing the least recently used set). layout 0: U
+ *  [16][cOut][cIn]; layout 1: Uᵀ[ξ] ([cIn x cOut]) packed into the GEMM's NR-wide B panels, ξ
+ *  after ξ (winogradForwardFew), so that the batch-1 GEMMs pack nothing. */
+static const float* winogradForwardFilters(Context& ctx, const float* w, const ConvShape& s, double stamp,
+                                           int layout = 0) {
   const size_t uSize = size_t(16) * s.cOut * s.cIn;
   const size_t tempSize = size_t(9) * s.cOut * (s.cIn + kWinogradSlack);
+  const size_t size = layout == 0 ? uSize : 16 * winogradPanelFloats(s);
   const auto at = [&](int o, int i, int ky, int kx) { return w[((i64(o) * s.cIn + i) * 3 + ky) * 3 + kx]; };
-  if (stamp <= 0) {
+  const auto compute = [&](float* dst) {
+    if (layout == 0) return winogradWeights(s.cOut, s.cIn, at, dst, ctx.weights.floats(tempSize));
+    float* U = ctx.weights.floats(uSize + tempSize);
+    winogradWeights(s.cOut, s.cIn, at, U, U + uSize);
+    for (int xi = 0; xi < 16; ++xi)
+      packB(View{U + size_t(xi) * s.cOut * s.cIn, 1, s.cIn}, s.cIn, 0, s.cOut, dst + xi * winogradPanelFloats(s));
+  };
+  if (stamp <= 0) {  // layout 0 only (winogradFewApplies needs a stamp)
     float* U = ctx.weights.floats(uSize + tempSize);
     winogradWeights(s.cOut, s.cIn, at, U, U + uSize);
     return U;
@@ -307,24 +321,177 @@ static const float* winogradForwardFilters(Context& ctx, const float* w, const C
   ++ctx.uses;
   DerivedFilters* slot = &ctx.derived[0];
   for (DerivedFilters& d : ctx.derived) {
-    if (d.w == w && d.stamp == stamp && d.outs == s.cOut && d.ins == s.cIn) {
+    if (d.w == w && d.stamp == stamp && d.outs == s.cOut && d.ins == s.cIn && d.layout == layout) {
       d.lastUse = ctx.uses;
-      return d.data.floats(uSize);
+      return d.data.floats(size);
     }
     if (d.lastUse < slot->lastUse) slot = &d;
   }
-  float* U = slot->data.floats(uSize);
-  winogradWeights(s.cOut, s.cIn, at, U, ctx.weights.floats(tempSize));
+  float* U = slot->data.floats(size);
+  compute(U);
   slot->w = w;
   slot->stamp = stamp;
   slot->outs = s.cOut;
   slot->ins = s.cIn;
+  slot->layout = layout;
   slot->lastUse = ctx.uses;
   return U;
 }
 
+/** Whether winogradForwardFew runs this forward pass: a batch of one or two images with cached
+ *  filters (inference), and a K (= cIn) that fits one GEMM block. */
+static bool winogradFewApplies(const ConvShape& s, double stamp) { return stamp > 0 && s.n <= 2 && s.cIn <= KC_MAX; }
+
+// winogradForwardFew's transforms run across channels, kLanes at a time: vectors where the table
+// has them, single floats otherwise (the same code; the compiler vectorizes what it can).
+#if INKLING_VEC
+using WLane = vf;
+constexpr int kLanes = VL;
+static inline vf wLoad(const float* p) { return vload(p); }
+static inline vf wLoadN(const float* p, int n) { return vloadN(p, n); }
+static inline void wStore(float* p, vf v) { vstore(p, v); }
+static inline vf wAdd(vf a, vf b) { return vadd(a, b); }
+static inline vf wSub(vf a, vf b) { return vsub(a, b); }
+static inline vf wReluMax(vf a) { return vmax(a, vzero()); }
+#else
+using WLane = float;
+constexpr int kLanes = 1;
+static inline float wLoad(const float* p) { return *p; }
+static inline float wLoadN(const float* p, int) { return *p; }
+static inline void wStore(float* p, float v) { *p = v; }
+static inline float wAdd(float a, float b) { return a + b; }
+static inline float wSub(float a, float b) { return a - b; }
+static inline float wReluMax(float a) { return a > 0.f ? a : 0.f; }
+#endif
+
+/** Vt[ξ][t][c] = (Bᵀ d B)[ξ] for the tiles t of tile rows [ty0, ty1) of one image, every channel
+ *  (ldv = cIn rounded up to kLanes; the padding lanes come out zero). The rows these tiles read
+ *  are first copied channel-minor (zero-padded) into `xh`, so that a 4x4 patch of kLanes channels
+ *  is 16 plain loads: the transform then runs across channels and writes Vt's rows directly, in
+ *  the layout the GEMM reads as A. Same arithmetic per element as winogradInput. */
+static void winogradInputRows(const float* x, const ConvShape& s, const WinogradTiles& g, int ty0, int ty1, float* Vt,
+                              int ldv, float* xh) {
+  const int pw = 2 * g.tw + 2, rows = 2 * (ty1 - ty0) + 2, iy0 = 2 * ty0 - s.pad;
+  std::memset(xh, 0, sizeof(float) * size_t(rows) * pw * ldv);
+  for (int r = 0; r < rows; ++r) {
+    const int iy = iy0 + r;
+    if (iy < 0 || iy >= s.h) continue;
+    for (int c = 0; c < s.cIn; ++c) {
+      const float* src = x + (i64(c) * s.h + iy) * s.w;
+      float* dst = xh + size_t(r) * pw * ldv + c;
+      for (int ix = 0; ix < s.w && ix + s.pad < pw; ++ix) dst[size_t(ix + s.pad) * ldv] = src[ix];
+    }
+  }
+  const size_t plane = size_t(g.T) * ldv;
+  for (int ty = ty0; ty < ty1; ++ty)
+    for (int tx = 0; tx < g.tw; ++tx) {
+      const float* d = xh + (size_t(2 * (ty - ty0)) * pw + 2 * tx) * ldv;
+      float* v = Vt + size_t(ty * g.tw + tx) * ldv;
+      for (int c = 0; c < ldv; c += kLanes) {
+        WLane t[4][4];  // Bᵀ d: rows combined, per patch column q
+        for (int q = 0; q < 4; ++q) {
+          const float* col = d + size_t(q) * ldv + c;
+          const WLane d0 = wLoad(col), d1 = wLoad(col + size_t(pw) * ldv);
+          const WLane d2 = wLoad(col + size_t(2 * pw) * ldv), d3 = wLoad(col + size_t(3 * pw) * ldv);
+          t[0][q] = wSub(d0, d2), t[1][q] = wAdd(d1, d2), t[2][q] = wSub(d2, d1), t[3][q] = wSub(d1, d3);
+        }
+        for (int i = 0; i < 4; ++i) {
+          wStore(v + (i * 4 + 0) * plane + c, wSub(t[i][0], t[i][2]));
+          wStore(v + (i * 4 + 1) * plane + c, wAdd(t[i][1], t[i][2]));
+          wStore(v + (i * 4 + 2) * plane + c, wSub(t[i][2], t[i][1]));
+          wStore(v + (i * 4 + 3) * plane + c, wSub(t[i][1], t[i][3]));
+        }
+      }
+    }
+}
+
+/** out[c] = Aᵀ M A + bias (ReLU) for channels [c0, c1) of one image, M = Mt[ξ][t][c] (rows ldm
+ *  long, at least c1 rounded up to kLanes: the last vector may read past c1, never used). The
+ *  results go channel-minor into `oh` ([hOut·wOut][kLanes-rounded slice]) and are then copied
+ *  out plane by plane. Same arithmetic per element as winogradOutput. */
+static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles& g, int hOut, int wOut, int c0, int c1,
+                                   const float* bias, bool relu, float* out, float* oh) {
+  const int width = c1 - c0, ldo = (width + kLanes - 1) / kLanes * kLanes;
+  const size_t plane = size_t(g.T) * ldm;
+  for (int ty = 0; ty < g.th; ++ty)
+    for (int tx = 0; tx < g.tw; ++tx) {
+      const float* m = Mt + size_t(ty * g.tw + tx) * ldm;
+      for (int c = 0; c < width; c += kLanes) {
+        const WLane b = bias ? wLoadN(bias + c0 + c, std::min(kLanes, width - c)) : WLane{};
+        WLane a[2][4];  // Aᵀ M
+        for (int j = 0; j < 4; ++j) {
+          const WLane m0 = wLoad(m + (0 * 4 + j) * plane + c0 + c), m1 = wLoad(m + (1 * 4 + j) * plane + c0 + c);
+          const WLane m2 = wLoad(m + (2 * 4 + j) * plane + c0 + c), m3 = wLoad(m + (3 * 4 + j) * plane + c0 + c);
+          a[0][j] = wAdd(wAdd(m0, m1), m2);
+          a[1][j] = wSub(wSub(m1, m2), m3);
+        }
+        for (int i = 0; i < 2; ++i) {
+          const int oy = 2 * ty + i;
+          if (oy >= hOut) break;
+          WLane y0 = wAdd(wAdd(wAdd(a[i][0], a[i][1]), a[i][2]), b);
+          WLane y1 = wAdd(wSub(wSub(a[i][1], a[i][2]), a[i][3]), b);
+          if (relu) y0 = wReluMax(y0), y1 = wReluMax(y1);
+          float* o = oh + (size_t(oy) * wOut + 2 * tx) * ldo + c;
+          wStore(o, y0);
+          if (2 * tx + 1 < wOut) wStore(o + ldo, y1);
+        }
+      }
+    }
+  const int P = hOut * wOut;
+  for (int c = 0; c < width; ++c) {
+    float* dst = out + i64(c0 + c) * P;
+    for (int p = 0; p < P; ++p) dst[p] = oh[size_t(p) * ldo + c];
+  }
+}
+
+/** out = conv(x, w) + bias (ReLU) for a batch of one or two (the API's predictions), in two
+ *  dispatches instead of winogradConv's serial input transform + 16 GEMM tasks + output tasks:
+ *    1. tile rows: Vt[ξ][tile][cIn] (winogradInputRows: row-major, the GEMM reads it in place as A);
+ *    2. output-channel slices (NR-wide panels): M[ξ] = Vt[ξ]·Uᵀ[ξ] for the slice
+ *       ([tiles x cIn]·[cIn x slice], Uᵀ pre-packed in the filter cache: nothing is packed), then
+ *       Y = Aᵀ M A + bias, ReLU for the slice's channels (winogradOutputChannels).
+ *  With the tiles as the GEMM's rows (49 at 14x14 = 8 six-row blocks + 1) and the channels as its
+ *  columns (64 = 4 full panels), almost no FMA is wasted: the [cOut x tiles] form of winogradConv
+ *  spends an eighth of its FMAs on a 1-column panel. Tasks write whole rows (phase 1) or whole
+ *  NR-wide panels (phase 2), never parts of one cache line. Every M element is the same FMA chain
+ *  over ci as in winogradConv, computed by one task: results do not depend on the thread count. */
+static void winogradForwardFew(Context& ctx, const float* x, const float* UT, const float* bias, float* out,
+                               const ConvShape& s, bool relu) {
+  const WinogradTiles g(s);
+  const int hOut = s.hOut(), wOut = s.wOut(), T = g.T, threads = ctx.pool.size();
+  const i64 xImage = i64(s.cIn) * s.h * s.w, outImage = i64(s.cOut) * hOut * wOut;
+  const int ldv = (s.cIn + kLanes - 1) / kLanes * kLanes;
+  const int panels = (s.cOut + NR - 1) / NR, ldm = panels * NR;
+  const size_t vtImage = size_t(16) * T * ldv, mtSize = size_t(16) * T * ldm;
+  float* Vt = ctx.temp.floats(vtImage * s.n + mtSize);
+  float* Mt = Vt + vtImage * s.n;
+  const int parts = std::min(g.th, 2 * threads);
+  ctx.pool.run(parts * s.n, [&](int task, int thread) {
+    const int img = task / parts, part = task % parts;
+    const int ty0 = g.th * part / parts, ty1 = g.th * (part + 1) / parts;
+    float* xh = ctx.perThread[thread].columns.floats(size_t(2 * (ty1 - ty0) + 2) * (2 * g.tw + 2) * ldv);
+    winogradInputRows(x + img * xImage, s, g, ty0, ty1, Vt + img * vtImage, ldv, xh);
+  });
+  const size_t panelStride = winogradPanelFloats(s);
+  for (int img = 0; img < s.n; ++img) {
+    const float* vt = Vt + img * vtImage;
+    ctx.pool.run(panels, [&](int p, int thread) {
+      ThreadScratch& scratch = ctx.perThread[thread];
+      const int j0 = p * NR, j1 = std::min(s.cOut, j0 + NR);
+      float* pa = scratch.packA.floats(size_t(MR) * s.cIn);
+      for (int xi = 0; xi < 16; ++xi)
+        macroKernel(T, j1 - j0, s.cIn, pa, vt + size_t(xi) * T * ldv, ldv, UT + xi * panelStride + size_t(p) * NR * s.cIn,
+                    Mt + size_t(xi) * T * ldm + j0, ldm, false, Epilogue{}, true);
+      float* oh = scratch.tile.floats(size_t(hOut) * wOut * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
+      winogradOutputChannels(Mt, ldm, g, hOut, wOut, j0, j1, bias, relu, out + img * outImage, oh);
+    });
+  }
+}
+
 static void winogradForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
                             const ConvShape& s, bool relu, double stamp) {
+  if (winogradFewApplies(s, stamp))
+    return winogradForwardFew(ctx, x, winogradForwardFilters(ctx, w, s, stamp, 1), bias, out, s, relu);
   winogradConv(ctx, x, winogradForwardFilters(ctx, w, s, stamp), bias, out, s, relu, false);
 }
 
