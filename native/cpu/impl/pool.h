@@ -48,7 +48,7 @@ struct PoolInput {
  *  selects (no branches: random data mispredicts them half the time), the first of each row pair,
  *  then the top pair unless the bottom one is strictly larger. Same answer as a scan. */
 static inline void maxPool2x2Row(const float* r0, const float* r1, int wo, int32_t top, int32_t bottom, float* o,
-                                 int32_t* am, const PoolInput& in, const float* end) {
+                                 int32_t* am, const PoolInput& in, const float* end, bool spill = false) {
   int ox = 0;
 #if INKLING_VEC
   // A row's partial last vector is loaded whole when the tensor continues past it (the lanes past
@@ -109,8 +109,20 @@ static inline void maxPool2x2Row(const float* r0, const float* r1, int wo, int32
         _mm256_sub_epi32(_mm256_add_epi32(col, _mm256_set1_epi32(bottom)), _mm256_castps_si256(rightBottom));
     const __m256 best = _mm256_blendv_ps(mTop, mBottom, useBottom);
     const __m256 at = _mm256_blendv_ps(_mm256_castsi256_ps(iTop), _mm256_castsi256_ps(iBottom), useBottom);
-    vstoreN(o + ox, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(best), 0xD8)), n);
-    vstoreN(reinterpret_cast<float*>(am + ox), _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(at), 0xD8)), n);
+    const __m256 bestOrdered = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(best), 0xD8));
+    const __m256 atOrdered = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(at), 0xD8));
+    if (n == 8 || spill) {
+      _mm256_storeu_ps(o + ox, bestOrdered);
+      _mm256_storeu_ps(reinterpret_cast<float*>(am + ox), atOrdered);
+    } else {
+      // a masked store (VMASKMOVPS) costs tens of cycles on Zen 1: the plane's last row goes
+      // through the stack instead
+      alignas(32) float tb[8], ta[8];
+      _mm256_store_ps(tb, bestOrdered);
+      _mm256_store_ps(ta, atOrdered);
+      std::memcpy(o + ox, tb, sizeof(float) * n);
+      std::memcpy(am + ox, ta, sizeof(float) * n);
+    }
   }
 #elif INKLING_NEON
   // 4 outputs at a time: vld2q_f32 de-interleaves 8 inputs into even and odd columns (the loads
@@ -160,7 +172,11 @@ static inline void maxPoolPlane(const float* x, float* o, int32_t* am, const Poo
   if (s.kh == 2 && s.kw == 2 && s.stride == 2) {
     for (int oy = 0; oy < ho; ++oy) {
       const int32_t top = 2 * oy * s.w;
-      maxPool2x2Row(x + top, x + top + s.w, wo, top, top + s.w, o + oy * wo, am + oy * wo, in, end);
+      // a row may store whole vectors past its end (AVX2: no masked stores) when the rest of the
+      // plane holds a vector's worth of outputs: the later rows, written after it by the same
+      // task, overwrite those lanes (16: the widest vector of any table)
+      maxPool2x2Row(x + top, x + top + s.w, wo, top, top + s.w, o + oy * wo, am + oy * wo, in, end,
+                    (ho - 1 - oy) * wo >= 16);
     }
     return;
   }
