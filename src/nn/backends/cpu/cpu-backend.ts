@@ -27,6 +27,14 @@ const ISA_NAMES: Record<string, string> = {
   portable: 'portable kernels',
 };
 
+/** The lazy description of a kernel's params for a length error. A factory on purpose: an arrow
+ *  function bound to a name inside a method gets a runtime name-setting call under tsx (esbuild's
+ *  keepNames: Object.defineProperty on every kernel call, a measurable part of a batch-1
+ *  forward); the arrow returned here is anonymous. */
+function describeParams(p: object, prefix = 'the params'): () => string {
+  return () => `${prefix} ${JSON.stringify(p)}`;
+}
+
 export interface CpuBackendInfo {
   isa: string;
   threads: number;
@@ -166,7 +174,7 @@ export class CpuBackend implements Backend {
     const k = 'matmul';
     const size = matmulSizes(p);
     const act = isRelu(k, p.activation);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     this.addon.matmul(this.ctx, this.f32(k, 'a', a, size.a, what), this.f32(k, 'b', b, size.b, what),
       bias ? this.f32(k, 'bias', bias, size.bias, () => 'n') : null, this.f32(k, 'out', out, size.out, what),
       p.m, p.n, p.k, p.transA, p.transB, p.accumulate ?? false, act);
@@ -176,7 +184,7 @@ export class CpuBackend implements Backend {
     const k = 'conv2d';
     const s = conv2dSizes(k, p);
     const act = isRelu(k, p.activation);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     // The weights are only read here, so their stamp stays: the kernel may reuse what it derived
     // from them while it is unchanged (Winograd's transformed filters, at inference).
     const wData = this.mem.resolveForRead(k, 'w', w, 'f32');
@@ -189,7 +197,7 @@ export class CpuBackend implements Backend {
   conv2dBackwardInput(dy: F32, w: F32, dx: F32, p: Conv2dParams, accumulate = false): void {
     const k = 'conv2dBackwardInput';
     const s = conv2dSizes(k, p);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     this.addon.conv2dBackwardInput(this.ctx, this.f32(k, 'dy', dy, s.out, what), this.f32(k, 'w', w, s.w, what),
       this.f32(k, 'dx', dx, s.x, what), p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, accumulate);
   }
@@ -197,7 +205,7 @@ export class CpuBackend implements Backend {
   conv2dBackwardWeight(x: F32, dy: F32, dw: F32, db: F32 | null, p: Conv2dParams, accumulate = false): void {
     const k = 'conv2dBackwardWeight';
     const s = conv2dSizes(k, p);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     this.addon.conv2dBackwardWeight(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'dy', dy, s.out, what),
       this.f32(k, 'dw', dw, s.w, what), db ? this.f32(k, 'db', db, s.bias, () => 'cOut') : null,
       p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, accumulate);
@@ -210,7 +218,7 @@ export class CpuBackend implements Backend {
     const k = 'batchNormTrain';
     const s = batchNormSizes(k, p, true);
     const act = isRelu(k, p.activation);
-    const what = (): string => `n·c·spatial for ${JSON.stringify(p)}`;
+    const what = describeParams(p, 'n·c·spatial for');
     const c = (): string => 'c';
     this.addon.batchNormTrain(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, c),
       this.f32(k, 'beta', beta, s.c, c), this.f32(k, 'runningMean', runningMean, s.c, c),
@@ -223,7 +231,7 @@ export class CpuBackend implements Backend {
     const k = 'batchNormInference';
     const s = batchNormSizes(k, p, false);
     const act = isRelu(k, p.activation);
-    const what = (): string => `n·c·spatial for ${JSON.stringify(p)}`;
+    const what = describeParams(p, 'n·c·spatial for');
     const c = (): string => 'c';
     this.addon.batchNormInference(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, c),
       this.f32(k, 'beta', beta, s.c, c), this.f32(k, 'runningMean', runningMean, s.c, c),
@@ -235,7 +243,7 @@ export class CpuBackend implements Backend {
   ): void {
     const k = 'batchNormBackward';
     const s = batchNormSizes(k, p, false);
-    const what = (): string => `n·c·spatial for ${JSON.stringify(p)}`;
+    const what = describeParams(p, 'n·c·spatial for');
     const c = (): string => 'c';
     this.addon.batchNormBackward(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'dy', dy, s.x, what),
       this.f32(k, 'gamma', gamma, s.c, c), this.f32(k, 'saveMean', saveMean, s.c, c),
@@ -250,7 +258,7 @@ export class CpuBackend implements Backend {
   ): void {
     const k = 'batchNormMaxPoolTrain';
     const s = batchNormMaxPoolSizes(k, p, true);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     const c = (): string => 'c';
     this.addon.batchNormMaxPoolTrain(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'gamma', gamma, s.c, c),
       this.f32(k, 'beta', beta, s.c, c), this.f32(k, 'runningMean', runningMean, s.c, c),
@@ -266,7 +274,7 @@ export class CpuBackend implements Backend {
   ): void {
     const k = 'batchNormMaxPoolBackward';
     const s = batchNormMaxPoolSizes(k, p, false);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     const c = (): string => 'c';
     // (the kernel checks every argmax against the plane before it gathers or scatters by it)
     this.addon.batchNormMaxPoolBackward(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'out', out, s.out, what),
@@ -280,7 +288,7 @@ export class CpuBackend implements Backend {
   maxPool2d(x: F32, out: F32, argmax: I32, p: Pool2dParams): void {
     const k = 'maxPool2d';
     const s = pool2dSizes(k, p);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     this.addon.maxPool2d(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'out', out, s.out, what),
       this.i32(k, 'argmax', argmax, s.out, what), p.n, p.c, p.h, p.w, p.kh, p.kw, p.stride);
   }
@@ -288,7 +296,7 @@ export class CpuBackend implements Backend {
   maxPool2dBackward(dy: F32, argmax: I32, dx: F32, p: Pool2dParams): void {
     const k = 'maxPool2dBackward';
     const s = pool2dSizes(k, p);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     this.addon.maxPool2dBackward(this.ctx, this.f32(k, 'dy', dy, s.out, what), this.i32(k, 'argmax', argmax, s.out, what),
       this.f32(k, 'dx', dx, s.x, what), p.n, p.c, p.h, p.w, p.kh, p.kw, p.stride);
   }
@@ -296,7 +304,7 @@ export class CpuBackend implements Backend {
   avgPool2d(x: F32, out: F32, p: Pool2dParams): void {
     const k = 'avgPool2d';
     const s = pool2dSizes(k, p);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     this.addon.avgPool2d(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'out', out, s.out, what),
       p.n, p.c, p.h, p.w, p.kh, p.kw, p.stride);
   }
@@ -304,7 +312,7 @@ export class CpuBackend implements Backend {
   avgPool2dBackward(dy: F32, dx: F32, p: Pool2dParams): void {
     const k = 'avgPool2dBackward';
     const s = pool2dSizes(k, p);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     this.addon.avgPool2dBackward(this.ctx, this.f32(k, 'dy', dy, s.out, what), this.f32(k, 'dx', dx, s.x, what),
       p.n, p.c, p.h, p.w, p.kh, p.kw, p.stride);
   }
