@@ -7,20 +7,6 @@
 
 namespace INKLING_NS {
 
-/** Asks for [p, p + bytes) to be brought into cache ahead of use (write: for a store). A channel's
- *  planes lie n·c·spatial apart and are a few KB each: too short for the hardware prefetchers to
- *  lock on before the plane ends, so without this every plane starts with a stream of misses. */
-template <int Write = 0>
-static inline void prefetchRange(const void* p, i64 bytes) {
-  const char* b = static_cast<const char*>(p);
-#ifndef INKLING_NO_PREFETCH
-  for (i64 o = 0; o < bytes; o += 64) __builtin_prefetch(b + o, Write, 3);
-#else
-  (void)b;
-  (void)bytes;
-#endif
-}
-
 template <class F>
 static void perChannel(Context& ctx, int n, int c, i64 spatial, F&& fn) {
   const i64 total = i64(n) * c * spatial;
@@ -91,7 +77,6 @@ static inline void channelStatistics(const float* x, int ch, int n, int c, i64 s
   double sum = 0, sumSq = 0;
   for (int img = 0; img < n; ++img) {
     float s, q;
-    if (img + 1 < n) prefetchRange(x + (i64(img + 1) * c + ch) * spatial, spatial * 4);
     planeSums(x + (i64(img) * c + ch) * spatial, spatial, s, q);
     sum += s;
     sumSq += q;
