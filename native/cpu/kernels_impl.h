@@ -48,6 +48,7 @@ using namespace inkling;
 #include "impl/gemm.h"
 #include "impl/conv_implicit.h"
 #include "impl/winograd.h"
+#include "impl/conv_direct.h"
 #include "impl/conv.h"
 #include "impl/norm.h"
 #include "impl/pool.h"

@@ -129,6 +129,10 @@ export const convShapes: readonly Conv2dParams[] = [
   { n: 2, cIn: 3, h: 5, w: 3, cOut: 2, kh: 3, kw: 3, stride: 2, pad: 0 },
   { n: 3, cIn: 1, h: 28, w: 28, cOut: 4, kh: 3, kw: 3, stride: 1, pad: 1 },
   { n: 2, cIn: 8, h: 14, w: 14, cOut: 16, kh: 3, kw: 3, stride: 1, pad: 1 },
+  // One input channel, 3x3, stride 1 (the cpu backend's direct kernels): more images than its 8
+  // weight-gradient groups, rows ending in a 1-lane vector, pad 0 and 2.
+  { n: 10, cIn: 1, h: 9, w: 19, cOut: 5, kh: 3, kw: 3, stride: 1, pad: 0 },
+  { n: 1, cIn: 1, h: 6, w: 11, cOut: 3, kh: 3, kw: 3, stride: 1, pad: 2 },
 ];
 
 export function convCases(): KernelCase[] {

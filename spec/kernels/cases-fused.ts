@@ -74,6 +74,9 @@ export const batchNormMaxPoolShapes: readonly BatchNormMaxPoolParams[] = [
   fused(2, 4, 28, 28, 2, 2, 'relu'), // conv1's planes: 14 outputs per row
   fused(2, 3, 5, 41, 2, 2, 'relu'), // 20 outputs per row: more than one AVX-512 vector
   fused(1, 2, 4, 3, 3, 1, 'none'), // a window wider than half the plane
+  // more than 4096 values per channel: the backends' float paths (the cpu's window-compare dx)
+  fused(8, 3, 29, 27, 2, 2, 'relu'), // odd planes, 13 outputs per row
+  fused(9, 2, 24, 22, 2, 2, 'none'),
 ];
 
 export function fusedCases(): KernelCase[] {

@@ -38,6 +38,19 @@ static bool winogradApplies(const ConvShape& s, bool weightsKnown = false) {
          (s.n >= 4 || weightsKnown) && !im2colConvSelected() && !implicitConvSelected();
 }
 
+/** Whether the direct kernels of conv_direct.h take the convolution: one input channel, 3x3,
+ *  stride 1 (conv1 of the seed CNN), in the vector builds. INKLING_CPU_CONV=im2col or implicit
+ *  keep the general paths (for measurements; the tests run both). */
+static bool directSingleChannelApplies(const ConvShape& s) {
+#if INKLING_VEC
+  return s.cIn == 1 && s.kh == 3 && s.kw == 3 && s.stride == 1 && s.pad <= 2 && !im2colConvSelected() &&
+         !implicitConvSelected();
+#else
+  (void)s;
+  return false;
+#endif
+}
+
 /** Columns [p0, p1) of col_n into dst ([K, p1 − p0], row-major). */
 static void im2col(const float* x, const ConvShape& s, int p0, int p1, float* __restrict dst) {
   const int wOut = s.wOut(), np = p1 - p0;
@@ -166,6 +179,9 @@ static void conv2d(Context& ctx, const float* x, const float* w, const float* bi
                    bool relu, double weightStamp) {
   if (s.stride == 1 && implicitConvSelected()) return convImplicit(ctx, x, s, w, bias, relu, out, false);
   if (winogradApplies(s, weightStamp > 0)) return winogradForward(ctx, x, w, bias, out, s, relu, weightStamp);
+#if INKLING_VEC
+  if (directSingleChannelApplies(s)) return directSingleChannelForward(ctx, x, w, bias, out, s, relu);
+#endif
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, threads = ctx.pool.size();
   // Split images into pixel chunks (multiples of NR) when there are fewer images than threads.
   const int panels = (P + NR - 1) / NR;
@@ -217,6 +233,9 @@ static void conv2dBackwardInput(Context& ctx, const float* dy, const float* w, f
  *  group order: identical results for any thread count, no atomics. */
 static void conv2dBackwardWeight(Context& ctx, const float* x, const float* dy, float* dw, float* db,
                                  const ConvShape& s, bool accumulate) {
+#if INKLING_VEC
+  if (directSingleChannelApplies(s)) return directSingleChannelBackwardWeight(ctx, x, dy, dw, db, s, accumulate);
+#endif
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, C = s.cOut;
   const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(C) * P;
   const int groups = std::max(1, std::min(s.n, 8));

@@ -240,11 +240,47 @@ static void packA(View a, int mc, int kc, float* __restrict dst) {
   }
 }
 
+#if INKLING_AVX2
+/** dst[k·ld + j] = src[j·cs + k] for an 8x8 block: eight columns of B (contiguous in k) loaded,
+ *  transposed in registers, stored as eight rows of the panel. */
+static inline void transpose8x8(const float* src, i64 cs, float* dst, int ld) {
+  __m256 r[8], t[8];
+  for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(src + j * cs);
+  for (int j = 0; j < 8; j += 2) {
+    t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+  }
+  for (int j = 0; j < 8; j += 4) {
+    r[j] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int k = 0; k < 4; ++k) {
+    _mm256_storeu_ps(dst + k * ld, _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
+    _mm256_storeu_ps(dst + (k + 4) * ld, _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
+  }
+}
+#endif
+
 /** Packs rows [0, kc) x cols [j0, j1) of B into NR-wide panels: dst[panel][k][j], zero-padded.
  *  dst points at the panel of column j0 (panels are KC·NR apart, KC = kc). */
 static void packB(View b, int kc, int j0, int j1, float* __restrict dst) {
   for (int jb = j0; jb < j1; jb += NR) {
     const int nr = std::min(NR, j1 - jb);
+#if INKLING_AVX2
+    // B stored transposed (columns contiguous: a weight gradient's dyᵀ, Winograd's Vᵀ): 8x8
+    // register transposes instead of a scalar store per element, 16 floats apart.
+    if (b.rs == 1 && b.cs != 1 && nr == NR && kc >= 8) {
+      const int k8 = kc & ~7;
+      for (int j = 0; j < NR; j += 8)
+        for (int k = 0; k < k8; k += 8) transpose8x8(b.p + (jb + j) * b.cs + k, b.cs, dst + k * NR + j, NR);
+      for (int k = k8; k < kc; ++k)
+        for (int j = 0; j < NR; ++j) dst[k * NR + j] = b.p[(jb + j) * b.cs + k];
+      dst += NR * kc;
+      continue;
+    }
+#endif
     if (b.cs == 1 && nr == NR) {
       for (int k = 0; k < kc; ++k) {
         const float* src = b.p + k * b.rs + jb;

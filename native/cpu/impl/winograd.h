@@ -86,40 +86,60 @@ struct WinogradTiles {
   explicit WinogradTiles(const ConvShape& s) : th((s.hOut() + 1) / 2), tw((s.wOut() + 1) / 2), T(th * tw) {}
 };
 
-/** Scratch floats winogradInput needs for `g`. */
-static inline size_t winogradRowScratch(const WinogradTiles& g) { return size_t(8) * (g.tw + 1 + kWinogradSlack); }
+/** Row length of the de-interleaved planes of winogradInput: `half` = tw + 1 columns, slack for
+ *  the vector loop's reads past them. */
+static inline int winogradHalfStride(const WinogradTiles& g) { return g.tw + 1 + kWinogradSlack; }
+
+/** Scratch floats winogradInput needs for `g`: the even and odd planes (2·th + 2 rows each) and
+ *  one zero-padded input row (2·half floats). */
+static inline size_t winogradRowScratch(const WinogradTiles& g) {
+  return size_t(2) * (2 * g.th + 2) * winogradHalfStride(g) + size_t(2) * (g.tw + 1) + kWinogradSlack;
+}
 
 /** V[ξ][c][t0 + t] = (Bᵀ d B)[ξ] for every channel of one image (d: the 4x4 zero-padded input patch
  *  of tile t); ldv = the row length of V, at least the tiles + kWinogradSlack (the vector loop
  *  writes up to a vector past a tile row: later rows and images overwrite it, and the last one
  *  lands in that slack). `row`: winogradRowScratch(g) floats.
- *  The patch rows are copied de-interleaved (even and odd columns apart), so that columns
- *  2tx .. 2tx + 3 of consecutive tiles are plain vector loads: Bᵀ d runs along whole rows and
- *  d B across tiles, a vector of tiles at a time. */
+ *  Each channel's zero-padded rows are first split into even and odd columns, each input row
+ *  once (tile rows overlap by two input rows), so that columns 2tx .. 2tx + 3 of consecutive
+ *  tiles are plain vector loads: Bᵀ d runs along whole rows and d B across tiles, a vector of
+ *  tiles at a time. (Building the four patch rows of every tile row with bounds checks instead
+ *  cost about as much as the transform itself.) */
 static void winogradInput(const float* x, const ConvShape& s, const WinogradTiles& g, float* V, i64 ldv, int t0,
                           float* row) {
   const size_t plane = size_t(s.cIn) * ldv;
-  const int half = g.tw + 1, stride = half + kWinogradSlack;
-  std::memset(row, 0, sizeof(float) * 8 * stride);  // the slack past `half` stays zero
-  float* even[4];
-  float* odd[4];
-  for (int r = 0; r < 4; ++r) {
-    even[r] = row + (2 * r) * stride;
-    odd[r] = row + (2 * r + 1) * stride;
-  }
+  const int half = g.tw + 1, stride = winogradHalfStride(g), rows = 2 * g.th + 2;
+  float* evenPlane = row;
+  float* oddPlane = row + size_t(rows) * stride;
+  float* line = oddPlane + size_t(rows) * stride;  // 2·half floats: one input row, zero-padded
+  // The slack past `half` in every row stays zero (the vector loop reads it for the last tiles).
+  std::memset(row, 0, sizeof(float) * 2 * rows * stride);
+  // Columns [lo, hi) of `line` come from the input row (column j − pad); the rest are zero.
+  const int lo = std::min(2 * half, s.pad), hi = std::max(lo, std::min(2 * half, s.w + s.pad));
+  std::memset(line, 0, sizeof(float) * 2 * half);
   for (int c = 0; c < s.cIn; ++c) {
     const float* xc = x + i64(c) * s.h * s.w;
     float* vc = V + i64(c) * ldv + t0;
+    for (int py = 0; py < rows; ++py) {
+      const int iy = py - s.pad;
+      float* even = evenPlane + size_t(py) * stride;
+      float* odd = oddPlane + size_t(py) * stride;
+      if (iy < 0 || iy >= s.h) {
+        // zero rows: every channel's are the same, written by the memset above
+        continue;
+      }
+      std::memcpy(line + lo, xc + i64(iy) * s.w + (lo - s.pad), sizeof(float) * (hi - lo));
+      for (int u = 0; u < half; ++u) {
+        even[u] = line[2 * u];
+        odd[u] = line[2 * u + 1];
+      }
+    }
     for (int ty = 0; ty < g.th; ++ty) {
+      const float* even[4];
+      const float* odd[4];
       for (int r = 0; r < 4; ++r) {
-        const int iy = 2 * ty - s.pad + r;
-        const float* src = xc + i64(iy) * s.w;
-        const bool inside = iy >= 0 && iy < s.h;
-        for (int u = 0; u < half; ++u) {
-          const int ix0 = 2 * u - s.pad, ix1 = ix0 + 1;
-          even[r][u] = inside && ix0 >= 0 && ix0 < s.w ? src[ix0] : 0.f;
-          odd[r][u] = inside && ix1 >= 0 && ix1 < s.w ? src[ix1] : 0.f;
-        }
+        even[r] = evenPlane + size_t(2 * ty + r) * stride;
+        odd[r] = oddPlane + size_t(2 * ty + r) * stride;
       }
       float* v = vc + ty * g.tw;
 #if INKLING_VEC
@@ -507,36 +527,74 @@ static void winogradBackwardInput(Context& ctx, const float* dy, const float* w,
 }
 
 /** dM[ξ][c][t0 + t] = (A dY Aᵀ)[ξ] for the 2x2 output-gradient tiles of one image (zero past the
- *  output), A = [1 0; 1 1; 1 −1; 0 −1]. */
+ *  output), A = [1 0; 1 1; 1 −1; 0 −1]. `row`: winogradGradScratch(g) floats. As in
+ *  winogradInput, each dy row is split into even and odd columns first (zero past the output),
+ *  then the transform runs a vector of tiles at a time (writes run up to a vector past a tile
+ *  row, into the slack of ldm). */
+static inline size_t winogradGradScratch(const WinogradTiles& g) {
+  return size_t(4) * (g.tw + kWinogradSlack) + size_t(2) * g.tw;
+}
+
 static void winogradOutputGrad(const float* dy, int channels, int hOut, int wOut, const WinogradTiles& g, float* dM,
-                               i64 ldm, int t0) {
+                               i64 ldm, int t0, float* row) {
   const size_t plane = size_t(channels) * ldm;
+  const int stride = g.tw + kWinogradSlack;
+  float* split[2][2];  // [output row of the tile][even/odd column]
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) split[i][j] = row + size_t(2 * i + j) * stride;
+  float* line = row + size_t(4) * stride;  // 2·tw floats: one dy row, zero past wOut
+  std::memset(row, 0, sizeof(float) * winogradGradScratch(g));
+  const int cols = std::min(wOut, 2 * g.tw);
   for (int c = 0; c < channels; ++c) {
     const float* dc = dy + i64(c) * hOut * wOut;
     float* mc = dM + i64(c) * ldm + t0;
-    for (int ty = 0; ty < g.th; ++ty)
-      for (int tx = 0; tx < g.tw; ++tx) {
-        float d[2][2];
-        for (int i = 0; i < 2; ++i)
-          for (int j = 0; j < 2; ++j) {
-            const int oy = 2 * ty + i, ox = 2 * tx + j;
-            d[i][j] = (oy < hOut && ox < wOut) ? dc[i64(oy) * wOut + ox] : 0.f;
-          }
-        float a[4][2];  // A dY
-        for (int j = 0; j < 2; ++j) {
-          a[0][j] = d[0][j];
-          a[1][j] = d[0][j] + d[1][j];
-          a[2][j] = d[0][j] - d[1][j];
-          a[3][j] = -d[1][j];
-        }
-        float* m = mc + ty * g.tw + tx;
-        for (int i = 0; i < 4; ++i) {
-          m[(i * 4 + 0) * plane] = a[i][0];
-          m[(i * 4 + 1) * plane] = a[i][0] + a[i][1];
-          m[(i * 4 + 2) * plane] = a[i][0] - a[i][1];
-          m[(i * 4 + 3) * plane] = -a[i][1];
+    for (int ty = 0; ty < g.th; ++ty) {
+      for (int i = 0; i < 2; ++i) {
+        const int oy = 2 * ty + i;
+        if (oy < hOut) std::memcpy(line, dc + i64(oy) * wOut, sizeof(float) * cols);
+        else std::memset(line, 0, sizeof(float) * cols);
+        for (int tx = 0; tx < g.tw; ++tx) {
+          split[i][0][tx] = line[2 * tx];
+          split[i][1][tx] = line[2 * tx + 1];
         }
       }
+      float* m = mc + ty * g.tw;
+#if INKLING_VEC
+      for (int tx = 0; tx < g.tw; tx += VL) {
+        vf a[4][2];  // A dY
+        for (int j = 0; j < 2; ++j) {
+          const vf d0 = vload(split[0][j] + tx), d1 = vload(split[1][j] + tx);
+          a[0][j] = d0;
+          a[1][j] = vadd(d0, d1);
+          a[2][j] = vsub(d0, d1);
+          a[3][j] = vsub(vzero(), d1);
+        }
+        for (int i = 0; i < 4; ++i) {
+          vstore(m + (i * 4 + 0) * plane + tx, a[i][0]);
+          vstore(m + (i * 4 + 1) * plane + tx, vadd(a[i][0], a[i][1]));
+          vstore(m + (i * 4 + 2) * plane + tx, vsub(a[i][0], a[i][1]));
+          vstore(m + (i * 4 + 3) * plane + tx, vsub(vzero(), a[i][1]));
+        }
+      }
+#else
+      for (int tx = 0; tx < g.tw; ++tx) {
+        float a[4][2];  // A dY
+        for (int j = 0; j < 2; ++j) {
+          const float d0 = split[0][j][tx], d1 = split[1][j][tx];
+          a[0][j] = d0;
+          a[1][j] = d0 + d1;
+          a[2][j] = d0 - d1;
+          a[3][j] = -d1;
+        }
+        for (int i = 0; i < 4; ++i) {
+          m[(i * 4 + 0) * plane + tx] = a[i][0];
+          m[(i * 4 + 1) * plane + tx] = a[i][0] + a[i][1];
+          m[(i * 4 + 2) * plane + tx] = a[i][0] - a[i][1];
+          m[(i * 4 + 3) * plane + tx] = -a[i][1];
+        }
+      }
+#endif
+    }
   }
 }
 
@@ -576,9 +634,11 @@ static void winogradBackwardWeightGroup(const float* x, const float* dy, const C
   const i64 xImage = i64(s.cIn) * s.h * s.w, yImage = i64(s.cOut) * hOut * wOut;
   const i64 ldMax = i64(kWinogradChunk) * g.T + kWinogradSlack;
   const size_t uSize = size_t(16) * s.cOut * s.cIn;
-  float* V = scratch.columns.floats(size_t(16) * (s.cIn + s.cOut) * ldMax + uSize + winogradRowScratch(g));
+  float* V = scratch.columns.floats(size_t(16) * (s.cIn + s.cOut) * ldMax + uSize + winogradRowScratch(g) +
+                                    winogradGradScratch(g));
   float* dU = V + size_t(16) * (s.cIn + s.cOut) * ldMax;
   float* row = dU + uSize;
+  float* gradRow = row + winogradRowScratch(g);
   bool first = true;
   for (int c0 = i0; c0 < i1; c0 += kWinogradChunk) {
     const int images = std::min(kWinogradChunk, i1 - c0), tiles = images * g.T;
@@ -586,7 +646,7 @@ static void winogradBackwardWeightGroup(const float* x, const float* dy, const C
     float* dM = V + size_t(16) * s.cIn * ld;
     for (int k = 0; k < images; ++k) {
       winogradInput(x + (c0 + k) * xImage, s, g, V, ld, k * g.T, row);
-      winogradOutputGrad(dy + (c0 + k) * yImage, s.cOut, hOut, wOut, g, dM, ld, k * g.T);
+      winogradOutputGrad(dy + (c0 + k) * yImage, s.cOut, hOut, wOut, g, dM, ld, k * g.T, gradRow);
     }
     for (int xi = 0; xi < 16; ++xi)
       gemmSingle(s.cOut, s.cIn, tiles, View{dM + size_t(xi) * s.cOut * ld, ld, 1}, View{V + size_t(xi) * s.cIn * ld, 1, ld},
