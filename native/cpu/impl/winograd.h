@@ -262,13 +262,25 @@ static inline void zeroSlack(float* p, i64 rows, i64 ld, int tiles) {
 #endif
 constexpr int kWinogradChunk = INKLING_WINOGRAD_CHUNK;
 
-/** out (+)= conv(x, w) + bias (ReLU) with Winograd, given U (winogradWeights: [16][cOut][cIn]).
- *  V [16][cIn][ld] and M [16][cOut][ld] per task, ld = the task's tiles + slack. */
-static void winogradConv(Context& ctx, const float* x, const float* U, const float* bias, float* out, const ConvShape& s,
-                         bool relu, bool accumulate) {
+/** Where a convolution puts an image's output, [cOut][hOut][wOut]: `image(img, thread)` gives
+ *  the destination (thread −1: one image shared by every thread), and `done(img, c0, c1, thread,
+ *  image)` is called once channels [c0, c1) of it are complete (conv_pool.h pools them there). */
+struct ConvOutputSink {
+  float* out;
+  i64 outImage;
+  float* image(int img, int) const { return out + img * outImage; }
+  void done(int, int, int, int, const float*) const {}
+};
+
+/** conv(x, w) + bias (ReLU) with Winograd, given U (winogradWeights: [16][cOut][cIn]), each image
+ *  written (or added, `accumulate`) where `sink` says. V [16][cIn][ld] and M [16][cOut][ld] per
+ *  task, ld = the task's tiles + slack. */
+template <class Sink>
+static void winogradConvInto(Context& ctx, const float* x, const float* U, const float* bias, const ConvShape& s,
+                             bool relu, bool accumulate, const Sink& sink) {
   const WinogradTiles g(s);
   const int hOut = s.hOut(), wOut = s.wOut(), threads = ctx.pool.size();
-  const i64 xImage = i64(s.cIn) * s.h * s.w, outImage = i64(s.cOut) * hOut * wOut;
+  const i64 xImage = i64(s.cIn) * s.h * s.w;
   const int chunk = std::max(1, std::min(kWinogradChunk, s.n / (2 * threads)));
   const int tasks = (s.n + chunk - 1) / chunk;
   const auto gemms = [&](const float* V, float* M, int tiles, i64 ld, int xi0, int xi1, ThreadScratch& scratch) {
@@ -290,9 +302,11 @@ static void winogradConv(Context& ctx, const float* x, const float* U, const flo
       for (int k = 0; k < images; ++k) winogradInput(x + (img0 + k) * xImage, s, g, V, ld, k * g.T, row);
       zeroSlack(M, i64(16) * s.cOut, ld, tiles);
       gemms(V, M, tiles, ld, 0, 16, scratch);
-      for (int k = 0; k < images; ++k)
-        winogradOutput(M, ld, k * g.T, s.cOut, g, hOut, wOut, 0, s.cOut, bias, relu, accumulate,
-                       out + (img0 + k) * outImage);
+      for (int k = 0; k < images; ++k) {
+        float* dst = sink.image(img0 + k, thread);
+        winogradOutput(M, ld, k * g.T, s.cOut, g, hOut, wOut, 0, s.cOut, bias, relu, accumulate, dst);
+        sink.done(img0 + k, 0, s.cOut, thread, dst);
+      }
     });
     return;
   }
@@ -306,11 +320,19 @@ static void winogradConv(Context& ctx, const float* x, const float* U, const flo
     winogradInput(x + img * xImage, s, g, V, ld, 0, row);
     ctx.pool.run(16, [&](int xi, int thread) { gemms(V, M, g.T, ld, xi, xi + 1, ctx.perThread[thread]); });
     const int parts = std::min(s.cOut, 4 * threads);
-    ctx.pool.run(parts, [&](int part, int) {
-      winogradOutput(M, ld, 0, s.cOut, g, hOut, wOut, s.cOut * part / parts, s.cOut * (part + 1) / parts, bias, relu,
-                     accumulate, out + img * outImage);
+    float* dst = sink.image(img, -1);
+    ctx.pool.run(parts, [&](int part, int thread) {
+      const int c0 = s.cOut * part / parts, c1 = s.cOut * (part + 1) / parts;
+      winogradOutput(M, ld, 0, s.cOut, g, hOut, wOut, c0, c1, bias, relu, accumulate, dst);
+      sink.done(img, c0, c1, thread, dst);
     });
   }
+}
+
+/** out (+)= conv(x, w) + bias (ReLU) with Winograd, given U. */
+static void winogradConv(Context& ctx, const float* x, const float* U, const float* bias, float* out, const ConvShape& s,
+                         bool relu, bool accumulate) {
+  winogradConvInto(ctx, x, U, bias, s, relu, accumulate, ConvOutputSink{out, i64(s.cOut) * s.hOut() * s.wOut()});
 }
 
 /** The forward filters U for w: from the cache when (w, stamp) is there, else computed (into the
