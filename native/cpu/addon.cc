@@ -120,6 +120,10 @@ KERNEL(CountEqual, k.countEqual(c, a.i32(1), a.i32(2), a.f32(3), a.count(4), a.f
 KERNEL(Matmul, k.matmul(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.integer(5), a.integer(6), a.integer(7),
                         a.flag(8), a.flag(9), a.flag(10), a.flag(11)))
 KERNEL(Conv2d, k.conv2d(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14), a.argc > 15 ? a.num(15) : 0))
+// conv2dMaxPool(ctx, x, w, bias, out, n, cIn, h, w, cOut, kh, kw, stride, pad, relu, poolKh, poolKw, poolStride,
+//   weightStamp)
+KERNEL(Conv2dMaxPool, k.conv2dMaxPool(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14), a.integer(15),
+                                      a.integer(16), a.integer(17), a.num(18)))
 KERNEL(Conv2dBackwardInput, k.conv2dBackwardInput(c, a.f32(1), a.f32(2), a.f32(3), a.conv(4), a.flag(13)))
 KERNEL(Conv2dBackwardWeight,
        k.conv2dBackwardWeight(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.conv(5), a.flag(14)))
@@ -331,6 +335,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   addRaw(env, exports, "matmul", Matmul);
   addRaw(env, exports, "conv2d", Conv2d);
   addRaw(env, exports, "conv2dBackwardInput", Conv2dBackwardInput);
+  addRaw(env, exports, "conv2dMaxPool", Conv2dMaxPool);
   addRaw(env, exports, "conv2dBackwardWeight", Conv2dBackwardWeight);
   addRaw(env, exports, "batchNormTrain", BatchNormTrain);
   addRaw(env, exports, "batchNormInference", BatchNormInference);

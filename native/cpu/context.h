@@ -35,6 +35,9 @@ struct Context {
   ScratchBuffer sharedPackB;
   ScratchBuffer partials;
   ScratchBuffer temp;
+  /** A fused convolution's output shared by the threads (one image at a time, or all of them on
+   *  the general path) before it is pooled (impl/conv_pool.h). */
+  ScratchBuffer stage;
   /** A rearranged copy of conv weights (the flipped, transposed kernel of the backward pass). */
   ScratchBuffer weights;
   /** A few filter sets (the convolutions of one model at inference), least recently used replaced. */

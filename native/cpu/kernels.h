@@ -57,6 +57,10 @@ struct KernelTable {
   void (*conv2dBackwardInput)(Context&, const float* dy, const float* w, float* dx, const ConvShape& s, bool accumulate);
   void (*conv2dBackwardWeight)(Context&, const float* x, const float* dy, float* dw, float* db, const ConvShape& s,
                                bool accumulate);
+  /** conv2d (relu) then a max pool (poolKh x poolKw, poolStride) of its output; neither the
+   *  convolution's output nor the argmax is stored (inference). */
+  void (*conv2dMaxPool)(Context&, const float* x, const float* w, const float* bias, float* out, const ConvShape& s,
+                        bool relu, int poolKh, int poolKw, int poolStride, double weightStamp);
 
   void (*batchNormTrain)(Context&, const float* x, const float* gamma, const float* beta, float* runningMean,
                          float* runningVar, float* out, float* saveMean, float* saveInvStd, int n, int c, i64 spatial,

@@ -48,6 +48,10 @@ struct ThreadScratch {
   ScratchBuffer packB;
   ScratchBuffer columns;
   ScratchBuffer tile;
+  /** A fused convolution's output planes before they are pooled (conv_pool.h), and the pool's
+   *  unused argmax. */
+  ScratchBuffer stage;
+  ScratchBuffer stageIndex;
 };
 
 }  // namespace inkling

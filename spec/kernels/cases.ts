@@ -16,6 +16,7 @@ import { convCases, matmulCases } from './cases-dense.ts';
 import { dropoutCases, elementwiseCases, optimizerCases, softmaxCases } from './cases-misc.ts';
 import { batchNormCases, poolCases } from './cases-norm-pool.ts';
 import { fusedCases } from './cases-fused.ts';
+import { conv2dMaxPoolCases } from './cases-conv-pool.ts';
 import { winogradCases } from './cases-winograd.ts';
 
 export {
@@ -34,6 +35,7 @@ export const kernelCases: readonly KernelCase[] = [
   ...batchNormCases(),
   ...poolCases(),
   ...fusedCases(),
+  ...conv2dMaxPoolCases(),
   ...dropoutCases(),
   ...softmaxCases(),
   ...optimizerCases(),

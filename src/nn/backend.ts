@@ -75,6 +75,16 @@ export interface Pool2dParams {
   stride: number;
 }
 
+/** A convolution (with its activation) followed by a max pool over its output, for inference:
+ *  the pool window is poolKh×poolKw with poolStride, no padding, floor mode, over the
+ *  convolution's [n, cOut, hOut, wOut] output. */
+export interface Conv2dMaxPoolParams extends Conv2dParams {
+  activation?: Activation;
+  poolKh: number;
+  poolKw: number;
+  poolStride: number;
+}
+
 /** x viewed as [n, c, spatial] (spatial = H·W for batchnorm2d, 1 for batchnorm1d). */
 export interface BatchNormParams {
   n: number;
@@ -239,6 +249,13 @@ export interface Backend {
     dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormMaxPoolParams, accumulate?: boolean,
   ): void;
 
+  // ---- fused layer for inference: convolution → activation → max pool ----
+  /** conv2d(x, w, bias, y, p) with p's activation, then maxPool2d(y, out, ·) with p's pool window,
+   *  without storing y or the argmax: out [n, cOut, hPool, wPool] is exactly maxPool2d's out. For
+   *  inference, where nothing is differentiated: at batch 256 conv1's y is 26 MB written and read
+   *  back once, the argmax another 6 MB. */
+  conv2dMaxPool(x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: Conv2dMaxPoolParams): void;
+
   // ---- pooling ----
   /** out = window max; argmax = index of the max within its (n, c) plane, ih·w + iw (first on ties). */
   maxPool2d(x: DeviceBuffer<'f32'>, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, p: Pool2dParams): void;
@@ -283,6 +300,14 @@ export function splitBatchNormMaxPool(p: BatchNormMaxPoolParams): { bn: BatchNor
   return {
     bn: { n: p.n, c: p.c, spatial: p.h * p.w, eps: p.eps, momentum: p.momentum, activation: p.activation ?? 'none' },
     pool: { n: p.n, c: p.c, h: p.h, w: p.w, kh: p.kh, kw: p.kw, stride: p.stride },
+  };
+}
+
+export function splitConv2dMaxPool(p: Conv2dMaxPoolParams): { conv: Conv2dParams & { activation: Activation }; pool: Pool2dParams } {
+  const { hOut, wOut } = convOutputSize(p);
+  return {
+    conv: { n: p.n, cIn: p.cIn, h: p.h, w: p.w, cOut: p.cOut, kh: p.kh, kw: p.kw, stride: p.stride, pad: p.pad, activation: p.activation ?? 'none' },
+    pool: { n: p.n, c: p.cOut, h: hOut, w: wOut, kh: p.poolKh, kw: p.poolKw, stride: p.poolStride },
   };
 }
 

@@ -207,7 +207,7 @@ t.test('loadStateDict: missing, mis-shaped and unexpected keys name the key', as
   m.dispose();
 });
 
-t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convolution, same logits', async (t) => {
+t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) (→ MaxPool) into one convolution, same logits', async (t) => {
   const m = createSeedCnn(be, { seed: 4 });
   // give the batchnorms non-trivial running statistics
   for (let i = 0; i < 3; i++) tidy(() => m.train().forward(randn(be, [4, 1, 28, 28], new Rng(i))));
@@ -221,8 +221,24 @@ t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convoluti
     else foldPasses++; // a weight fold
     bnInference(...args);
   };
+  // the model's calls (ref's conv2dMaxPool is itself conv2d then maxPool2d: those are not counted)
+  const calls = { maxPool2d: 0, conv2d: 0, conv2dMaxPool: 0 };
+  let depth = 0;
+  for (const k of ['maxPool2d', 'conv2d', 'conv2dMaxPool'] as const) {
+    const original = be[k].bind(be) as (...a: unknown[]) => void;
+    (be as unknown as Record<string, unknown>)[k] = (...a: unknown[]) => {
+      if (depth === 0) calls[k]++;
+      depth++;
+      try {
+        original(...a);
+      } finally {
+        depth--;
+      }
+    };
+  }
   const before = be.stats().buffers;
   const first = noGrad(() => m.forward(x));
+  t.same(calls, { maxPool2d: 0, conv2d: 0, conv2dMaxPool: 2 }, 'both conv → bn → relu → pool blocks run as one conv2dMaxPool each');
   t.equal(be.stats().buffers, before + 1 + 4, 'outside tidy, only the output and the cached folded weights (2 per conv) stay allocated');
   t.equal(foldPasses, 4, 'the first forward folds both convolutions');
   first.dispose();
@@ -233,6 +249,8 @@ t.test('eval under noGrad folds Conv → BatchNorm (→ ReLU) into one convoluti
   m.fuse = false;
   const plain = noGrad(() => m.forward(x));
   t.equal(bnPasses, 2, 'unfused: two batchnorm passes');
+  t.same(calls, { maxPool2d: 2, conv2d: 2, conv2dMaxPool: 4 }, 'unfused: convolutions and pools apart');
+  for (const k of ['maxPool2d', 'conv2d', 'conv2dMaxPool'] as const) delete (be as unknown as Record<string, unknown>)[k];
   m.fuse = true;
   be.batchNormInference = bnInference;
   const a = await toF32(folded);

@@ -25,8 +25,10 @@ static void padPlane(const float* x, const ConvShape& s, float* padded) {
   for (int iy = 0; iy < s.h; ++iy) std::memcpy(padded + (iy + s.pad) * Wp + s.pad, x + i64(iy) * s.w, sizeof(float) * s.w);
 }
 
-static void directSingleChannelForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
-                                       const ConvShape& s, bool relu) {
+/** The forward pass, each image's output where `sink` says (winograd.h's ConvOutputSink). */
+template <class Sink>
+static void directSingleChannelForwardInto(Context& ctx, const float* x, const float* w, const float* bias,
+                                           const ConvShape& s, bool relu, const Sink& sink) {
   const int hOut = s.hOut(), wOut = s.wOut(), Wp = s.w + 2 * s.pad, threads = ctx.pool.size();
   const i64 outPlane = i64(hOut) * wOut;
   // Output channels are split too when there are fewer images than threads (batch-1 inference).
@@ -36,11 +38,12 @@ static void directSingleChannelForward(Context& ctx, const float* x, const float
     const int c0 = s.cOut * grp / groups, c1 = s.cOut * (grp + 1) / groups;
     float* padded = ctx.perThread[thread].tile.floats(directPaddedSize(s));
     padPlane(x + i64(img) * s.h * s.w, s, padded);
+    float* image = sink.image(img, thread);
     for (int co = c0; co < c1; ++co) {
       vf wk[9];
       for (int k = 0; k < 9; ++k) wk[k] = vset1(w[co * 9 + k]);
       const vf b = vset1(bias ? bias[co] : 0.f), zero = vzero();
-      float* o = out + (i64(img) * s.cOut + co) * outPlane;
+      float* o = image + i64(co) * outPlane;
       for (int oy = 0; oy < hOut; ++oy) {
         const float* r0 = padded + oy * Wp;
         const float* r1 = r0 + Wp;
@@ -61,7 +64,13 @@ static void directSingleChannelForward(Context& ctx, const float* x, const float
         }
       }
     }
+    sink.done(img, c0, c1, thread, image);
   });
+}
+
+static void directSingleChannelForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
+                                       const ConvShape& s, bool relu) {
+  directSingleChannelForwardInto(ctx, x, w, bias, s, relu, ConvOutputSink{out, i64(s.cOut) * s.hOut() * s.wOut()});
 }
 
 /** dw (+)= Σ_images dy ⋆ x, db (+)= Σ dy, in one pass over dy. */

@@ -262,13 +262,25 @@ static inline void zeroSlack(float* p, i64 rows, i64 ld, int tiles) {
 #endif
 constexpr int kWinogradChunk = INKLING_WINOGRAD_CHUNK;
 
-/** out (+)= conv(x, w) + bias (ReLU) with Winograd, given U (winogradWeights: [16][cOut][cIn]).
- *  V [16][cIn][ld] and M [16][cOut][ld] per task, ld = the task's tiles + slack. */
-static void winogradConv(Context& ctx, const float* x, const float* U, const float* bias, float* out, const ConvShape& s,
-                         bool relu, bool accumulate) {
+/** Where a convolution puts an image's output, [cOut][hOut][wOut]: `image(img, thread)` gives
+ *  the destination (thread −1: one image shared by every thread), and `done(img, c0, c1, thread,
+ *  image)` is called once channels [c0, c1) of it are complete (conv_pool.h pools them there). */
+struct ConvOutputSink {
+  float* out;
+  i64 outImage;
+  float* image(int img, int) const { return out + img * outImage; }
+  void done(int, int, int, int, const float*) const {}
+};
+
+/** conv(x, w) + bias (ReLU) with Winograd, given U (winogradWeights: [16][cOut][cIn]), each image
+ *  written (or added, `accumulate`) where `sink` says. V [16][cIn][ld] and M [16][cOut][ld] per
+ *  task, ld = the task's tiles + slack. */
+template <class Sink>
+static void winogradConvInto(Context& ctx, const float* x, const float* U, const float* bias, const ConvShape& s,
+                             bool relu, bool accumulate, const Sink& sink) {
   const WinogradTiles g(s);
   const int hOut = s.hOut(), wOut = s.wOut(), threads = ctx.pool.size();
-  const i64 xImage = i64(s.cIn) * s.h * s.w, outImage = i64(s.cOut) * hOut * wOut;
+  const i64 xImage = i64(s.cIn) * s.h * s.w;
   const int chunk = std::max(1, std::min(kWinogradChunk, s.n / (2 * threads)));
   const int tasks = (s.n + chunk - 1) / chunk;
   const auto gemms = [&](const float* V, float* M, int tiles, i64 ld, int xi0, int xi1, ThreadScratch& scratch) {
@@ -290,9 +302,11 @@ static void winogradConv(Context& ctx, const float* x, const float* U, const flo
       for (int k = 0; k < images; ++k) winogradInput(x + (img0 + k) * xImage, s, g, V, ld, k * g.T, row);
       zeroSlack(M, i64(16) * s.cOut, ld, tiles);
       gemms(V, M, tiles, ld, 0, 16, scratch);
-      for (int k = 0; k < images; ++k)
-        winogradOutput(M, ld, k * g.T, s.cOut, g, hOut, wOut, 0, s.cOut, bias, relu, accumulate,
-                       out + (img0 + k) * outImage);
+      for (int k = 0; k < images; ++k) {
+        float* dst = sink.image(img0 + k, thread);
+        winogradOutput(M, ld, k * g.T, s.cOut, g, hOut, wOut, 0, s.cOut, bias, relu, accumulate, dst);
+        sink.done(img0 + k, 0, s.cOut, thread, dst);
+      }
     });
     return;
   }
@@ -306,20 +320,28 @@ static void winogradConv(Context& ctx, const float* x, const float* U, const flo
     winogradInput(x + img * xImage, s, g, V, ld, 0, row);
     ctx.pool.run(16, [&](int xi, int thread) { gemms(V, M, g.T, ld, xi, xi + 1, ctx.perThread[thread]); });
     const int parts = std::min(s.cOut, 4 * threads);
-    ctx.pool.run(parts, [&](int part, int) {
-      winogradOutput(M, ld, 0, s.cOut, g, hOut, wOut, s.cOut * part / parts, s.cOut * (part + 1) / parts, bias, relu,
-                     accumulate, out + img * outImage);
+    float* dst = sink.image(img, -1);
+    ctx.pool.run(parts, [&](int part, int thread) {
+      const int c0 = s.cOut * part / parts, c1 = s.cOut * (part + 1) / parts;
+      winogradOutput(M, ld, 0, s.cOut, g, hOut, wOut, c0, c1, bias, relu, accumulate, dst);
+      sink.done(img, c0, c1, thread, dst);
     });
   }
 }
 
-/** Floats of the packed Uᵀ panels per ξ (winogradForwardFew's filters). */
+/** out (+)= conv(x, w) + bias (ReLU) with Winograd, given U. */
+static void winogradConv(Context& ctx, const float* x, const float* U, const float* bias, float* out, const ConvShape& s,
+                         bool relu, bool accumulate) {
+  winogradConvInto(ctx, x, U, bias, s, relu, accumulate, ConvOutputSink{out, i64(s.cOut) * s.hOut() * s.wOut()});
+}
+
+/** Floats of the packed Uᵀ panels per ξ (winogradForwardFewInto's filters). */
 static inline size_t winogradPanelFloats(const ConvShape& s) { return size_t((s.cOut + NR - 1) / NR) * NR * s.cIn; }
 
 /** The forward filters for w: from the cache when (w, stamp, layout) is there, else computed (into
  *  the cache when the stamp is known, replacing the least recently used set). layout 0: U
  *  [16][cOut][cIn]; layout 1: Uᵀ[ξ] ([cIn x cOut]) packed into the GEMM's NR-wide B panels, ξ
- *  after ξ (winogradForwardFew), so that the batch-1 GEMMs pack nothing. */
+ *  after ξ (winogradForwardFewInto), so that the batch-1 GEMMs pack nothing. */
 static const float* winogradForwardFilters(Context& ctx, const float* w, const ConvShape& s, double stamp,
                                            int layout = 0) {
   const size_t uSize = size_t(16) * s.cOut * s.cIn;
@@ -358,11 +380,11 @@ static const float* winogradForwardFilters(Context& ctx, const float* w, const C
   return U;
 }
 
-/** Whether winogradForwardFew runs this forward pass: a batch of one or two images with cached
+/** Whether winogradForwardFewInto runs this forward pass: a batch of one or two images with cached
  *  filters (inference), and a K (= cIn) that fits one GEMM block. */
 static bool winogradFewApplies(const ConvShape& s, double stamp) { return stamp > 0 && s.n <= 2 && s.cIn <= KC_MAX; }
 
-// winogradForwardFew's transforms run across channels, kLanes at a time: vectors where the table
+// winogradForwardFewInto's transforms run across channels, kLanes at a time: vectors where the table
 // has them, single floats otherwise (the same code; the compiler vectorizes what it can).
 #if INKLING_VEC
 using WLane = vf;
@@ -475,11 +497,12 @@ static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles
  *  spends an eighth of its FMAs on a 1-column panel. Tasks write whole rows (phase 1) or whole
  *  NR-wide panels (phase 2), never parts of one cache line. Every M element is the same FMA chain
  *  over ci as in winogradConv, computed by one task: results do not depend on the thread count. */
-static void winogradForwardFew(Context& ctx, const float* x, const float* UT, const float* bias, float* out,
-                               const ConvShape& s, bool relu) {
+template <class Sink>
+static void winogradForwardFewInto(Context& ctx, const float* x, const float* UT, const float* bias, const ConvShape& s,
+                                   bool relu, const Sink& sink) {
   const WinogradTiles g(s);
   const int hOut = s.hOut(), wOut = s.wOut(), T = g.T, threads = ctx.pool.size();
-  const i64 xImage = i64(s.cIn) * s.h * s.w, outImage = i64(s.cOut) * hOut * wOut;
+  const i64 xImage = i64(s.cIn) * s.h * s.w;
   const int ldv = (s.cIn + kLanes - 1) / kLanes * kLanes;
   const int panels = (s.cOut + NR - 1) / NR, ldm = panels * NR;
   const size_t vtImage = size_t(16) * T * ldv, mtSize = size_t(16) * T * ldm;
@@ -495,6 +518,7 @@ static void winogradForwardFew(Context& ctx, const float* x, const float* UT, co
   const size_t panelStride = winogradPanelFloats(s);
   for (int img = 0; img < s.n; ++img) {
     const float* vt = Vt + img * vtImage;
+    float* dst = sink.image(img, -1);
     ctx.pool.run(panels, [&](int p, int thread) {
       ThreadScratch& scratch = ctx.perThread[thread];
       const int j0 = p * NR, j1 = std::min(s.cOut, j0 + NR);
@@ -503,7 +527,8 @@ static void winogradForwardFew(Context& ctx, const float* x, const float* UT, co
         macroKernel(T, j1 - j0, s.cIn, pa, vt + size_t(xi) * T * ldv, ldv, UT + xi * panelStride + size_t(p) * NR * s.cIn,
                     Mt + size_t(xi) * T * ldm + j0, ldm, false, Epilogue{}, true);
       float* oh = scratch.tile.floats(size_t(hOut) * wOut * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
-      winogradOutputChannels(Mt, ldm, g, hOut, wOut, j0, j1, bias, relu, out + img * outImage, oh);
+      winogradOutputChannels(Mt, ldm, g, hOut, wOut, j0, j1, bias, relu, dst, oh);
+      sink.done(img, j0, j1, thread, dst);
     });
   }
 }
@@ -511,7 +536,8 @@ static void winogradForwardFew(Context& ctx, const float* x, const float* UT, co
 static void winogradForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
                             const ConvShape& s, bool relu, double stamp) {
   if (winogradFewApplies(s, stamp))
-    return winogradForwardFew(ctx, x, winogradForwardFilters(ctx, w, s, stamp, 1), bias, out, s, relu);
+    return winogradForwardFewInto(ctx, x, winogradForwardFilters(ctx, w, s, stamp, 1), bias, s, relu,
+                                  ConvOutputSink{out, i64(s.cOut) * s.hOut() * s.wOut()});
   winogradConv(ctx, x, winogradForwardFilters(ctx, w, s, stamp), bias, out, s, relu, false);
 }
 

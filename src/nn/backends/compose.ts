@@ -3,8 +3,10 @@
 // kernel, then enqueues the unfused chain; temporaries are freed right after their last use (the
 // contract lets a backend keep them alive until queued work has run).
 
-import { splitBatchNormMaxPool, type Backend, type BatchNormMaxPoolParams, type DeviceBuffer } from '../backend.ts';
-import { batchNormMaxPoolSizes, requireLength } from './validate.ts';
+import {
+  splitBatchNormMaxPool, splitConv2dMaxPool, type Backend, type BatchNormMaxPoolParams, type Conv2dMaxPoolParams, type DeviceBuffer,
+} from '../backend.ts';
+import { batchNormMaxPoolSizes, conv2dMaxPoolSizes, requireLength } from './validate.ts';
 
 type F32 = DeviceBuffer<'f32'>;
 type I32 = DeviceBuffer<'i32'>;
@@ -52,5 +54,26 @@ export function composeBatchNormMaxPoolBackward(
     be.batchNormBackward(x, dz, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, { ...bn, activation: 'none' }, accumulate);
   } finally {
     for (const t of temps) be.free(t);
+  }
+}
+
+/** conv2d into a temporary, then maxPool2d with a temporary argmax. */
+export function composeConv2dMaxPool(be: Backend, x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dMaxPoolParams): void {
+  const k = 'conv2dMaxPool';
+  const s = conv2dMaxPoolSizes(k, p);
+  const what = `the params ${JSON.stringify(p)}`;
+  requireLength(k, 'x', x, s.x, what);
+  requireLength(k, 'w', w, s.w, what);
+  if (bias) requireLength(k, 'bias', bias, s.bias, 'cOut');
+  requireLength(k, 'out', out, s.out, `the pooled size for ${what}`);
+  const { conv, pool } = splitConv2dMaxPool(p);
+  const y = be.alloc(s.y, 'f32');
+  const argmax = be.alloc(s.out, 'i32');
+  try {
+    be.conv2d(x, w, bias, y, conv);
+    be.maxPool2d(y, out, argmax, pool);
+  } finally {
+    be.free(y);
+    be.free(argmax);
   }
 }

@@ -11,10 +11,12 @@ import {
   type Activation,
   poolOutputSize,
   splitBatchNormMaxPool,
+  splitConv2dMaxPool,
   type AdamParams,
   type BatchNormMaxPoolParams,
   type BatchNormParams,
   type ChannelLayout,
+  type Conv2dMaxPoolParams,
   type Conv2dParams,
   type CrossEntropyParams,
   type DeviceBuffer,
@@ -111,6 +113,16 @@ export function conv2dSizes(kernel: string, p: Conv2dParams): {
     hOut,
     wOut,
   };
+}
+
+/** The fused convolution + max pool: both halves' checks; sizes of x, w, bias, the convolution's
+ *  output y (never stored by a fused kernel) and the pooled out. */
+export function conv2dMaxPoolSizes(kernel: string, p: Conv2dMaxPoolParams): { x: number; w: number; bias: number; y: number; out: number } {
+  const conv = conv2dSizes(kernel, p);
+  isRelu(kernel, p.activation);
+  for (const key of ['poolKh', 'poolKw', 'poolStride'] as const) requirePositiveInt(kernel, key, p[key]);
+  const pool = pool2dSizes(kernel, splitConv2dMaxPool(p).pool);
+  return { x: conv.x, w: conv.w, bias: conv.bias, y: conv.out, out: pool.out };
 }
 
 export function pool2dSizes(kernel: string, p: Pool2dParams): { x: number; out: number; hOut: number; wOut: number } {

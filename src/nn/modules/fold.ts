@@ -11,10 +11,11 @@
 // Used by Sequential only under noGrad in eval mode: the folded weights record no gradient.
 
 import type { Activation, DeviceBuffer } from '../backend.ts';
-import { conv2d } from '../ops/conv.ts';
+import { conv2d, conv2dMaxPool } from '../ops/conv.ts';
 import { keep } from '../scope.ts';
 import { Tensor } from '../tensor.ts';
 import type { BatchNorm2d, Conv2d } from './layers.ts';
+import type { MaxPool2d } from './simple.ts';
 
 function f32(t: Tensor): DeviceBuffer<'f32'> {
   return t.buffer as DeviceBuffer<'f32'>;
@@ -63,7 +64,9 @@ export function releaseFold(conv: Conv2d): void {
   folds.delete(conv);
 }
 
-export function convBatchNormInference(conv: Conv2d, bn: BatchNorm2d, x: Tensor, activation: Activation): Tensor {
+/** The folded convolution (+ activation), and the max pool after it when given: one kernel
+ *  (conv2dMaxPool) that stores neither the convolution's output nor an argmax. */
+export function convBatchNormInference(conv: Conv2d, bn: BatchNorm2d, x: Tensor, activation: Activation, pool: MaxPool2d | null = null): Tensor {
   const cOut = conv.weight.shape[0];
   if (bn.weight.size !== cOut) {
     throw new Error(`Conv2d → BatchNorm2d: the conv has ${cOut} output channels but the batchnorm ${bn.weight.size}`);
@@ -74,6 +77,11 @@ export function convBatchNormInference(conv: Conv2d, bn: BatchNorm2d, x: Tensor,
     releaseFold(conv);
     cached = fold(conv, bn);
     folds.set(conv, cached);
+  }
+  if (pool) {
+    return conv2dMaxPool(x, cached.w, cached.b, {
+      stride: conv.stride, pad: conv.pad, activation, poolKernel: pool.kernelSize, poolStride: pool.stride,
+    });
   }
   return conv2d(x, cached.w, cached.b, { stride: conv.stride, pad: conv.pad, activation });
 }

@@ -2,8 +2,9 @@
 // nn.Sequential(OrderedDict(...)), which is how the seed CNN gets conv1, bn1, ...).
 // When a Conv2d, Linear or BatchNorm is directly followed by a ReLU, the pair runs as one fused op
 // (ReLU epilogue forward; reluBackward on the output then the layer's backward).
-// Under noGrad in eval mode, Conv2d → BatchNorm2d (→ ReLU) runs as one convolution with the
-// batchnorm folded into its weights (fold.ts). In training mode, BatchNorm2d (→ ReLU) → MaxPool2d
+// Under noGrad in eval mode, Conv2d → BatchNorm2d (→ ReLU) (→ MaxPool2d) runs as one convolution
+// with the batchnorm folded into its weights (fold.ts), and with the pool, as one conv2dMaxPool
+// kernel that never stores the convolution's output. In training mode, BatchNorm2d (→ ReLU) → MaxPool2d
 // runs as one fused op (ops/batchnorm-pool.ts) that never stores the normalised tensor.
 
 import type { Backend } from '../backend.ts';
@@ -70,8 +71,11 @@ export class Sequential extends Module {
         i += pooled.relu ? 2 : 1;
       } else if (foldBn && m instanceof Conv2d && next instanceof BatchNorm2d && !next.training) {
         const relu = this.fuseNext[i + 1];
-        out = convBatchNormInference(m, next, h, relu ? 'relu' : 'none');
-        i += relu ? 2 : 1;
+        // poolAfter of the batchnorm: the MaxPool2d right after it or after its ReLU
+        const after = this.poolAfter[i + 1];
+        const pool = after && after.relu === relu ? after.pool : null;
+        out = convBatchNormInference(m, next, h, relu ? 'relu' : 'none', pool);
+        i += (relu ? 2 : 1) + (pool ? 1 : 0);
       } else if (this.fuse && this.fuseNext[i] && isReluFusable(m)) {
         out = m.forwardRelu(h);
         i++; // the ReLU ran inside

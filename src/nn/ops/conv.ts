@@ -3,7 +3,8 @@
 // dx = conv2dBackwardInput(dy, w), dw/db = conv2dBackwardWeight(x, dy) — each with the kernels'
 // accumulate flag, so a gradient that already holds a contribution is added to in the same pass.
 
-import { convOutputSize, type Activation, type Conv2dParams } from '../backend.ts';
+import { convOutputSize, poolOutputSize, type Activation, type Conv2dParams } from '../backend.ts';
+import { isGradEnabled } from '../autograd.ts';
 import { needsGrad, recordOp } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
 import { f32, fmt, requireRank, requireSameBackend, requireShape } from './checks.ts';
@@ -49,5 +50,39 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
       [x, w],
     );
   }
+  return out;
+}
+
+export interface Conv2dMaxPoolOptions extends Conv2dOptions {
+  /** The max pool's square window and stride (default: the window). */
+  poolKernel: number;
+  poolStride?: number;
+}
+
+/** maxPool2d(conv2d(x, w, b, opts)) in one kernel that stores neither the convolution's output
+ *  nor the pool's argmax: inference only (under noGrad, or with nothing requiring a gradient). */
+export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dMaxPoolOptions): Tensor {
+  if (isGradEnabled() && needsGrad(x, w, b)) {
+    throw new Error('conv2dMaxPool: inference only (it keeps no argmax to differentiate through); run it under noGrad, or use conv2d then maxPool2d');
+  }
+  requireRank('conv2dMaxPool', 'x', x, [4]);
+  requireRank('conv2dMaxPool', 'weight', w, [4]);
+  requireSameBackend('conv2dMaxPool', x, w);
+  requireSameBackend('conv2dMaxPool', x, b);
+  const [n, cIn, h, wd] = x.shape;
+  const [cOut, wIn, kh, kw] = w.shape;
+  if (wIn !== cIn) throw new Error(`conv2dMaxPool: weight ${fmt(w.shape)} expects ${wIn} input channels but x ${fmt(x.shape)} has ${cIn}`);
+  if (b !== null) requireShape('conv2dMaxPool', 'bias', b, [cOut]);
+  const p: Conv2dParams = { n, cIn, h, w: wd, cOut, kh, kw, stride: opts.stride ?? 1, pad: opts.pad ?? 0 };
+  const conv = convOutputSize(p);
+  const poolKh = opts.poolKernel;
+  const poolStride = opts.poolStride ?? poolKh;
+  if (conv.hOut < poolKh || conv.wOut < poolKh) {
+    throw new Error(`conv2dMaxPool: the ${poolKh}x${poolKh} pool does not fit the ${conv.hOut}x${conv.wOut} convolution output of ${fmt(x.shape)}`);
+  }
+  const pooled = poolOutputSize({ n, c: cOut, h: conv.hOut, w: conv.wOut, kh: poolKh, kw: poolKh, stride: poolStride });
+  const out = Tensor.empty(x.backend, [n, cOut, pooled.hOut, pooled.wOut]);
+  x.backend.conv2dMaxPool(f32(x), f32(w), b === null ? null : f32(b), f32(out),
+    { ...p, activation: opts.activation ?? 'none', poolKh, poolKw: poolKh, poolStride });
   return out;
 }

@@ -1,6 +1,6 @@
 // The functional ops, exported from src/nn/index.ts as the namespace F.
 export { add, sub, mul, scale, relu } from './elementwise.ts';
-export { conv2d, type Conv2dOptions } from './conv.ts';
+export { conv2d, conv2dMaxPool, type Conv2dOptions, type Conv2dMaxPoolOptions } from './conv.ts';
 export { linear, matmul, type LinearOptions } from './linear.ts';
 export { maxPool2d, avgPool2d, globalAvgPool2d, type Pool2dOptions } from './pool.ts';
 export { batchNorm, type BatchNormOptions } from './batchnorm.ts';

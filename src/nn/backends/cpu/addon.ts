@@ -33,6 +33,9 @@ export interface CpuAddon {
   /** weightStamp: the weights' CpuBuffer.stamp (0: unknown), under which derived filters are cached. */
   conv2d(ctx: NativeContext, x: F, w: F, bias: F | null, out: F, n: number, cIn: number, h: number, w_: number,
     cOut: number, kh: number, kw: number, stride: number, pad: number, relu: boolean, weightStamp: number): void;
+  conv2dMaxPool(ctx: NativeContext, x: F, w: F, bias: F | null, out: F, n: number, cIn: number, h: number, w_: number,
+    cOut: number, kh: number, kw: number, stride: number, pad: number, relu: boolean, poolKh: number, poolKw: number,
+    poolStride: number, weightStamp: number): void;
   conv2dBackwardInput(ctx: NativeContext, dy: F, w: F, dx: F, n: number, cIn: number, h: number, w_: number,
     cOut: number, kh: number, kw: number, stride: number, pad: number, acc: boolean): void;
   conv2dBackwardWeight(ctx: NativeContext, x: F, dy: F, dw: F, db: F | null, n: number, cIn: number, h: number,

@@ -4,11 +4,11 @@
 // once, which satisfies the asynchronous contract.
 
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormMaxPoolSizes, batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
+  batchNormMaxPoolSizes, batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dMaxPoolSizes, conv2dSizes, crossEntropySizes,
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { binaryCode, unaryCode } from '../op-codes.ts';
@@ -192,6 +192,18 @@ export class CpuBackend implements Backend {
     this.addon.conv2d(this.ctx, this.f32(k, 'x', x, s.x, what), wData,
       bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, what),
       p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act, (w as CpuBuffer).stamp);
+  }
+
+  conv2dMaxPool(x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dMaxPoolParams): void {
+    const k = 'conv2dMaxPool';
+    const s = conv2dMaxPoolSizes(k, p);
+    const act = isRelu(k, p.activation);
+    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const wData = this.mem.resolveForRead(k, 'w', w, 'f32');  // only read: the stamp stays (see conv2d)
+    if (w.length < s.w) requireLength(k, 'w', w, s.w, what());
+    this.addon.conv2dMaxPool(this.ctx, this.f32(k, 'x', x, s.x, what), wData,
+      bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, () => `the pooled size for ${what()}`),
+      p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act, p.poolKh, p.poolKw, p.poolStride, (w as CpuBuffer).stamp);
   }
 
   conv2dBackwardInput(dy: F32, w: F32, dx: F32, p: Conv2dParams, accumulate = false): void {

@@ -5,14 +5,14 @@
 // are this class over their addons; a subclass adds only what is its own (CUDA graphs, device info).
 
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requireNonNegativeInt, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
-import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain } from '../compose.ts';
+import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain, composeConv2dMaxPool } from '../compose.ts';
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { DeviceHandleBuffer, devicePtr, elementAddress } from './buffers.ts';
 import type { BnArgs, ConvArgs, NativeDeviceContext, PoolArgs } from './native-context.ts';
@@ -298,6 +298,11 @@ export abstract class DeviceKernelBackend<N extends NativeDeviceContext = Native
       this.f(k, 'dx', dx, s.x, what), this.f(k, 'dgamma', dgamma, s.c, 'c'), this.f(k, 'dbeta', dbeta, s.c, 'c'),
       ...this.bnArgs(p), accumulate,
     );
+  }
+
+  // ---- fused convolution → activation → max pool (inference): the unfused kernels (../compose.ts) ----
+  conv2dMaxPool(x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dMaxPoolParams): void {
+    composeConv2dMaxPool(this, x, w, bias, out, p);
   }
 
   // ---- fused batch norm → activation → max pool: the unfused kernels (../compose.ts) ----

@@ -2,7 +2,7 @@
 // kernels of this folder synchronously (so `download` and `flush` resolve at once).
 
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
@@ -10,6 +10,7 @@ import {
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { batchNormBackward, batchNormInference, batchNormTrain } from './batchnorm.ts';
+import { composeConv2dMaxPool } from '../compose.ts';
 import { batchNormMaxPoolBackward, batchNormMaxPoolTrain } from './fused.ts';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.ts';
 import { dropout, dropoutBackward } from './dropout.ts';
@@ -221,6 +222,11 @@ export class RefBackend implements Backend {
       this.f32(k, 'dx', dx, s.x, what), this.f32(k, 'dgamma', dgamma, s.c, 'c'), this.f32(k, 'dbeta', dbeta, s.c, 'c'),
       p, accumulate,
     );
+  }
+
+  // ---- fused convolution → activation → max pool (inference): literally the unfused kernels ----
+  conv2dMaxPool(x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dMaxPoolParams): void {
+    composeConv2dMaxPool(this, x, w, bias, out, p);
   }
 
   // ---- fused batch norm → activation → max pool (fused.ts: literally the unfused kernels) ----

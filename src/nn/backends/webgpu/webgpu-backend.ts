@@ -3,7 +3,7 @@
 // ops-layers.ts. Every kernel only encodes work (runtime.ts batches it); `download` and
 // `flush` are the only places that wait for the GPU.
 import type {
-  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dParams,
+  Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
   CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
@@ -11,7 +11,7 @@ import {
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { binaryCode, unaryCode } from '../op-codes.ts';
-import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain } from '../compose.ts';
+import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain, composeConv2dMaxPool } from '../compose.ts';
 import type { GpuContext } from './device.ts';
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { WebgpuBuffer } from './buffers.ts';
@@ -347,6 +347,11 @@ export class WebgpuBackend implements Backend {
     lengths(k, [['x', x, s.x, what], ['dy', dy, s.x, what], ['gamma', gamma, s.c, 'c'], ['saveMean', saveMean, s.c, 'c'],
       ['saveInvStd', saveInvStd, s.c, 'c'], ['dx', dx, s.x, what], ['dgamma', dgamma, s.c, 'c'], ['dbeta', dbeta, s.c, 'c']]);
     layers.batchNormBackward(this.rt, this.b(x, 'x', 'f32'), this.b(dy, 'dy', 'f32'), this.b(gamma, 'gamma', 'f32'), this.b(saveMean, 'saveMean', 'f32'), this.b(saveInvStd, 'saveInvStd', 'f32'), this.b(dx, 'dx', 'f32'), this.b(dgamma, 'dgamma', 'f32'), this.b(dbeta, 'dbeta', 'f32'), p, accumulate);
+  }
+
+  // ---- fused convolution → activation → max pool (inference): the unfused kernels (../compose.ts) ----
+  conv2dMaxPool(x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, p: Conv2dMaxPoolParams): void {
+    composeConv2dMaxPool(this, x, w, bias, out, p);
   }
 
   // ---- fused batch norm → activation → max pool: the unfused kernels (../compose.ts) ----

@@ -1,0 +1,72 @@
+// Convolution (+ bias, activation) then max pool, for inference: the contract's conv2dMaxPool
+// (src/nn/backend.ts). The convolution's output is never written to memory: the direct
+// single-channel kernel (conv1) and Winograd (conv2) hand each finished image, or each thread's
+// channels of it, to a sink that pools it from a per-thread staging buffer that stays in L1/L2
+// (conv1: 32 planes of 3 KB; conv2: 64 planes of 784 B), with the same maxPoolPlane as maxPool2d
+// (so out is bit for bit maxPool2d's) and a throwaway argmax. Other shapes take the general path:
+// conv2d into shared scratch, then the pool.
+#pragma once
+
+namespace INKLING_NS {
+
+/** Pools channels [c0, c1) of an image's convolution output into out. */
+struct PoolingSink {
+  Context& ctx;
+  float* out;
+  const ConvShape& s;
+  PoolShape plane;  // one (h, w) plane of the convolution's output: n = c = 1
+  i64 convPlane, poolPlane;
+
+  PoolingSink(Context& c, float* o, const ConvShape& shape, int kh, int kw, int stride)
+      : ctx(c), out(o), s(shape), plane{1, 1, shape.hOut(), shape.wOut(), kh, kw, stride},
+        convPlane(i64(shape.hOut()) * shape.wOut()), poolPlane(i64(plane.hOut()) * plane.wOut()) {}
+
+  float* image(int, int thread) const {
+    const size_t n = size_t(s.cOut) * convPlane + VLANES;
+    return thread < 0 ? ctx.stage.floats(n) : ctx.perThread[thread].stage.floats(n);
+  }
+
+  void done(int img, int c0, int c1, int thread, const float* image) const {
+    int32_t* am = reinterpret_cast<int32_t*>(ctx.perThread[thread].stageIndex.floats(size_t(poolPlane)));
+    for (int c = c0; c < c1; ++c) {
+      const float* src = image + c * convPlane;
+      maxPoolPlane(src, out + (i64(img) * s.cOut + c) * poolPlane, am, plane, PoolInput{}, src + convPlane);
+    }
+  }
+
+#if INKLING_VEC
+  static constexpr int VLANES = VL;
+#else
+  static constexpr int VLANES = 1;
+#endif
+};
+
+static void conv2dMaxPool(Context& ctx, const float* x, const float* w, const float* bias, float* out,
+                          const ConvShape& s, bool relu, int poolKh, int poolKw, int poolStride, double weightStamp) {
+  const PoolingSink sink(ctx, out, s, poolKh, poolKw, poolStride);
+  if (s.stride == 1 && implicitConvSelected()) {
+    // fall through to the general path below
+  } else if (winogradApplies(s, weightStamp > 0)) {
+    if (winogradFewApplies(s, weightStamp))
+      return winogradForwardFewInto(ctx, x, winogradForwardFilters(ctx, w, s, weightStamp, 1), bias, s, relu, sink);
+    return winogradConvInto(ctx, x, winogradForwardFilters(ctx, w, s, weightStamp), bias, s, relu, false, sink);
+  } else if (directSingleChannelApplies(s)) {
+#if INKLING_VEC
+    return directSingleChannelForwardInto(ctx, x, w, bias, s, relu, sink);
+#endif
+  }
+  // General path: the whole convolution into shared scratch, then every plane pooled.
+  const i64 convImage = i64(s.cOut) * sink.convPlane;
+  float* y = ctx.stage.floats(size_t(s.n) * convImage + PoolingSink::VLANES);
+  conv2d(ctx, x, w, bias, y, s, relu, weightStamp);
+  const PoolShape all{s.n, s.cOut, s.hOut(), s.wOut(), poolKh, poolKw, poolStride};
+  const float* end = y + s.n * convImage;
+  ctx.pool.run(std::min(s.n * s.cOut, 8 * ctx.pool.size()), [&](int task, int thread) {
+    const int planes = s.n * s.cOut, tasks = std::min(planes, 8 * ctx.pool.size());
+    int32_t* am = reinterpret_cast<int32_t*>(ctx.perThread[thread].stageIndex.floats(size_t(sink.poolPlane)));
+    for (int pl = planes * task / tasks, e = planes * (task + 1) / tasks; pl < e; ++pl)
+      maxPoolPlane(y + pl * sink.convPlane, out + pl * sink.poolPlane, am, all, PoolInput{}, end);
+  });
+}
+
+}  // namespace INKLING_NS

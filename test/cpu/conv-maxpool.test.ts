@@ -1,0 +1,65 @@
+// The cpu backend's fused conv2dMaxPool (native/cpu/impl/conv_pool.h) pools each image's
+// convolution output from a staging buffer with the same code as maxPool2d, so its out must equal
+// conv2d then maxPool2d bit for bit, on each of its paths (direct single-channel, Winograd with
+// many images and with one, the general path), with 1 and 2 threads. The conformance table checks
+// it against ref within the GEMM tolerance; this checks that fusing changes nothing at all.
+
+import t from 'tap';
+import { splitConv2dMaxPool, poolOutputSize, type Backend, type Conv2dMaxPoolParams } from '../../src/nn/backend.ts';
+import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
+
+const probe = await createCpuBackend().catch((err: unknown) => err as Error);
+const skip = probe instanceof Error ? `cpu addon not built: ${probe.message}` : false;
+if (!(probe instanceof Error)) probe.dispose();
+
+function random(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  });
+}
+
+const shapes: Array<[string, Conv2dMaxPoolParams]> = [
+  ['conv1 of the seed CNN at batch 3 (direct)', { n: 3, cIn: 1, h: 28, w: 28, cOut: 32, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'relu', poolKh: 2, poolKw: 2, poolStride: 2 }],
+  ['conv2 of the seed CNN at batch 9 (Winograd, many images)', { n: 9, cIn: 32, h: 14, w: 14, cOut: 64, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'relu', poolKh: 2, poolKw: 2, poolStride: 2 }],
+  ['conv2 of the seed CNN at batch 1 (Winograd, one image)', { n: 1, cIn: 32, h: 14, w: 14, cOut: 64, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'none', poolKh: 2, poolKw: 2, poolStride: 2 }],
+  ['stride 2, overlapping windows (general path)', { n: 2, cIn: 3, h: 11, w: 9, cOut: 5, kh: 3, kw: 3, stride: 2, pad: 1, activation: 'relu', poolKh: 3, poolKw: 3, poolStride: 1 }],
+];
+
+async function run(be: Backend, p: Conv2dMaxPoolParams, fused: boolean): Promise<Float32Array> {
+  const { conv, pool } = splitConv2dMaxPool(p);
+  const { hOut, wOut } = poolOutputSize(pool);
+  const x = be.alloc(p.n * p.cIn * p.h * p.w);
+  const w = be.alloc(p.cOut * p.cIn * p.kh * p.kw);
+  const bias = be.alloc(p.cOut);
+  be.upload(x, random(x.length, 1));
+  be.upload(w, random(w.length, 2));
+  be.upload(bias, random(bias.length, 3));
+  const out = be.alloc(p.n * p.cOut * hOut * wOut);
+  if (fused) be.conv2dMaxPool(x, w, bias, out, p);
+  else {
+    const y = be.alloc(pool.n * pool.c * pool.h * pool.w);
+    const argmax = be.alloc(out.length, 'i32');
+    be.conv2d(x, w, bias, y, conv);
+    be.maxPool2d(y, out, argmax, pool);
+    be.free(y);
+    be.free(argmax);
+  }
+  const got = (await be.download(out)) as Float32Array;
+  for (const b of [x, w, bias, out]) be.free(b);
+  return got;
+}
+
+for (const threads of [1, 2]) {
+  t.test(`conv2dMaxPool equals conv2d then maxPool2d bit for bit (${threads} thread${threads > 1 ? 's' : ''})`, { skip }, async (t) => {
+    const be = await createCpuBackend({ threads });
+    for (const [what, p] of shapes) {
+      const fused = await run(be, p, true);
+      const plain = await run(be, p, false);
+      const differ = fused.findIndex((v, i) => !Object.is(v, plain[i]));
+      t.equal(differ, -1, `${what}: ${differ < 0 ? 'identical' : `first difference at ${differ}: ${fused[differ]} vs ${plain[differ]}`}`);
+    }
+    be.dispose();
+  });
+}
