@@ -129,3 +129,16 @@ t.test('a branch that does not reach the loss gets no gradient; frozen parameter
   t.same(Array.from(await toF32(x.grad!)), [3, 4]);
   t.equal(frozen.grad, null);
 });
+
+t.test('conv2dMaxPool is inference only: it refuses inputs that need a gradient, and matches conv2d then maxPool2d', async (t) => {
+  const x = Tensor.fromArray(be, Float32Array.from({ length: 2 * 1 * 6 * 6 }, (_, i) => Math.sin(i)), [2, 1, 6, 6]);
+  const w = Tensor.fromArray(be, Float32Array.from({ length: 3 * 9 }, (_, i) => Math.cos(i)), [3, 1, 3, 3], { requiresGrad: true });
+  const opts = { pad: 1, activation: 'relu' as const, poolKernel: 2 };
+  t.throws(() => tidy(() => F.conv2dMaxPool(x, w, null, opts)), /inference only .* noGrad/, 'with recording on and a weight that requires grad');
+  const fused = noGrad(() => F.conv2dMaxPool(x, w, null, opts));
+  t.same(fused.shape, [2, 3, 3, 3]);
+  const plain = noGrad(() => F.maxPool2d(F.conv2d(x, w, null, { pad: 1, activation: 'relu' }), { kernel: 2 }));
+  t.same(Array.from(await toF32(fused)), Array.from(await toF32(plain)), 'same values as the two ops');
+  t.throws(() => noGrad(() => F.conv2dMaxPool(x, w, null, { ...opts, poolKernel: 7 })), /the 7x7 pool does not fit the 6x6 convolution output/);
+  for (const v of [x, w, fused, plain]) v.dispose();
+});

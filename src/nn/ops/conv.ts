@@ -15,23 +15,31 @@ export interface Conv2dOptions {
   activation?: Activation;
 }
 
-export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  requireRank('conv2d', 'x', x, [4]);
-  requireRank('conv2d', 'weight', w, [4]);
-  requireSameBackend('conv2d', x, w);
-  requireSameBackend('conv2d', x, b);
+/** The shared checks of conv2d and conv2dMaxPool: x [N, Cin, H, W], w [Cout, Cin, kh, kw], b [Cout];
+ *  the params, with an output of at least one pixel. */
+function convParams(kernel: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): Conv2dParams {
+  requireRank(kernel, 'x', x, [4]);
+  requireRank(kernel, 'weight', w, [4]);
+  requireSameBackend(kernel, x, w);
+  requireSameBackend(kernel, x, b);
   const [n, cIn, h, wd] = x.shape;
   const [cOut, wIn, kh, kw] = w.shape;
-  if (wIn !== cIn) throw new Error(`conv2d: weight ${fmt(w.shape)} expects ${wIn} input channels but x ${fmt(x.shape)} has ${cIn}`);
-  if (b !== null) requireShape('conv2d', 'bias', b, [cOut]);
-  const stride = opts.stride ?? 1;
+  if (wIn !== cIn) throw new Error(`${kernel}: weight ${fmt(w.shape)} expects ${wIn} input channels but x ${fmt(x.shape)} has ${cIn}`);
+  if (b !== null) requireShape(kernel, 'bias', b, [cOut]);
   const pad = opts.pad ?? 0;
-  const activation = opts.activation ?? 'none';
-  const p: Conv2dParams = { n, cIn, h, w: wd, cOut, kh, kw, stride, pad };
+  const p: Conv2dParams = { n, cIn, h, w: wd, cOut, kh, kw, stride: opts.stride ?? 1, pad };
   const { hOut, wOut } = convOutputSize(p);
   if (hOut < 1 || wOut < 1) {
-    throw new Error(`conv2d: a ${kh}x${kw} kernel with pad ${pad} does not fit the ${h}x${wd} input ${fmt(x.shape)}`);
+    throw new Error(`${kernel}: a ${kh}x${kw} kernel with pad ${pad} does not fit the ${h}x${wd} input ${fmt(x.shape)}`);
   }
+  return p;
+}
+
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const p = convParams('conv2d', x, w, b, opts);
+  const { n, cOut } = p;
+  const activation = opts.activation ?? 'none';
+  const { hOut, wOut } = convOutputSize(p);
   const be = x.backend;
   const out = Tensor.empty(be, [n, cOut, hOut, wOut]);
   be.conv2d(f32(x), f32(w), b === null ? null : f32(b), f32(out), { ...p, activation });
@@ -65,15 +73,8 @@ export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (isGradEnabled() && needsGrad(x, w, b)) {
     throw new Error('conv2dMaxPool: inference only (it keeps no argmax to differentiate through); run it under noGrad, or use conv2d then maxPool2d');
   }
-  requireRank('conv2dMaxPool', 'x', x, [4]);
-  requireRank('conv2dMaxPool', 'weight', w, [4]);
-  requireSameBackend('conv2dMaxPool', x, w);
-  requireSameBackend('conv2dMaxPool', x, b);
-  const [n, cIn, h, wd] = x.shape;
-  const [cOut, wIn, kh, kw] = w.shape;
-  if (wIn !== cIn) throw new Error(`conv2dMaxPool: weight ${fmt(w.shape)} expects ${wIn} input channels but x ${fmt(x.shape)} has ${cIn}`);
-  if (b !== null) requireShape('conv2dMaxPool', 'bias', b, [cOut]);
-  const p: Conv2dParams = { n, cIn, h, w: wd, cOut, kh, kw, stride: opts.stride ?? 1, pad: opts.pad ?? 0 };
+  const p = convParams('conv2dMaxPool', x, w, b, opts);
+  const { n, cOut } = p;
   const conv = convOutputSize(p);
   const poolKh = opts.poolKernel;
   const poolStride = opts.poolStride ?? poolKh;
