@@ -148,8 +148,11 @@ function testImages(count: number): Float32Array {
   return buf.images.slice(0, count * 784);
 }
 
-/** Median ms of `runs` calls of `once` after a few untimed ones. */
+/** Median ms of `runs` calls of `once` after a few untimed ones. Each side starts after a 100 ms
+ *  pause: the other side's idle worker threads (ONNX Runtime's intra-op pool spins after a run,
+ *  inkling's pool ~70 µs) must not share the cores with the side being timed. */
 async function timeRuns(once: () => Promise<unknown>, runs: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 100));
   for (let i = 0; i < Math.min(20, runs); i++) await once();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
