@@ -10,8 +10,8 @@ static inline void cpuRelax() { std::this_thread::yield(); }
 namespace inkling {
 
 // How long a worker polls for the next job before it sleeps, and the caller polls for claimed
-// tasks before it yields: PAUSE takes ~20 ns on Zen 5 (~27 ns on Zen 1), so ~50-70 us, longer than the gap between two
-// kernels of a training step. Longer spins (0.4 ms) cost 40% more CPU per training step when the
+// tasks before it yields: PAUSE takes ~20 ns on Zen 5 (~27 ns on Zen 1), so ~50-70 us, longer
+// than the gap between two kernels of a training step. Longer spins (0.4 ms) cost 40% more CPU per training step when the
 // machine was oversubscribed, for no gain on an idle one.
 static constexpr int kSpinIterations = 2500;
 
