@@ -41,15 +41,12 @@ static bool winogradApplies(const ConvShape& s, bool weightsKnown = false) {
 /** Whether the direct kernels of conv_direct.h take the convolution: one input channel, 3x3,
  *  stride 1 (conv1 of the seed CNN), in the vector builds. INKLING_CPU_CONV=im2col or implicit
  *  keep the general paths (for measurements; the tests run both). */
-static bool directSingleChannelApplies(const ConvShape& s) {
 #if INKLING_VEC
+static bool directSingleChannelApplies(const ConvShape& s) {
   return s.cIn == 1 && s.kh == 3 && s.kw == 3 && s.stride == 1 && s.pad <= 2 && !im2colConvSelected() &&
          !implicitConvSelected();
-#else
-  (void)s;
-  return false;
-#endif
 }
+#endif
 
 /** Columns [p0, p1) of col_n into dst ([K, p1 − p0], row-major). */
 static void im2col(const float* x, const ConvShape& s, int p0, int p1, float* __restrict dst) {
@@ -175,13 +172,34 @@ static void col2imStride1(const float* __restrict dcol, const ConvShape& s, floa
   }
 }
 
+/** The forward paths that hand each image's output to a sink (winograd.h's ConvOutputSink writes
+ *  it to out, conv_pool.h's PoolingSink pools it): Winograd (batch 1-2 with cached filters, or
+ *  the tiled path) and the direct single-channel kernel. conv2d and conv2dMaxPool both choose
+ *  through here; false when neither takes the shape (im2col + GEMM, or the implicit GEMM). */
+template <class Sink>
+static bool convForwardInto(Context& ctx, const float* x, const float* w, const float* bias, const ConvShape& s,
+                            bool relu, double weightStamp, const Sink& sink) {
+  if (winogradApplies(s, weightStamp > 0)) {
+    if (winogradFewApplies(s, weightStamp))
+      winogradForwardFewInto(ctx, x, winogradForwardFilters(ctx, w, s, weightStamp, 1), bias, s, relu, sink);
+    else
+      winogradConvInto(ctx, x, winogradForwardFilters(ctx, w, s, weightStamp), bias, s, relu, false, sink);
+    return true;
+  }
+#if INKLING_VEC
+  if (directSingleChannelApplies(s)) {
+    directSingleChannelForwardInto(ctx, x, w, bias, s, relu, sink);
+    return true;
+  }
+#endif
+  return false;
+}
+
 static void conv2d(Context& ctx, const float* x, const float* w, const float* bias, float* out, const ConvShape& s,
                    bool relu, double weightStamp) {
   if (s.stride == 1 && implicitConvSelected()) return convImplicit(ctx, x, s, w, bias, relu, out, false);
-  if (winogradApplies(s, weightStamp > 0)) return winogradForward(ctx, x, w, bias, out, s, relu, weightStamp);
-#if INKLING_VEC
-  if (directSingleChannelApplies(s)) return directSingleChannelForward(ctx, x, w, bias, out, s, relu);
-#endif
+  if (convForwardInto(ctx, x, w, bias, s, relu, weightStamp, ConvOutputSink{out, i64(s.cOut) * s.hOut() * s.wOut()}))
+    return;
   const int P = s.hOut() * s.wOut(), K = s.cIn * s.kh * s.kw, threads = ctx.pool.size();
   // Split images into pixel chunks (multiples of NR) when there are fewer images than threads.
   const int panels = (P + NR - 1) / NR;

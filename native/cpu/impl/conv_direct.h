@@ -68,10 +68,6 @@ static void directSingleChannelForwardInto(Context& ctx, const float* x, const f
   });
 }
 
-static void directSingleChannelForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
-                                       const ConvShape& s, bool relu) {
-  directSingleChannelForwardInto(ctx, x, w, bias, s, relu, ConvOutputSink{out, i64(s.cOut) * s.hOut() * s.wOut()});
-}
 
 /** dw (+)= Σ_images dy ⋆ x, db (+)= Σ dy, in one pass over dy. */
 static void directSingleChannelBackwardWeight(Context& ctx, const float* x, const float* dy, float* dw, float* db,

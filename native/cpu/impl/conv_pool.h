@@ -4,7 +4,7 @@
 // channels of it, to a sink that pools it from a per-thread staging buffer that stays in L1/L2
 // (conv1: 32 planes of 3 KB; conv2: 64 planes of 784 B), with the same maxPoolPlane as maxPool2d
 // (so out is bit for bit maxPool2d's) and a throwaway argmax. Other shapes take the general path:
-// conv2d into shared scratch, then the pool.
+// conv2d into shared scratch, then maxPool2d.
 #pragma once
 
 namespace INKLING_NS {
@@ -44,29 +44,12 @@ struct PoolingSink {
 static void conv2dMaxPool(Context& ctx, const float* x, const float* w, const float* bias, float* out,
                           const ConvShape& s, bool relu, int poolKh, int poolKw, int poolStride, double weightStamp) {
   const PoolingSink sink(ctx, out, s, poolKh, poolKw, poolStride);
-  if (s.stride == 1 && implicitConvSelected()) {
-    // fall through to the general path below
-  } else if (winogradApplies(s, weightStamp > 0)) {
-    if (winogradFewApplies(s, weightStamp))
-      return winogradForwardFewInto(ctx, x, winogradForwardFilters(ctx, w, s, weightStamp, 1), bias, s, relu, sink);
-    return winogradConvInto(ctx, x, winogradForwardFilters(ctx, w, s, weightStamp), bias, s, relu, false, sink);
-  } else if (directSingleChannelApplies(s)) {
-#if INKLING_VEC
-    return directSingleChannelForwardInto(ctx, x, w, bias, s, relu, sink);
-#endif
-  }
-  // General path: the whole convolution into shared scratch, then every plane pooled.
-  const i64 convImage = i64(s.cOut) * sink.convPlane;
-  float* y = ctx.stage.floats(size_t(s.n) * convImage + PoolingSink::VLANES);
+  if (convForwardInto(ctx, x, w, bias, s, relu, weightStamp, sink)) return;
+  // General path: the whole convolution into shared scratch, then maxPool2d with a throwaway argmax.
+  const size_t convSize = size_t(s.n) * s.cOut * sink.convPlane, poolSize = size_t(s.n) * s.cOut * sink.poolPlane;
+  float* y = ctx.stage.floats(convSize + poolSize);
   conv2d(ctx, x, w, bias, y, s, relu, weightStamp);
-  const PoolShape all{s.n, s.cOut, s.hOut(), s.wOut(), poolKh, poolKw, poolStride};
-  const float* end = y + s.n * convImage;
-  ctx.pool.run(std::min(s.n * s.cOut, 8 * ctx.pool.size()), [&](int task, int thread) {
-    const int planes = s.n * s.cOut, tasks = std::min(planes, 8 * ctx.pool.size());
-    int32_t* am = reinterpret_cast<int32_t*>(ctx.perThread[thread].stageIndex.floats(size_t(sink.poolPlane)));
-    for (int pl = planes * task / tasks, e = planes * (task + 1) / tasks; pl < e; ++pl)
-      maxPoolPlane(y + pl * sink.convPlane, out + pl * sink.poolPlane, am, all, PoolInput{}, end);
-  });
+  maxPool2d(ctx, y, out, reinterpret_cast<int32_t*>(y + convSize), PoolShape{s.n, s.cOut, s.hOut(), s.wOut(), poolKh, poolKw, poolStride});
 }
 
 }  // namespace INKLING_NS

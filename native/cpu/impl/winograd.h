@@ -533,14 +533,6 @@ static void winogradForwardFewInto(Context& ctx, const float* x, const float* UT
   }
 }
 
-static void winogradForward(Context& ctx, const float* x, const float* w, const float* bias, float* out,
-                            const ConvShape& s, bool relu, double stamp) {
-  if (winogradFewApplies(s, stamp))
-    return winogradForwardFewInto(ctx, x, winogradForwardFilters(ctx, w, s, stamp, 1), bias, s, relu,
-                                  ConvOutputSink{out, i64(s.cOut) * s.hOut() * s.wOut()});
-  winogradConv(ctx, x, winogradForwardFilters(ctx, w, s, stamp), bias, out, s, relu, false);
-}
-
 /** dx (+)= the convolution of dy with the flipped, transposed kernel, pad' = 2 − pad. */
 static void winogradBackwardInput(Context& ctx, const float* dy, const float* w, float* dx, const ConvShape& s,
                                   bool accumulate) {

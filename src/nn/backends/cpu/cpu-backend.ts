@@ -198,11 +198,11 @@ export class CpuBackend implements Backend {
     const k = 'conv2dMaxPool';
     const s = conv2dMaxPoolSizes(k, p);
     const act = isRelu(k, p.activation);
-    const what = (): string => `the params ${JSON.stringify(p)}`;
+    const what = describeParams(p);
     const wData = this.mem.resolveForRead(k, 'w', w, 'f32');  // only read: the stamp stays (see conv2d)
     if (w.length < s.w) requireLength(k, 'w', w, s.w, what());
     this.addon.conv2dMaxPool(this.ctx, this.f32(k, 'x', x, s.x, what), wData,
-      bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, () => `the pooled size for ${what()}`),
+      bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, describeParams(p, 'the pooled size for the params')),
       p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act, p.poolKh, p.poolKw, p.poolStride, (w as CpuBuffer).stamp);
   }
 
