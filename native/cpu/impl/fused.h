@@ -32,17 +32,39 @@ static void batchNormMaxPoolTrain(Context& ctx, const float* x, const float* gam
   });
 }
 
-/** Σg and Σg·(x[argmax] − mean) over one pooled plane, g = dy masked by out > 0 under ReLU. */
-static inline void pooledGradSums(const float* __restrict dy, const float* __restrict out, const int32_t* __restrict am,
-                                  const float* __restrict x, i64 len, float mean, bool relu, float& sumG, float& sumGX) {
-  float sg[4] = {}, sx[4] = {};
-  for (i64 q = 0; q < len; ++q) {
+/** Σg and Σg·(x[argmax] − mean) over one pooled plane, g = dy masked by out > 0 under ReLU. Also
+ *  the bounds check: returns false when an argmax lies outside the plane (x is read at a clamped
+ *  index meanwhile, and the caller throws before anything is written through it). Four named
+ *  partials, not an array indexed by q & 3: GCC kept that array in memory (a store-to-load chain
+ *  per element). */
+static inline bool pooledGradSums(const float* __restrict dy, const float* __restrict out,
+                                  const int32_t* __restrict am, const float* __restrict x, i64 len, uint32_t plane,
+                                  float mean, bool relu, float& sumG, float& sumGX) {
+  float g0 = 0.f, g1 = 0.f, g2 = 0.f, g3 = 0.f, x0 = 0.f, x1 = 0.f, x2 = 0.f, x3 = 0.f;
+  uint32_t worst = 0;  // a negative index wraps above the plane
+  const uint32_t last = plane - 1;
+  const auto term = [&](i64 q, float& sg, float& sx) {
+    const uint32_t at = uint32_t(am[q]);
+    worst = std::max(worst, at);
     const float g = relu && !(out[q] > 0.f) ? 0.f : dy[q];
-    sg[q & 3] += g;
-    sx[q & 3] += g * (x[am[q]] - mean);
+    sg += g;
+    sx += g * (x[std::min(at, last)] - mean);
+  };
+  i64 q = 0;
+  for (; q + 4 <= len; q += 4) {
+    term(q, g0, x0);
+    term(q + 1, g1, x1);
+    term(q + 2, g2, x2);
+    term(q + 3, g3, x3);
   }
-  sumG = (sg[0] + sg[1]) + (sg[2] + sg[3]);
-  sumGX = (sx[0] + sx[1]) + (sx[2] + sx[3]);
+  for (; q < len; ++q) {
+    float* gs[4] = {&g0, &g1, &g2, &g3};
+    float* xs[4] = {&x0, &x1, &x2, &x3};
+    term(q, *gs[q & 3], *xs[q & 3]);
+  }
+  sumG = (g0 + g1) + (g2 + g3);
+  sumGX = (x0 + x1) + (x2 + x3);
+  return worst < plane;
 }
 
 static void batchNormMaxPoolBackward(Context& ctx, const float* x, const float* out, const int32_t* argmax,
@@ -50,29 +72,28 @@ static void batchNormMaxPoolBackward(Context& ctx, const float* x, const float* 
                                      const float* saveInvStd, float* dx, float* dgamma, float* dbeta,
                                      const PoolShape& s, bool relu, bool accumulate) {
   const i64 spatial = i64(s.h) * s.w, outPlane = i64(s.hOut()) * s.wOut(), count = i64(s.n) * spatial;
-  // An argmax outside its plane would gather and scatter out of bounds: each channel checks its
-  // indices first and the call throws (after the workers are done) naming the first bad one.
+  // An argmax outside its plane would scatter out of bounds: the sums pass notes it, the channel
+  // then stops before its dx pass, and the call throws (after the workers are done) naming the
+  // lowest bad entry.
   std::atomic<i64> badAt{-1};
   perChannel(ctx, s.n, s.c, spatial, [&](int ch) {
-    for (int img = 0; img < s.n; ++img) {
-      const i64 base = (i64(img) * s.c + ch) * outPlane;
-      for (i64 q = 0; q < outPlane; ++q)
-        if (uint32_t(argmax[base + q]) >= uint64_t(spatial)) {
-          i64 none = -1;
-          badAt.compare_exchange_strong(none, base + q);
-          return;
-        }
-    }
     const float mean = saveMean[ch], invStd = saveInvStd[ch];
     double sumDy = 0, sumDyXhat = 0;
+    bool inside = true;
     for (int img = 0; img < s.n; ++img) {
       const i64 pl = i64(img) * s.c + ch;
+      const int32_t* am = argmax + pl * outPlane;
       float s0, s1;
-      pooledGradSums(dy + pl * outPlane, out + pl * outPlane, argmax + pl * outPlane, x + pl * spatial, outPlane,
-                     mean, relu, s0, s1);
+      if (!pooledGradSums(dy + pl * outPlane, out + pl * outPlane, am, x + pl * spatial, outPlane,
+                          uint32_t(spatial), mean, relu, s0, s1)) {
+        for (i64 q = 0; q < outPlane; ++q)
+          if (uint32_t(am[q]) >= uint64_t(spatial)) noteFirst(badAt, pl * outPlane + q);
+        inside = false;
+      }
       sumDy += s0;
       sumDyXhat += double(s1) * invStd;
     }
+    if (!inside) return;
     dgamma[ch] = float(accumulate ? dgamma[ch] + sumDyXhat : sumDyXhat);
     dbeta[ch] = float(accumulate ? dbeta[ch] + sumDy : sumDy);
     const double k = double(gamma[ch]) * invStd;
