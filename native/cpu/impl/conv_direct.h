@@ -13,14 +13,21 @@
 namespace INKLING_NS {
 
 #if INKLING_VEC
-/** Floats of one zero-padded plane ((h + 2·pad) x (w + 2·pad)), plus a vector of slack: the last
- *  vector of a row reads up to VL − 1 floats past it. */
+/** Row stride of the zero-padded plane: the w + 2·pad columns, then zeros up to where the last
+ *  (partial) output vector's taps reach, so that every load of x is a whole vector and the lanes
+ *  past a row read zeros, never the next row's values (AVX2's masked loads cost conv1's weight
+ *  gradient more than its full vectors did). */
+static inline int directPaddedStride(const ConvShape& s) {
+  return std::max(s.w + 2 * s.pad, (s.wOut() + VL - 1) / VL * VL + s.kw - 1);
+}
+
+/** Floats of one zero-padded plane, plus a vector of slack. */
 static inline size_t directPaddedSize(const ConvShape& s) {
-  return size_t(s.h + 2 * s.pad) * (s.w + 2 * s.pad) + VL;
+  return size_t(s.h + 2 * s.pad) * directPaddedStride(s) + VL;
 }
 
 static void padPlane(const float* x, const ConvShape& s, float* padded) {
-  const int Wp = s.w + 2 * s.pad;
+  const int Wp = directPaddedStride(s);
   std::memset(padded, 0, sizeof(float) * directPaddedSize(s));
   for (int iy = 0; iy < s.h; ++iy) std::memcpy(padded + (iy + s.pad) * Wp + s.pad, x + i64(iy) * s.w, sizeof(float) * s.w);
 }
@@ -29,7 +36,7 @@ static void padPlane(const float* x, const ConvShape& s, float* padded) {
 template <class Sink>
 static void directSingleChannelForwardInto(Context& ctx, const float* x, const float* w, const float* bias,
                                            const ConvShape& s, bool relu, const Sink& sink) {
-  const int hOut = s.hOut(), wOut = s.wOut(), Wp = s.w + 2 * s.pad, threads = ctx.pool.size();
+  const int hOut = s.hOut(), wOut = s.wOut(), Wp = directPaddedStride(s), threads = ctx.pool.size();
   const i64 outPlane = i64(hOut) * wOut;
   // Output channels are split too when there are fewer images than threads (batch-1 inference).
   const int groups = s.n >= 2 * threads ? 1 : std::min(s.cOut, (2 * threads + s.n - 1) / s.n);
@@ -39,6 +46,10 @@ static void directSingleChannelForwardInto(Context& ctx, const float* x, const f
     float* padded = ctx.perThread[thread].tile.floats(directPaddedSize(s));
     padPlane(x + i64(img) * s.h * s.w, s, padded);
     float* image = sink.image(img, thread);
+    // Stores run in address order, so a row's last partial vector may be stored whole: its spill
+    // lands on outputs this task writes later (AVX2 has no cheap masked store), unless it would
+    // pass the end of the task's channels.
+    const float* rangeEnd = image + i64(c1) * outPlane;
     for (int co = c0; co < c1; ++co) {
       vf wk[9];
       for (int k = 0; k < 9; ++k) wk[k] = vset1(w[co * 9 + k]);
@@ -60,7 +71,9 @@ static void directSingleChannelForwardInto(Context& ctx, const float* x, const f
           acc = vfmadd(wk[8], vload(r2 + ox + 2), acc);
           acc = vadd(acc, b);
           if (relu) acc = vmax(acc, zero);
-          vstoreN(o + oy * wOut + ox, acc, std::min(VL, wOut - ox));
+          float* dst = o + oy * wOut + ox;
+          if (dst + VL <= rangeEnd) vstore(dst, acc);
+          else vstoreN(dst, acc, std::min(VL, wOut - ox));
         }
       }
     }
@@ -72,7 +85,7 @@ static void directSingleChannelForwardInto(Context& ctx, const float* x, const f
 /** dw (+)= Σ_images dy ⋆ x, db (+)= Σ dy, in one pass over dy. */
 static void directSingleChannelBackwardWeight(Context& ctx, const float* x, const float* dy, float* dw, float* db,
                                               const ConvShape& s, bool accumulate) {
-  const int hOut = s.hOut(), wOut = s.wOut(), Wp = s.w + 2 * s.pad, C = s.cOut;
+  const int hOut = s.hOut(), wOut = s.wOut(), Wp = directPaddedStride(s), C = s.cOut;
   const i64 outPlane = i64(hOut) * wOut;
   const int groups = std::max(1, std::min(s.n, 8));
   const size_t padSize = directPaddedSize(s);
@@ -93,14 +106,11 @@ static void directSingleChannelBackwardWeight(Context& ctx, const float* x, cons
           const float* r[3] = {xp + oy * Wp, xp + (oy + 1) * Wp, xp + (oy + 2) * Wp};
           for (int ox = 0; ox < wOut; ox += VL) {
             const int n = std::min(VL, wOut - ox);
-            // The last vector of a row loads x under the mask too: lanes past the row hold the
-            // next row's values, which may be infinite, and inf · 0 would poison the sums.
+            // Past the row, g's lanes are zero and x's read the padded plane's zero columns (not
+            // the next row's values, which may be infinite: inf · 0 would poison the sums).
             const vf g = n == VL ? vload(d + oy * wOut + ox) : vloadN(d + oy * wOut + ox, n);
             for (int ky = 0; ky < 3; ++ky)
-              for (int kx = 0; kx < 3; ++kx) {
-                const float* p = r[ky] + ox + kx;
-                acc[ky * 3 + kx] = vfmadd(g, n == VL ? vload(p) : vloadN(p, n), acc[ky * 3 + kx]);
-              }
+              for (int kx = 0; kx < 3; ++kx) acc[ky * 3 + kx] = vfmadd(g, vload(r[ky] + ox + kx), acc[ky * 3 + kx]);
             acc[9] = vadd(acc[9], g);
           }
         }
