@@ -9,10 +9,6 @@
 #include <limits>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace inkling {
 
 namespace {
@@ -233,27 +229,6 @@ double fitBackground(const float* signal, int width, int height, float* bg) {
   return sigma;
 }
 
-/** The thumbnail's bytes of one composited colour: (v <= 0 ? 0 : v >= 1 ? 255 : trunc(v*255 +
- *  0.5)) per channel, as ink.ts computes it. On x86 a branch-free clamp (maxpd/minpd and a
- *  truncating conversion: the same doubles and the same truncation as the scalar expression for
- *  every non-NaN value, and these values are never NaN); GCC compiles the scalar clamp to
- *  branches inside the colour pass. */
-inline void thumbnailPixel(float r, float g, float b, uint8_t* out) {
-#if defined(__SSE2__)
-  const __m128d lo = _mm_setzero_pd(), hi = _mm_set1_pd(255.0), scale = _mm_set1_pd(255.0), half = _mm_set1_pd(0.5);
-  const __m128d rg = _mm_add_pd(_mm_mul_pd(_mm_set_pd(double(g), double(r)), scale), half);
-  const __m128i rgInt = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(rg, lo), hi));
-  const __m128d bv = _mm_add_sd(_mm_mul_sd(_mm_set_sd(double(b)), scale), half);
-  out[0] = uint8_t(_mm_cvtsi128_si32(rgInt));
-  out[1] = uint8_t(_mm_cvtsi128_si32(_mm_srli_si128(rgInt, 4)));
-  out[2] = uint8_t(_mm_cvttsd_si32(_mm_min_sd(_mm_max_sd(bv, lo), hi)));
-#else
-  out[0] = uint8_t(int(std::min(std::max(double(r) * 255 + 0.5, 0.0), 255.0)));
-  out[1] = uint8_t(int(std::min(std::max(double(g) * 255 + 0.5, 0.0), 255.0)));
-  out[2] = uint8_t(int(std::min(std::max(double(b) * 255 + 0.5, 0.0), 255.0)));
-#endif
-}
-
 }  // namespace
 
 /** One source row of toWorking (ink.ts): adds row y's k-pixel runs to its working row.
@@ -386,7 +361,10 @@ InkMapResult inkMapFromWorking(float* px, const WorkSize& ws, float* out, uint8_
     const double rest = (1 - double(p[3])) * under;
     const double r = p[0] + rest, g = p[1] + rest, b = p[2] + rest;
     const float rf = float(r), gf = float(g), bf = float(b);
-    thumbnailPixel(rf, gf, bf, thumb + i * 3);
+    // = (v <= 0 ? 0 : v >= 1 ? 255 : trunc(v*255 + 0.5)), written as a clamp
+    thumb[i * 3] = uint8_t(int(std::min(std::max(double(rf) * 255 + 0.5, 0.0), 255.0)));
+    thumb[i * 3 + 1] = uint8_t(int(std::min(std::max(double(gf) * 255 + 0.5, 0.0), 255.0)));
+    thumb[i * 3 + 2] = uint8_t(int(std::min(std::max(double(bf) * 255 + 0.5, 0.0), 255.0)));
     darkSignal[i] = float(1 - double(rf < gf ? (rf < bf ? rf : bf) : gf < bf ? gf : bf));
     lightSignal[i] = rf > gf ? (rf > bf ? rf : bf) : gf > bf ? gf : bf;
     const double dlt = 0.299 * r + 0.587 * g + 0.114 * b - bgLum;
