@@ -21,12 +21,13 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { once } from 'node:events';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { canvasPng } from './canvas-png.ts';
+import { sampleCpu, combine, zeroSample, describeSplit, type CpuSample } from './cpu-split.ts';
 import { sql } from 'slonik';
 import { z } from 'zod';
 
@@ -93,35 +94,72 @@ interface ServerTimings {
   totalMs: number;
 }
 
-/** One keep-alive connection, one request at a time, timed with performance.now (sub-millisecond,
- *  unlike autocannon's integer milliseconds). Like autocannon, the request is rendered once and
- *  written to a raw socket and the response is framed by its Content-Length: node:http's client
- *  would add ~0.1-0.2 ms of its own work to every measured request. */
-async function sequential(url: string, body: Buffer, ms: number): Promise<{ latencies: number[]; timings: ServerTimings[]; ok: number; failed: number }> {
+/** One keep-alive HTTP/1.1 connection on a raw socket, one request in flight at a time, as
+ *  autocannon does: the request is rendered once and written whole; the response's status line
+ *  and headers are read and its body framed by Content-Length (the server always sends one; a
+ *  response without it, or chunked, fails the connection rather than being miscounted). node:http's
+ *  client would add ~0.1-0.2 ms of its own work to every request. */
+class Connection {
+  private pending: Buffer = Buffer.alloc(0);
+  private waiting: ((r: { status: number; body: Buffer }) => void) | null = null;
+  private failing: ((e: Error) => void) | null = null;
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('error', (e) => this.fail(e)); // one listener, not one per request
+    socket.on('close', () => this.fail(new Error('connection closed by the server')));
+  }
+
+  static async open(target: URL): Promise<Connection> {
+    const socket = net.connect(Number(target.port), target.hostname);
+    await once(socket, 'connect');
+    return new Connection(socket);
+  }
+
+  private fail(e: Error): void {
+    const f = this.failing;
+    this.waiting = this.failing = null;
+    f?.(e);
+  }
+
+  private onData(d: Buffer): void {
+    this.pending = this.pending.length ? Buffer.concat([this.pending, d]) : d;
+    const end = this.pending.indexOf('\r\n\r\n');
+    if (end < 0 || !this.waiting) return;
+    const headers = this.pending.toString('latin1', 0, end);
+    const m = /\r\ncontent-length: *(\d+)/i.exec(headers);
+    if (!m || !headers.startsWith('HTTP/1.1 ')) return this.fail(new Error(`unexpected response head: ${headers.slice(0, 200)}`));
+    const length = Number(m[1]);
+    if (this.pending.length < end + 4 + length) return;
+    const status = Number(headers.slice(9, 12));
+    const body = this.pending.subarray(end + 4, end + 4 + length);
+    this.pending = this.pending.subarray(end + 4 + length);
+    const done = this.waiting;
+    this.waiting = this.failing = null;
+    done({ status, body });
+  }
+
+  send(request: Buffer): Promise<{ status: number; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      this.waiting = resolve;
+      this.failing = reject;
+      this.socket.write(request);
+    });
+  }
+}
+
+function renderRequest(url: string, body: Buffer): { target: URL; request: Buffer } {
   const target = new URL('/api/predictions?source=canvas', url);
   const head = `POST ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: image/png\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n`;
-  const request = Buffer.concat([Buffer.from(head, 'latin1'), body]);
-  const socket = net.connect(Number(target.port), target.hostname);
-  socket.setNoDelay(true);
-  await once(socket, 'connect');
-  let pending: Buffer = Buffer.alloc(0);
-  let waiting: ((r: { status: number; body: Buffer }) => void) | null = null;
-  socket.on('data', (d: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, d]) : d;
-    const end = pending.indexOf('\r\n\r\n');
-    if (end < 0 || !waiting) return;
-    const headers = pending.toString('latin1', 0, end);
-    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(headers)?.[1] ?? 0);
-    if (pending.length < end + 4 + length) return;
-    const status = Number(headers.slice(9, 12));
-    const resBody = pending.subarray(end + 4, end + 4 + length);
-    pending = pending.subarray(end + 4 + length);
-    const done = waiting;
-    waiting = null;
-    done({ status, body: resBody });
-  });
-  let failSocket: ((e: Error) => void) | null = null;
-  socket.on('error', (e) => failSocket?.(e)); // one listener, not one per request
+  return { target, request: Buffer.concat([Buffer.from(head, 'latin1'), body]) };
+}
+
+/** One connection, sequential requests, each timed with performance.now (sub-millisecond,
+ *  unlike autocannon's integer milliseconds), plus the server's own timings from the responses. */
+async function sequential(url: string, body: Buffer, ms: number): Promise<{ latencies: number[]; timings: ServerTimings[]; ok: number; failed: number }> {
+  const { target, request } = renderRequest(url, body);
+  const conn = await Connection.open(target);
   const latencies: number[] = [];
   const timings: ServerTimings[] = [];
   let ok = 0;
@@ -129,22 +167,46 @@ async function sequential(url: string, body: Buffer, ms: number): Promise<{ late
   const stop = performance.now() + ms;
   while (performance.now() < stop) {
     const t0 = performance.now();
-    const res = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-      waiting = resolve;
-      failSocket = reject;
-      socket.write(request);
-    });
+    const res = await conn.send(request);
     latencies.push(performance.now() - t0); // before parsing: the client's JSON work is not the server's latency
     if (res.status === 201) {
       ok++;
       timings.push((JSON.parse(res.body.toString('utf8')) as { timings: ServerTimings }).timings);
     } else failed++;
   }
-  socket.destroy();
+  conn.socket.destroy();
   return { latencies, timings, ok, failed };
 }
 
-async function cannon(url: string, body: Buffer, connections: number, duration = seconds): Promise<{ rps: number; ok: number; other: number }> {
+/** `connections` of the above, each sending its next request when its response has arrived, for
+ *  `duration` seconds (autocannon's model: responses still in flight at the end are not counted;
+ *  the server still answers and logs them). */
+async function rawLoad(url: string, body: Buffer, connections: number, duration = seconds): Promise<{ rps: number; ok: number; other: number }> {
+  const { target, request } = renderRequest(url, body);
+  const conns = await Promise.all(Array.from({ length: connections }, () => Connection.open(target)));
+  let ok = 0;
+  let other = 0;
+  let stopped = false;
+  let timer!: NodeJS.Timeout;
+  const ended = new Promise<null>((r) => (timer = setTimeout(() => { stopped = true; r(null); }, duration * 1000)));
+  await Promise.all(conns.map(async (conn) => {
+    try {
+      while (!stopped) {
+        const res = await Promise.race([conn.send(request), ended]);
+        if (res === null || stopped) break; // the phase ended with this request in flight
+        if (res.status >= 200 && res.status < 300) ok++;
+        else other++;
+      }
+    } catch {
+      other++;
+    }
+  }));
+  clearTimeout(timer);
+  for (const c of conns) c.socket.destroy();
+  return { rps: ok / duration, ok, other };
+}
+
+async function autocannonLoad(url: string, body: Buffer, connections: number, duration = seconds): Promise<{ rps: number; ok: number; other: number }> {
   const r = await autocannon({
     url: `${url}/api/predictions?source=canvas`,
     method: 'POST',
@@ -156,6 +218,12 @@ async function cannon(url: string, body: Buffer, connections: number, duration =
   const ok = r['2xx'];
   return { rps: ok / duration, ok, other: r.non2xx + r.errors + r.timeouts };
 }
+
+/** c16/c64's load generator: autocannon (default), or BENCH_CLIENT=raw, the connections above
+ *  (the same HTTP/1.1 work; measured 0.11 against 0.16 ms of this process's CPU per request at
+ *  c16 on the 2-core host, CPU the server gets instead: src/server/README.md). */
+const client = process.env.BENCH_CLIENT === 'raw' ? 'raw' : 'autocannon';
+const cannon = client === 'autocannon' ? autocannonLoad : rawLoad;
 
 async function main(): Promise<void> {
   const { startLocalPostgres } = await import('../src/server/db/local-postgres.ts');
@@ -224,7 +292,7 @@ async function main(): Promise<void> {
   const body = await canvasPng();
   const loadBefore = loadavg()[0].toFixed(2);
   const durable = !['0', 'false'].includes(process.env.INKLING_DB_SYNC_COMMIT ?? '1');
-  console.log(`server ${url}${workers > 1 ? ` (${workers} workers)` : ''}, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase, commits ${durable ? 'durable (synchronous_commit=on)' : 'asynchronous (INKLING_DB_SYNC_COMMIT=0)'}`);
+  console.log(`server ${url}${workers > 1 ? ` (${workers} workers)` : ''}, client ${client === 'raw' ? 'raw HTTP/1.1 keep-alive sockets' : 'autocannon'} for c16/c64, model ${modelDir}${modelNote}, body ${body.length} bytes, ${rounds} round(s) of ${seconds} s per phase, commits ${durable ? 'durable (synchronous_commit=on)' : 'asynchronous (INKLING_DB_SYNC_COMMIT=0)'}`);
 
   const phases = new Set((process.env.BENCH_PHASES ?? 'c1,c16,c64').split(','));
   // Warm-up, logged too: one connection (the inline path) then 16 (the preprocessing threads,
@@ -240,10 +308,20 @@ async function main(): Promise<void> {
   const c1Rounds: Awaited<ReturnType<typeof sequential>>[] = [];
   const c16Rounds: Awaited<ReturnType<typeof cannon>>[] = [];
   const c64Rounds: Awaited<ReturnType<typeof cannon>>[] = [];
+  // CPU per request of each kind of phase, split between the server's threads, PostgreSQL and
+  // this load generator (bench/cpu-split.ts; one server process only).
+  const pgPid = local ? Number(readFileSync(join(tmp, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]) : null;
+  const cpu = { c1: zeroSample(), c16: zeroSample(), c64: zeroSample() };
+  const timed = async <T extends { ok: number }>(kind: keyof typeof cpu, run: () => Promise<T>): Promise<T> => {
+    const a: CpuSample | null = workers === 1 ? sampleCpu(child.pid!, pgPid) : null;
+    const r = await run();
+    if (a) cpu[kind] = combine(cpu[kind], combine(a, sampleCpu(child.pid!, pgPid), -1), 1);
+    return r;
+  };
   for (let r = 0; r < rounds; r++) {
-    if (phases.has('c1')) c1Rounds.push(await sequential(url, body, seconds * 1000));
-    if (phases.has('c16')) c16Rounds.push(await cannon(url, body, 16));
-    if (phases.has('c64')) c64Rounds.push(await cannon(url, body, 64));
+    if (phases.has('c1')) c1Rounds.push(await timed('c1', () => sequential(url, body, seconds * 1000)));
+    if (phases.has('c16')) c16Rounds.push(await timed('c16', () => cannon(url, body, 16)));
+    if (phases.has('c64')) c64Rounds.push(await timed('c64', () => cannon(url, body, 64)));
   }
   const c1 = { latencies: c1Rounds.flatMap((x) => x.latencies), timings: c1Rounds.flatMap((x) => x.timings), ok: sum(c1Rounds.map((x) => x.ok)), failed: sum(c1Rounds.map((x) => x.failed)) };
   const sorted = [...c1.latencies].sort((a, b) => a - b);
@@ -271,6 +349,11 @@ async function main(): Promise<void> {
   console.log(`db rows: ${after - before} new; server answered ${answered} predictions (201); clients saw ${seen} before each phase's cut-off`);
   const logsOk = after - before === answered && answered >= seen && warm.failed + c1.failed + c16.other + c64.other === 0;
   console.log(logsOk ? 'db check: one row per successful request: OK' : 'db check: FAILED (rows missing or requests failed)');
+  if (workers === 1) {
+    if (phases.has('c1')) console.log(`CPU per request c1: ${describeSplit(cpu.c1, c1.ok)}`);
+    if (phases.has('c16')) console.log(`CPU per request c16: ${describeSplit(cpu.c16, c16.ok)}`);
+    if (phases.has('c64')) console.log(`CPU per request c64: ${describeSplit(cpu.c64, c64.ok)}`);
+  }
   const med = (k: keyof ServerTimings) => percentile(c1.timings.map((x) => x[k]).sort((a, b) => a - b), 50)?.toFixed(2);
   if (c1.timings.length) console.log(`c1 inside the server (p50, the response's timings): decode ${med('decodeMs')} ms, preprocess ${med('preprocessMs')} ms, inference ${med('inferenceMs')} ms, total before logging ${med('totalMs')} ms; the rest is the database insert, HTTP and the client`);
   const list = (xs: number[], digits: number) => xs.map((x) => x.toFixed(digits)).join(' / ');

@@ -118,12 +118,10 @@ bool unfilter(int filter, uint8_t* row, const uint8_t* prev, size_t stride, int 
   }
 }
 
-/** Expands one unfiltered row to RGBA (decodePngRows' conversion); false on a bad palette index. */
+/** Expands one unfiltered row to RGBA (decodePngRows' conversion); false on a bad palette index.
+ *  RGBA rows (colour type 6) need none: the caller uses them where they are. */
 bool toRgba(const Chunks& c, const uint8_t* s, uint8_t* d, uint32_t width) {
   switch (c.colorType) {
-    case 6:
-      std::memcpy(d, s, size_t(width) * 4);
-      return true;
     case 2:
       for (uint32_t x = 0; x < width; x++, s += 3, d += 4) {
         d[0] = s[0];
@@ -222,8 +220,13 @@ bool inkMapFromPng(const uint8_t* buf, size_t len, float* ink, size_t inkLen, ui
     }
     if (inf.z.avail_out > 0) return false;  // the stream ended before the last row
     if (!unfilter(cur[0], cur + 1, prev ? prev + 1 : nullptr, stride, channels)) return false;
-    if (!toRgba(c, cur + 1, rgba.data(), c.width)) return false;
-    accumulateRow(rgba.data(), int(y), int(c.width), ws, px);
+    // RGBA rows (a canvas export) are summed where they were unfiltered, without a copy.
+    const uint8_t* rgbaRow = cur + 1;
+    if (c.colorType != 6) {
+      if (!toRgba(c, cur + 1, rgba.data(), c.width)) return false;
+      rgbaRow = rgba.data();
+    }
+    accumulateRow(rgbaRow, int(y), int(c.width), ws, px);
     prev = cur;
     cur = cur == rows.data() ? rows.data() + stride + 1 : rows.data();  // the two row buffers alternate
   }
