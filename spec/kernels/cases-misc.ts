@@ -258,5 +258,7 @@ export function optimizerCases(): KernelCase[] {
     adamCase('', ODD, adam(false, 0.01, 7)),
     adamCase('', ODD, adam(true, 0.01, 1)),
     adamCase('', ODD, adam(true, 0.05, 100)),
+    // long enough for the cpu backend to split it over two threads, each with a vector tail
+    adamCase('', 70_003, adam(false, 0.01, 3)),
   ];
 }

@@ -138,7 +138,24 @@ static void adamStep(Context& ctx, float* param, const float* grad, float* m, fl
   const float invBc1 = float(1.0 / (1.0 - std::pow(beta1D, step)));
   const float invBc2 = float(1.0 / (1.0 - std::pow(beta2D, step)));
   parallelRange(ctx, n, kGrain, [&](i64 i0, i64 i1) {
-    for (i64 i = i0; i < i1; ++i) {
+    i64 i = i0;
+#if INKLING_VEC
+    // Written in vectors: GCC left the scalar loop below unvectorized (vsqrtss and vdivss per
+    // parameter: the four arrays may alias as far as it knows). Same operations in the same order.
+    const vf vb1 = vset1(b1), vc1 = vset1(c1), vb2 = vset1(b2), vc2 = vset1(c2), vlr = vset1(lr);
+    const vf vInv1 = vset1(invBc1), vInv2 = vset1(invBc2), vEps = vset1(eps), vDecay = vset1(decay), vWd = vset1(wd);
+    for (; i + VL <= i1; i += VL) {
+      vf p = vload(param + i), g = vload(grad + i);
+      if (decoupled) p = vsub(p, vmul(vDecay, p));
+      else g = vadd(g, vmul(vWd, p));
+      const vf mi = vadd(vmul(vb1, vload(m + i)), vmul(vc1, g));
+      const vf vi = vadd(vmul(vb2, vload(v + i)), vmul(vmul(vc2, g), g));
+      vstore(m + i, mi);
+      vstore(v + i, vi);
+      vstore(param + i, vsub(p, vdiv(vmul(vlr, vmul(mi, vInv1)), vadd(vsqrt(vmul(vi, vInv2)), vEps))));
+    }
+#endif
+    for (; i < i1; ++i) {
       float p = param[i];
       float g = grad[i];
       if (decoupled) p -= decay * p;
