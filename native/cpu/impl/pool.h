@@ -111,18 +111,9 @@ static inline void maxPool2x2Row(const float* r0, const float* r1, int wo, int32
     const __m256 at = _mm256_blendv_ps(_mm256_castsi256_ps(iTop), _mm256_castsi256_ps(iBottom), useBottom);
     const __m256 bestOrdered = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(best), 0xD8));
     const __m256 atOrdered = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(at), 0xD8));
-    if (n == 8 || spill) {
-      _mm256_storeu_ps(o + ox, bestOrdered);
-      _mm256_storeu_ps(reinterpret_cast<float*>(am + ox), atOrdered);
-    } else {
-      // a masked store (VMASKMOVPS) costs tens of cycles on Zen 1: the plane's last row goes
-      // through the stack instead
-      alignas(32) float tb[8], ta[8];
-      _mm256_store_ps(tb, bestOrdered);
-      _mm256_store_ps(ta, atOrdered);
-      std::memcpy(o + ox, tb, sizeof(float) * n);
-      std::memcpy(am + ox, ta, sizeof(float) * n);
-    }
+    // the plane's last row stores its tail through vstoreN (a stack copy on AVX2: no masked store)
+    vstoreN(o + ox, bestOrdered, spill ? 8 : n);
+    vstoreN(reinterpret_cast<float*>(am + ox), atOrdered, spill ? 8 : n);
   }
 #elif INKLING_NEON
   // 4 outputs at a time: vld2q_f32 de-interleaves 8 inputs into even and odd columns (the loads
