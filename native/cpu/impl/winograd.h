@@ -215,6 +215,46 @@ static void winogradInput(const float* x, const ConvShape& s, const WinogradTile
   }
 }
 
+// The transforms' lanes: vectors where the table has them (across tiles in winogradOutput, across
+// channels in winogradForwardFewInto's), single floats otherwise (the compiler vectorizes what it can).
+#if INKLING_VEC
+using WLane = vf;
+constexpr int kLanes = VL;
+static inline vf wLoad(const float* p) { return vload(p); }
+static inline vf wLoadN(const float* p, int n) { return vloadN(p, n); }
+static inline void wStore(float* p, vf v) { vstore(p, v); }
+static inline vf wAdd(vf a, vf b) { return vadd(a, b); }
+static inline vf wSub(vf a, vf b) { return vsub(a, b); }
+static inline vf wReluMax(vf a) { return vmax(a, vzero()); }
+#else
+using WLane = float;
+constexpr int kLanes = 1;
+static inline float wLoad(const float* p) { return *p; }
+static inline float wLoadN(const float* p, int) { return *p; }
+static inline void wStore(float* p, float v) { *p = v; }
+static inline float wAdd(float a, float b) { return a + b; }
+static inline float wSub(float a, float b) { return a - b; }
+static inline float wReluMax(float a) { return a > 0.f ? a : 0.f; }
+#endif
+
+/** The 2x2 outputs of a tile (a lane of tiles or channels): y[i][k] = (Aᵀ M A)[i][k] + b, then
+ *  ReLU, with M[ξ] read at m + ξ·plane. winogradOutput and winogradOutputChannels both call it,
+ *  so the batched and the batch-1 paths keep the same arithmetic per element. */
+static inline void winogradTileOutput(const float* m, size_t plane, WLane b, bool relu, WLane y[2][2]) {
+  WLane a[2][4];  // Aᵀ M
+  for (int j = 0; j < 4; ++j) {
+    const WLane m0 = wLoad(m + (0 * 4 + j) * plane), m1 = wLoad(m + (1 * 4 + j) * plane);
+    const WLane m2 = wLoad(m + (2 * 4 + j) * plane), m3 = wLoad(m + (3 * 4 + j) * plane);
+    a[0][j] = wAdd(wAdd(m0, m1), m2);
+    a[1][j] = wSub(wSub(m1, m2), m3);
+  }
+  for (int i = 0; i < 2; ++i) {
+    y[i][0] = wAdd(wAdd(wAdd(a[i][0], a[i][1]), a[i][2]), b);
+    y[i][1] = wAdd(wSub(wSub(a[i][1], a[i][2]), a[i][3]), b);
+    if (relu) y[i][0] = wReluMax(y[i][0]), y[i][1] = wReluMax(y[i][1]);
+  }
+}
+
 /** out (+)= Aᵀ M A per (channel, tile) of one image, for channels [c0, c1); M[ξ][c][t0 + t], rows
  *  ldm long (reads run up to a vector past a tile row, into the slack). Vectorised across a tile
  *  row: the four outputs of each tile come out as four vectors, interleaved into output rows. */
@@ -236,26 +276,15 @@ static void winogradOutput(const float* M, i64 ldm, int t0, int channels, const 
     for (int ty = 0; ty < g.th; ++ty) {
       const float* m = mc + ty * g.tw;
 #if INKLING_VEC
-      const vf bv = vset1(b), zero = vzero();
+      const vf bv = vset1(b);
       for (int tx = 0; tx < g.tw; tx += VL) {
-        vf a[2][4];  // Aᵀ M
-        for (int j = 0; j < 4; ++j) {
-          const vf m0 = vload(m + (0 * 4 + j) * plane + tx), m1 = vload(m + (1 * 4 + j) * plane + tx);
-          const vf m2 = vload(m + (2 * 4 + j) * plane + tx), m3 = vload(m + (3 * 4 + j) * plane + tx);
-          a[0][j] = vadd(vadd(m0, m1), m2);
-          a[1][j] = vsub(vsub(m1, m2), m3);
-        }
+        vf y[2][2];
+        winogradTileOutput(m + tx, plane, bv, relu, y);
         for (int i = 0; i < 2; ++i) {
           const int oy = 2 * ty + i;
           if (oy >= hOut) break;
-          vf y0 = vadd(vadd(vadd(a[i][0], a[i][1]), a[i][2]), bv);
-          vf y1 = vadd(vsub(vsub(a[i][1], a[i][2]), a[i][3]), bv);
-          if (relu) {
-            y0 = vmax(y0, zero);
-            y1 = vmax(y1, zero);
-          }
           vf lo, hi;
-          vinterleave(y0, y1, lo, hi);  // output columns 2tx, 2tx + 1, …
+          vinterleave(y[i][0], y[i][1], lo, hi);  // output columns 2tx, 2tx + 1, …
           float* o = oc + i64(oy) * wOut + 2 * tx;
           const int n = std::min(2 * VL, wOut - 2 * tx), nLo = std::min(VL, n), nHi = n - nLo;
           if (spill && o + 2 * VL <= rangeEnd) {
@@ -273,21 +302,14 @@ static void winogradOutput(const float* M, i64 ldm, int t0, int channels, const 
       }
 #else
       for (int tx = 0; tx < g.tw; ++tx) {
-        float a[2][4];  // Aᵀ M
-        for (int j = 0; j < 4; ++j) {
-          const float m0 = m[(0 * 4 + j) * plane + tx], m1 = m[(1 * 4 + j) * plane + tx];
-          const float m2 = m[(2 * 4 + j) * plane + tx], m3 = m[(3 * 4 + j) * plane + tx];
-          a[0][j] = m0 + m1 + m2;
-          a[1][j] = m1 - m2 - m3;
-        }
+        float y[2][2];
+        winogradTileOutput(m + tx, plane, b, relu, y);
         for (int i = 0; i < 2; ++i) {
           const int oy = 2 * ty + i;
           if (oy >= hOut) break;
-          const float y0 = a[i][0] + a[i][1] + a[i][2] + b, y1 = a[i][1] - a[i][2] - a[i][3] + b;
           float* o = oc + i64(oy) * wOut + 2 * tx;
-          const float v0 = relu && !(y0 > 0.f) ? 0.f : y0, v1 = relu && !(y1 > 0.f) ? 0.f : y1;
-          o[0] = accumulate ? o[0] + v0 : v0;
-          if (2 * tx + 1 < wOut) o[1] = accumulate ? o[1] + v1 : v1;
+          o[0] = accumulate ? o[0] + y[i][0] : y[i][0];
+          if (2 * tx + 1 < wOut) o[1] = accumulate ? o[1] + y[i][1] : y[i][1];
         }
       }
 #endif
@@ -429,28 +451,6 @@ static const float* winogradForwardFilters(Context& ctx, const float* w, const C
  *  filters (inference), and a K (= cIn) that fits one GEMM block. */
 static bool winogradFewApplies(const ConvShape& s, double stamp) { return stamp > 0 && s.n <= 2 && s.cIn <= KC_MAX; }
 
-// winogradForwardFewInto's transforms run across channels, kLanes at a time: vectors where the table
-// has them, single floats otherwise (the same code; the compiler vectorizes what it can).
-#if INKLING_VEC
-using WLane = vf;
-constexpr int kLanes = VL;
-static inline vf wLoad(const float* p) { return vload(p); }
-static inline vf wLoadN(const float* p, int n) { return vloadN(p, n); }
-static inline void wStore(float* p, vf v) { vstore(p, v); }
-static inline vf wAdd(vf a, vf b) { return vadd(a, b); }
-static inline vf wSub(vf a, vf b) { return vsub(a, b); }
-static inline vf wReluMax(vf a) { return vmax(a, vzero()); }
-#else
-using WLane = float;
-constexpr int kLanes = 1;
-static inline float wLoad(const float* p) { return *p; }
-static inline float wLoadN(const float* p, int) { return *p; }
-static inline void wStore(float* p, float v) { *p = v; }
-static inline float wAdd(float a, float b) { return a + b; }
-static inline float wSub(float a, float b) { return a - b; }
-static inline float wReluMax(float a) { return a > 0.f ? a : 0.f; }
-#endif
-
 /** Vt[ξ][t][c] = (Bᵀ d B)[ξ] for the tiles t of tile rows [ty0, ty1) of one image, every channel
  *  (ldv = cIn rounded up to kLanes; the padding lanes come out zero). The rows these tiles read
  *  are first copied channel-minor (zero-padded) into `xh`, so that a 4x4 patch of kLanes channels
@@ -495,7 +495,7 @@ static void winogradInputRows(const float* x, const ConvShape& s, const Winograd
 /** out[c] = Aᵀ M A + bias (ReLU) for channels [c0, c1) of one image, M = Mt[ξ][t][c] (rows ldm
  *  long, at least c1 rounded up to kLanes: the last vector may read past c1, never used). The
  *  results go channel-minor into `oh` ([hOut·wOut][kLanes-rounded slice]) and are then copied
- *  out plane by plane. Same arithmetic per element as winogradOutput. */
+ *  out plane by plane. */
 static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles& g, int hOut, int wOut, int c0, int c1,
                                    const float* bias, bool relu, float* out, float* oh) {
   const int width = c1 - c0, ldo = (width + kLanes - 1) / kLanes * kLanes;
@@ -505,22 +505,14 @@ static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles
       const float* m = Mt + size_t(ty * g.tw + tx) * ldm;
       for (int c = 0; c < width; c += kLanes) {
         const WLane b = bias ? wLoadN(bias + c0 + c, std::min(kLanes, width - c)) : WLane{};
-        WLane a[2][4];  // Aᵀ M
-        for (int j = 0; j < 4; ++j) {
-          const WLane m0 = wLoad(m + (0 * 4 + j) * plane + c0 + c), m1 = wLoad(m + (1 * 4 + j) * plane + c0 + c);
-          const WLane m2 = wLoad(m + (2 * 4 + j) * plane + c0 + c), m3 = wLoad(m + (3 * 4 + j) * plane + c0 + c);
-          a[0][j] = wAdd(wAdd(m0, m1), m2);
-          a[1][j] = wSub(wSub(m1, m2), m3);
-        }
+        WLane y[2][2];
+        winogradTileOutput(m + c0 + c, plane, b, relu, y);
         for (int i = 0; i < 2; ++i) {
           const int oy = 2 * ty + i;
           if (oy >= hOut) break;
-          WLane y0 = wAdd(wAdd(wAdd(a[i][0], a[i][1]), a[i][2]), b);
-          WLane y1 = wAdd(wSub(wSub(a[i][1], a[i][2]), a[i][3]), b);
-          if (relu) y0 = wReluMax(y0), y1 = wReluMax(y1);
           float* o = oh + (size_t(oy) * wOut + 2 * tx) * ldo + c;
-          wStore(o, y0);
-          if (2 * tx + 1 < wOut) wStore(o + ldo, y1);
+          wStore(o, y[i][0]);
+          if (2 * tx + 1 < wOut) wStore(o + ldo, y[i][1]);
         }
       }
     }
