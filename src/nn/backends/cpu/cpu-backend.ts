@@ -180,15 +180,21 @@ export class CpuBackend implements Backend {
       p.m, p.n, p.k, p.transA, p.transB, p.accumulate ?? false, act);
   }
 
+  /** A forward convolution's weights. They are only read, so their stamp stays: the kernel may
+   *  reuse what it derived from them while it is unchanged (Winograd's transformed filters, at
+   *  inference). */
+  private convWeights(k: string, w: F32, length: number, what: () => string): Float32Array {
+    const data = this.mem.resolveForRead(k, 'w', w, 'f32');
+    if (w.length < length) requireLength(k, 'w', w, length, what());
+    return data;
+  }
+
   conv2d(x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dParams & { activation?: Activation }): void {
     const k = 'conv2d';
     const s = conv2dSizes(k, p);
     const act = isRelu(k, p.activation);
     const what = describeParams(p);
-    // The weights are only read here, so their stamp stays: the kernel may reuse what it derived
-    // from them while it is unchanged (Winograd's transformed filters, at inference).
-    const wData = this.mem.resolveForRead(k, 'w', w, 'f32');
-    if (w.length < s.w) requireLength(k, 'w', w, s.w, what());
+    const wData = this.convWeights(k, w, s.w, what);
     this.addon.conv2d(this.ctx, this.f32(k, 'x', x, s.x, what), wData,
       bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, what),
       p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act, (w as CpuBuffer).stamp);
@@ -199,8 +205,7 @@ export class CpuBackend implements Backend {
     const s = conv2dMaxPoolSizes(k, p);
     const act = isRelu(k, p.activation);
     const what = describeParams(p);
-    const wData = this.mem.resolveForRead(k, 'w', w, 'f32');  // only read: the stamp stays (see conv2d)
-    if (w.length < s.w) requireLength(k, 'w', w, s.w, what());
+    const wData = this.convWeights(k, w, s.w, what);
     this.addon.conv2dMaxPool(this.ctx, this.f32(k, 'x', x, s.x, what), wData,
       bias ? this.f32(k, 'bias', bias, s.bias, () => 'cOut') : null, this.f32(k, 'out', out, s.out, describeParams(p, 'the pooled size for the params')),
       p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad, act, p.poolKh, p.poolKw, p.poolStride, (w as CpuBuffer).stamp);
