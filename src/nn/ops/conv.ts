@@ -4,8 +4,7 @@
 // accumulate flag, so a gradient that already holds a contribution is added to in the same pass.
 
 import { convOutputSize, poolOutputSize, type Activation, type Conv2dParams } from '../backend.ts';
-import { isGradEnabled } from '../autograd.ts';
-import { needsGrad, recordOp } from '../autograd.ts';
+import { isGradEnabled, needsGrad, recordOp } from '../autograd.ts';
 import { Tensor } from '../tensor.ts';
 import { f32, fmt, requireRank, requireSameBackend, requireShape } from './checks.ts';
 
@@ -16,8 +15,8 @@ export interface Conv2dOptions {
 }
 
 /** The shared checks of conv2d and conv2dMaxPool: x [N, Cin, H, W], w [Cout, Cin, kh, kw], b [Cout];
- *  the params, with an output of at least one pixel. */
-function convParams(kernel: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): Conv2dParams {
+ *  the params and the convolution's output size (at least one pixel). */
+function convParams(kernel: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): { p: Conv2dParams; hOut: number; wOut: number } {
   requireRank(kernel, 'x', x, [4]);
   requireRank(kernel, 'weight', w, [4]);
   requireSameBackend(kernel, x, w);
@@ -32,14 +31,13 @@ function convParams(kernel: string, x: Tensor, w: Tensor, b: Tensor | null, opts
   if (hOut < 1 || wOut < 1) {
     throw new Error(`${kernel}: a ${kh}x${kw} kernel with pad ${pad} does not fit the ${h}x${wd} input ${fmt(x.shape)}`);
   }
-  return p;
+  return { p, hOut, wOut };
 }
 
 export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
-  const p = convParams('conv2d', x, w, b, opts);
+  const { p, hOut, wOut } = convParams('conv2d', x, w, b, opts);
   const { n, cOut } = p;
   const activation = opts.activation ?? 'none';
-  const { hOut, wOut } = convOutputSize(p);
   const be = x.backend;
   const out = Tensor.empty(be, [n, cOut, hOut, wOut]);
   be.conv2d(f32(x), f32(w), b === null ? null : f32(b), f32(out), { ...p, activation });
@@ -73,15 +71,14 @@ export function conv2dMaxPool(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv
   if (isGradEnabled() && needsGrad(x, w, b)) {
     throw new Error('conv2dMaxPool: inference only (it keeps no argmax to differentiate through); run it under noGrad, or use conv2d then maxPool2d');
   }
-  const p = convParams('conv2dMaxPool', x, w, b, opts);
+  const { p, hOut, wOut } = convParams('conv2dMaxPool', x, w, b, opts);
   const { n, cOut } = p;
-  const conv = convOutputSize(p);
   const poolKh = opts.poolKernel;
   const poolStride = opts.poolStride ?? poolKh;
-  if (conv.hOut < poolKh || conv.wOut < poolKh) {
-    throw new Error(`conv2dMaxPool: the ${poolKh}x${poolKh} pool does not fit the ${conv.hOut}x${conv.wOut} convolution output of ${fmt(x.shape)}`);
+  if (hOut < poolKh || wOut < poolKh) {
+    throw new Error(`conv2dMaxPool: the ${poolKh}x${poolKh} pool does not fit the ${hOut}x${wOut} convolution output of ${fmt(x.shape)}`);
   }
-  const pooled = poolOutputSize({ n, c: cOut, h: conv.hOut, w: conv.wOut, kh: poolKh, kw: poolKh, stride: poolStride });
+  const pooled = poolOutputSize({ n, c: cOut, h: hOut, w: wOut, kh: poolKh, kw: poolKh, stride: poolStride });
   const out = Tensor.empty(x.backend, [n, cOut, pooled.hOut, pooled.wOut]);
   x.backend.conv2dMaxPool(f32(x), f32(w), b === null ? null : f32(b), f32(out),
     { ...p, activation: opts.activation ?? 'none', poolKh, poolKw: poolKh, poolStride });
