@@ -27,7 +27,8 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { canvasPng } from './canvas-png.ts';
-import { sampleCpu, combine, zeroSample, describeSplit, type CpuSample } from './cpu-split.ts';
+import { sampleCpu, addScaled, zeroSample, describeSplit, type CpuSample } from './cpu-split.ts';
+import { median } from './stats.ts';
 import { sql } from 'slonik';
 import { z } from 'zod';
 
@@ -36,10 +37,6 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const rounds = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 async function serveChild(): Promise<void> {
   const { loadConfig } = await import('../src/server/config.ts');
@@ -315,7 +312,7 @@ async function main(): Promise<void> {
   const timed = async <T extends { ok: number }>(kind: keyof typeof cpu, run: () => Promise<T>): Promise<T> => {
     const a: CpuSample | null = workers === 1 ? sampleCpu(child.pid!, pgPid) : null;
     const r = await run();
-    if (a) cpu[kind] = combine(cpu[kind], combine(a, sampleCpu(child.pid!, pgPid), -1), 1);
+    if (a) cpu[kind] = addScaled(cpu[kind], addScaled(sampleCpu(child.pid!, pgPid), a, -1), 1);
     return r;
   };
   for (let r = 0; r < rounds; r++) {

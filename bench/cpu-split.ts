@@ -55,18 +55,18 @@ export function sampleCpu(serverPid: number, postmasterPid: number | null): CpuS
   return { serverMain, serverThreads, postgres: postgresMs(postmasterPid), loadGenerator: (self.user + self.system) / 1000 };
 }
 
-/** b - a (a phase's CPU), or a + b with sign = 1 (phases of one kind added up). */
-export function combine(a: CpuSample, b: CpuSample, sign: 1 | -1): CpuSample {
+/** a + k·b, thread by thread: k = −1 gives the CPU a phase used (addScaled(after, before, −1)),
+ *  k = 1 adds phases of one kind up. */
+export function addScaled(a: CpuSample, b: CpuSample, k: 1 | -1): CpuSample {
   const serverThreads = new Map(a.serverThreads);
-  for (const [name, ms] of b.serverThreads) serverThreads.set(name, (sign === 1 ? (serverThreads.get(name) ?? 0) : -(serverThreads.get(name) ?? 0)) + ms);
-  if (sign === -1) for (const [name, ms] of a.serverThreads) if (!b.serverThreads.has(name)) serverThreads.set(name, -ms);
-  const f = (x: number, y: number) => (sign === 1 ? x + y : y - x);
+  for (const [name, ms] of b.serverThreads) serverThreads.set(name, (serverThreads.get(name) ?? 0) + k * ms);
+  const f = (x: number, y: number) => x + k * y;
   return { serverMain: f(a.serverMain, b.serverMain), serverThreads, postgres: f(a.postgres, b.postgres), loadGenerator: f(a.loadGenerator, b.loadGenerator) };
 }
 
 export const zeroSample = (): CpuSample => ({ serverMain: 0, serverThreads: new Map(), postgres: 0, loadGenerator: 0 });
 
-/** CPU ms per request of a phase's CPU (combine(before, after, -1)): one line, the largest server
+/** CPU ms per request of a phase's CPU (addScaled(after, before, -1)): one line, the largest server
  *  threads named. Backends that exited during it drop out of the postgres sum (none do during a
  *  phase: the pool keeps its connections). */
 export function describeSplit(d: CpuSample, requests: number): string {
