@@ -104,6 +104,18 @@ export interface BatchNormMaxPoolParams extends Pool2dParams {
   activation?: Activation;
 }
 
+/** A convolution, batch norm (training) with its activation, then a max pool: conv2d's params
+ *  (x [n, cIn, h, w] → y [n, cOut, hOut, wOut]), batchNormTrain's eps, momentum and activation
+ *  over y, and the pool window poolKh×poolKw with poolStride (no padding, floor mode) over y. */
+export interface ConvBatchNormMaxPoolParams extends Conv2dParams {
+  eps: number;
+  momentum: number;
+  activation?: Activation;
+  poolKh: number;
+  poolKw: number;
+  poolStride: number;
+}
+
 /** Elements are dropped by the counter-based hash in `dropout-rng.ts`, so every backend draws the
  *  same mask for the same (seed, step). Per-element (dropout): the hash counter is the element
  *  index. Per-channel (dropout2d): x is [channels, spatial] and the counter is the channel index
@@ -249,6 +261,31 @@ export interface Backend {
     dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormMaxPoolParams, accumulate?: boolean,
   ): void;
 
+  // ---- fused layer for training: convolution → batch norm → activation → max pool ----
+  /** conv2d(x, w, bias, y, conv) then batchNormMaxPoolTrain(y, …, out, argmax, …, bnPool) (see
+   *  splitConvBatchNormMaxPool), for a layer whose input needs no gradient (a network's first):
+   *  out, argmax, the running statistics, saveMean and saveInvStd are exactly those two kernels'.
+   *  y need never exist: where the convolution is cheap to recompute (one input channel), a backend
+   *  can take y's statistics from the input's and never write y, the largest tensor of a training
+   *  step at the seed CNN's shapes (12.8 MB at batch 128, written once and read three times). */
+  convBatchNormMaxPoolTrain(
+    x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null,
+    gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>,
+    out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    p: ConvBatchNormMaxPoolParams,
+  ): void;
+  /** Its backward, given the forward's x, w, bias, out and argmax: with y = conv2d(x, w, bias) and
+   *  dy' = batchNormMaxPoolBackward(y, out, argmax, dy, gamma, saveMean, saveInvStd, …)'s dx,
+   *  dw (+)= conv2dBackwardWeight(x, dy')'s dw, and dγ, dβ (+)= as batchNormMaxPoolBackward. No dx
+   *  (the input needs no gradient) and no bias gradient: the batch mean subtracts any bias, so it is
+   *  exactly zero (Σ dy' = 0 in exact arithmetic; computed in floats it is rounding noise). */
+  convBatchNormMaxPoolBackward(
+    x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null,
+    out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dy: DeviceBuffer<'f32'>,
+    gamma: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    dw: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: ConvBatchNormMaxPoolParams, accumulate?: boolean,
+  ): void;
+
   // ---- fused layer for inference: convolution → activation → max pool ----
   /** conv2d(x, w, bias, y, p) with p's activation, then maxPool2d(y, out, ·) with p's pool window,
    *  without storing y or the argmax: out [n, cOut, hPool, wPool] is exactly maxPool2d's out. For
@@ -308,6 +345,19 @@ export function splitConv2dMaxPool(p: Conv2dMaxPoolParams): { conv: Conv2dParams
   return {
     conv: { n: p.n, cIn: p.cIn, h: p.h, w: p.w, cOut: p.cOut, kh: p.kh, kw: p.kw, stride: p.stride, pad: p.pad, activation: p.activation ?? 'none' },
     pool: { n: p.n, c: p.cOut, h: hOut, w: wOut, kh: p.poolKh, kw: p.poolKw, stride: p.poolStride },
+  };
+}
+
+/** The convolution and the fused batch norm + max pool over its output that make up a
+ *  convBatchNormMaxPoolTrain / convBatchNormMaxPoolBackward. */
+export function splitConvBatchNormMaxPool(p: ConvBatchNormMaxPoolParams): { conv: Conv2dParams; bnPool: BatchNormMaxPoolParams } {
+  const { hOut, wOut } = convOutputSize(p);
+  return {
+    conv: { n: p.n, cIn: p.cIn, h: p.h, w: p.w, cOut: p.cOut, kh: p.kh, kw: p.kw, stride: p.stride, pad: p.pad },
+    bnPool: {
+      n: p.n, c: p.cOut, h: hOut, w: wOut, kh: p.poolKh, kw: p.poolKw, stride: p.poolStride,
+      eps: p.eps, momentum: p.momentum, activation: p.activation ?? 'none',
+    },
   };
 }
 

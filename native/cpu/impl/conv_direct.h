@@ -5,7 +5,8 @@
 // vector is nine FMAs on shifted loads of the padded plane; the weight gradient is ten vector dot
 // products per output channel (nine taps and the bias) in one read of dy, where im2col + GEMM
 // also read dy a second time for the bias.
-// Orders: an output is w0·x0 + … + w8·x8 (taps in (ky, kx) order), + bias, then ReLU. The weight
+// Orders: an output is ((w0·x0 + w1·x1 + w2·x2) + (w3·x3 + … + w5·x5)) + (w6·x6 + … + w8·x8) (each
+// kernel row's taps in kx order), + bias, then ReLU. The weight
 // gradient sums images in a fixed number of groups (as conv2dBackwardWeight), each group's images
 // and vector lanes in a fixed order, the groups in group order: no result depends on the threads.
 #pragma once
@@ -55,25 +56,40 @@ static void directSingleChannelForwardInto(Context& ctx, const float* x, const f
       for (int k = 0; k < 9; ++k) wk[k] = vset1(w[co * 9 + k]);
       const vf b = vset1(bias ? bias[co] : 0.f), zero = vzero();
       float* o = image + i64(co) * outPlane;
-      for (int oy = 0; oy < hOut; ++oy) {
+      // One kernel row's three taps: its own FMA chain, so that a pair of output rows keeps six
+      // independent chains in flight (one chain of nine FMAs per output waited on its latency).
+      const auto taps = [&](const float* r, int k) {
+        return vfmadd(wk[k + 2], vload(r + 2), vfmadd(wk[k + 1], vload(r + 1), vmul(wk[k], vload(r))));
+      };
+      const auto finish = [&](vf top, vf mid, vf bottom) {
+        const vf v = vadd(vadd(vadd(top, mid), bottom), b);
+        return relu ? vmax(v, zero) : v;
+      };
+      int oy = 0;
+      for (; oy + 2 <= hOut; oy += 2) {
         const float* r0 = padded + oy * Wp;
         const float* r1 = r0 + Wp;
         const float* r2 = r1 + Wp;
+        const float* r3 = r2 + Wp;
+        float* upper = o + oy * wOut;
+        float* lower = upper + wOut;
         for (int ox = 0; ox < wOut; ox += VL) {
-          vf acc = vmul(wk[0], vload(r0 + ox));
-          acc = vfmadd(wk[1], vload(r0 + ox + 1), acc);
-          acc = vfmadd(wk[2], vload(r0 + ox + 2), acc);
-          acc = vfmadd(wk[3], vload(r1 + ox), acc);
-          acc = vfmadd(wk[4], vload(r1 + ox + 1), acc);
-          acc = vfmadd(wk[5], vload(r1 + ox + 2), acc);
-          acc = vfmadd(wk[6], vload(r2 + ox), acc);
-          acc = vfmadd(wk[7], vload(r2 + ox + 1), acc);
-          acc = vfmadd(wk[8], vload(r2 + ox + 2), acc);
-          acc = vadd(acc, b);
-          if (relu) acc = vmax(acc, zero);
+          const vf u = finish(taps(r0 + ox, 0), taps(r1 + ox, 3), taps(r2 + ox, 6));
+          const vf l = finish(taps(r1 + ox, 0), taps(r2 + ox, 3), taps(r3 + ox, 6));
+          const int n = std::min(VL, wOut - ox);
+          // the upper row's spill would land on the lower row's outputs stored already
+          vstoreN(upper + ox, u, n);
+          if (lower + ox + VL <= rangeEnd) vstore(lower + ox, l);
+          else vstoreN(lower + ox, l, n);
+        }
+      }
+      for (; oy < hOut; ++oy) {
+        const float* r0 = padded + oy * Wp;
+        for (int ox = 0; ox < wOut; ox += VL) {
+          const vf v = finish(taps(r0 + ox, 0), taps(r0 + Wp + ox, 3), taps(r0 + 2 * Wp + ox, 6));
           float* dst = o + oy * wOut + ox;
-          if (dst + VL <= rangeEnd) vstore(dst, acc);
-          else vstoreN(dst, acc, std::min(VL, wOut - ox));
+          if (dst + VL <= rangeEnd) vstore(dst, v);
+          else vstoreN(dst, v, std::min(VL, wOut - ox));
         }
       }
     }

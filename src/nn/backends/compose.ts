@@ -4,9 +4,10 @@
 // contract lets a backend keep them alive until queued work has run).
 
 import {
-  splitBatchNormMaxPool, splitConv2dMaxPool, type Backend, type BatchNormMaxPoolParams, type Conv2dMaxPoolParams, type DeviceBuffer,
+  splitBatchNormMaxPool, splitConv2dMaxPool, splitConvBatchNormMaxPool, type Backend, type BatchNormMaxPoolParams,
+  type Conv2dMaxPoolParams, type ConvBatchNormMaxPoolParams, type DeviceBuffer,
 } from '../backend.ts';
-import { batchNormMaxPoolSizes, conv2dMaxPoolSizes, requireLength } from './validate.ts';
+import { batchNormMaxPoolSizes, conv2dMaxPoolSizes, convBatchNormMaxPoolSizes, requireLength } from './validate.ts';
 
 type F32 = DeviceBuffer<'f32'>;
 type I32 = DeviceBuffer<'i32'>;
@@ -75,5 +76,52 @@ export function composeConv2dMaxPool(be: Backend, x: F32, w: F32, bias: F32 | nu
   } finally {
     be.free(y);
     be.free(argmax);
+  }
+}
+
+/** The convolution's operands against the params (the batch norm + pool ones are checked by the
+ *  kernel the composition calls). */
+function requireConvOperands(k: string, x: F32, w: F32, bias: F32 | null, p: ConvBatchNormMaxPoolParams): { y: number } {
+  const s = convBatchNormMaxPoolSizes(k, p, true);
+  const what = `the params ${JSON.stringify(p)}`;
+  requireLength(k, 'x', x, s.x, what);
+  requireLength(k, 'w', w, s.w, what);
+  if (bias) requireLength(k, 'bias', bias, s.bias, 'cOut');
+  return { y: s.y };
+}
+
+/** conv2d into a temporary y, then batchNormMaxPoolTrain(y, …). */
+export function composeConvBatchNormMaxPoolTrain(
+  be: Backend, x: F32, w: F32, bias: F32 | null, gamma: F32, beta: F32, runningMean: F32, runningVar: F32,
+  out: F32, argmax: I32, saveMean: F32, saveInvStd: F32, p: ConvBatchNormMaxPoolParams,
+): void {
+  const s = requireConvOperands('convBatchNormMaxPoolTrain', x, w, bias, p);
+  const { conv, bnPool } = splitConvBatchNormMaxPool(p);
+  const y = be.alloc(s.y, 'f32');
+  try {
+    be.conv2d(x, w, bias, y, conv);
+    be.batchNormMaxPoolTrain(y, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, bnPool);
+  } finally {
+    be.free(y);
+  }
+}
+
+/** y recomputed by conv2d, batchNormMaxPoolBackward into a temporary dy', then
+ *  conv2dBackwardWeight(x, dy') without the bias gradient (zero by the contract). */
+export function composeConvBatchNormMaxPoolBackward(
+  be: Backend, x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32,
+  dw: F32, dgamma: F32, dbeta: F32, p: ConvBatchNormMaxPoolParams, accumulate = false,
+): void {
+  const s = requireConvOperands('convBatchNormMaxPoolBackward', x, w, bias, p);
+  const { conv, bnPool } = splitConvBatchNormMaxPool(p);
+  const y = be.alloc(s.y, 'f32');
+  const dyConv = be.alloc(s.y, 'f32');
+  try {
+    be.conv2d(x, w, bias, y, conv);
+    be.batchNormMaxPoolBackward(y, out, argmax, dy, gamma, saveMean, saveInvStd, dyConv, dgamma, dbeta, bnPool, accumulate);
+    be.conv2dBackwardWeight(x, dyConv, dw, null, conv, accumulate);
+  } finally {
+    be.free(y);
+    be.free(dyConv);
   }
 }

@@ -12,12 +12,14 @@ import {
   poolOutputSize,
   splitBatchNormMaxPool,
   splitConv2dMaxPool,
+  splitConvBatchNormMaxPool,
   type AdamParams,
   type BatchNormMaxPoolParams,
   type BatchNormParams,
   type ChannelLayout,
   type Conv2dMaxPoolParams,
   type Conv2dParams,
+  type ConvBatchNormMaxPoolParams,
   type CrossEntropyParams,
   type DeviceBuffer,
   type DType,
@@ -155,6 +157,17 @@ export function batchNormMaxPoolSizes(kernel: string, p: BatchNormMaxPoolParams,
   const norm = batchNormSizes(kernel, bn, training);
   isRelu(kernel, p.activation);
   return { x: pool.x, out: pool.out, c: norm.c };
+}
+
+/** The fused convolution + batch norm + max pool: both halves' checks; sizes of x, w, bias, the
+ *  convolution's output y (never stored by a fused kernel), the pooled out and the channels. */
+export function convBatchNormMaxPoolSizes(kernel: string, p: ConvBatchNormMaxPoolParams, training: boolean): {
+  x: number; w: number; bias: number; y: number; out: number; c: number;
+} {
+  const conv = conv2dSizes(kernel, p);
+  for (const key of ['poolKh', 'poolKw', 'poolStride'] as const) requirePositiveInt(kernel, key, p[key]);
+  const bnPool = batchNormMaxPoolSizes(kernel, splitConvBatchNormMaxPool(p).bnPool, training);
+  return { x: conv.x, w: conv.w, bias: conv.bias, y: conv.out, out: bnPool.out, c: bnPool.c };
 }
 
 export function checkDropoutParams(kernel: string, p: DropoutParams, length: number): void {

@@ -5,12 +5,13 @@
 
 import type {
   Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
-  CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
+  ConvBatchNormMaxPoolParams, CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
   batchNormMaxPoolSizes, batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dMaxPoolSizes, conv2dSizes, crossEntropySizes,
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
+import { composeConvBatchNormMaxPoolBackward, composeConvBatchNormMaxPoolTrain } from '../compose.ts';
 import { binaryCode, unaryCode } from '../op-codes.ts';
 import type { CpuAddon, NativeContext } from './addon.ts';
 import type { GuardedAllocation } from '../guarded-alloc.ts';
@@ -299,6 +300,21 @@ export class CpuBackend implements Backend {
       this.f32(k, 'dy', dy, s.out, what), this.f32(k, 'gamma', gamma, s.c, c), this.f32(k, 'saveMean', saveMean, s.c, c),
       this.f32(k, 'saveInvStd', saveInvStd, s.c, c), this.f32(k, 'dx', dx, s.x, what), this.f32(k, 'dgamma', dgamma, s.c, c),
       this.f32(k, 'dbeta', dbeta, s.c, c), p.n, p.c, p.h, p.w, p.kh, p.kw, p.stride, isRelu(k, p.activation), accumulate);
+  }
+
+  // ---- fused convolution → batch norm → activation → max pool (training, input without gradient) ----
+  convBatchNormMaxPoolTrain(
+    x: F32, w: F32, bias: F32 | null, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32,
+    saveMean: F32, saveInvStd: F32, p: ConvBatchNormMaxPoolParams,
+  ): void {
+    composeConvBatchNormMaxPoolTrain(this, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
+  }
+
+  convBatchNormMaxPoolBackward(
+    x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32,
+    dw: F32, dgamma: F32, dbeta: F32, p: ConvBatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    composeConvBatchNormMaxPoolBackward(this, x, w, bias, out, argmax, dy, gamma, saveMean, saveInvStd, dw, dgamma, dbeta, p, accumulate);
   }
 
   // ---- pooling ----
