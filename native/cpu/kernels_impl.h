@@ -54,6 +54,7 @@ using namespace inkling;
 #include "impl/pool.h"
 #include "impl/fused.h"
 #include "impl/conv_pool.h"
+#include "impl/conv_bn_pool.h"
 #include "impl/loss_optim.h"
 #include "impl/microbench.h"
 
@@ -62,7 +63,7 @@ namespace INKLING_NS {
 static const KernelTable kTable = {
     INKLING_ISA_NAME, unary, binary, scale, axpy, reluBackward, channelSum, argmax, countEqual, matmul,
     conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dMaxPool, batchNormTrain, batchNormInference, batchNormBackward,
-    batchNormMaxPoolTrain, batchNormMaxPoolBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
+    batchNormMaxPoolTrain, batchNormMaxPoolBackward, convBatchNormMaxPoolTrain, convBatchNormMaxPoolBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
     softmaxCrossEntropyBackward, sgdStep, adamStep, peakFmaGflops, triadGBps,
 };
 

@@ -37,7 +37,8 @@ export type KernelName = Exclude<
  *    rounds its operands to TF32 (gemmPrecision 'tf32'), each element may differ from ref by
  *    tf32PerProduct · Σ_k |a_k·b_k| (every product of the sum carries that relative error) plus the
  *    fp32 `tolerance` · max|ref|; Σ|a·b| is the case run on ref with every input made absolute.
- *    Elsewhere the fp32 `tolerance` applies. */
+ *    Elsewhere the fp32 `tolerance` applies. A case whose GEMM operands are not its inputs (a fused
+ *    kernel's convolution of an intermediate) computes Σ|a·b| itself (`tf32Magnitudes`). */
 export type Comparison = 'exact' | { tolerance: number; zeros?: boolean; tf32PerProduct?: number };
 
 /** Default for float outputs: float32 sums in a different order stay well inside this. */
@@ -81,6 +82,9 @@ export interface KernelCase {
   readonly outputs: Readonly<Record<string, Comparison>>;
   /** The host inputs (initial contents of every buffer), from the case's own seed. */
   makeInputs(): Inputs;
+  /** Σ_k |a_k·b_k| per element of the tf32PerProduct outputs, where the case on ref with every
+   *  input absolute does not give it; absent: that run is used. */
+  readonly tf32Magnitudes?: () => Record<string, HostData>;
   /** Allocates and uploads the case's buffers on `backend` (`inputs` instead of makeInputs(), e.g.
    *  the absolute values for the TF32 error bound). */
   setup(backend: Backend, inputs?: Inputs): CaseInstance;
@@ -99,11 +103,14 @@ export interface CaseSpec<T extends Inputs> {
   /** Outputs to compare; float buffers default to DEFAULT_TOLERANCE, int buffers to 'exact'. */
   outputs: readonly (keyof T & string)[];
   comparisons?: Partial<Record<keyof T & string, Comparison>>;
+  /** See KernelCase.tf32Magnitudes. */
+  tf32Magnitudes?: (inputs: T) => Partial<Record<keyof T & string, HostData>>;
   run: (backend: Backend, b: Buffers<T>) => void;
 }
 
 export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
   const makeInputs = (): T => spec.inputs(new CaseRng(seedFromName(spec.name)));
+  const tf32Magnitudes = spec.tf32Magnitudes;
   // The default comparison depends on each output's dtype, known only from generated inputs:
   // computed on first use so that building the table (with batch-256 cases) stays cheap.
   let outputs: Record<string, Comparison> | undefined;
@@ -125,6 +132,7 @@ export function defineCase<T extends Inputs>(spec: CaseSpec<T>): KernelCase {
       return resolveOutputs();
     },
     makeInputs,
+    ...(tf32Magnitudes ? { tf32Magnitudes: () => ({ ...tf32Magnitudes(makeInputs()) }) as Record<string, HostData> } : {}),
     setup(backend: Backend, inputs?: Inputs): CaseInstance {
       const host = inputs ?? makeInputs();
       const guarded = hasGuardedAlloc(backend);

@@ -49,8 +49,10 @@ export function gemmIsTf32(backend: Backend): boolean {
   return (backend as { gemmPrecision?: string }).gemmPrecision === 'tf32';
 }
 
-/** Σ_k |a_k·b_k| per element of every output: the case on ref with every float input absolute. */
+/** Σ_k |a_k·b_k| per element of every output: the case's own tf32Magnitudes, else the case on ref
+ *  with every float input absolute. */
 async function magnitudes(ref: Backend, c: KernelCase): Promise<Record<string, HostData>> {
+  if (c.tf32Magnitudes) return c.tf32Magnitudes();
   const abs: Inputs = {};
   for (const [k, v] of Object.entries(c.makeInputs())) abs[k] = v instanceof Float32Array ? v.map(Math.abs) : v;
   return (await runCaseChecked(ref, c, abs)).outputs;

@@ -274,7 +274,8 @@ export interface Backend {
     out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
     p: ConvBatchNormMaxPoolParams,
   ): void;
-  /** Its backward, given the forward's x, w, bias, out and argmax: with y = conv2d(x, w, bias) and
+  /** Its backward, given the forward's x, w, bias, out and argmax (and γ, β: a backend may recover
+   *  the normalised value at each argmax from out instead of recomputing y): with y = conv2d(x, w, bias) and
    *  dy' = batchNormMaxPoolBackward(y, out, argmax, dy, gamma, saveMean, saveInvStd, …)'s dx,
    *  dw (+)= conv2dBackwardWeight(x, dy')'s dw, and dγ, dβ (+)= as batchNormMaxPoolBackward. No dx
    *  (the input needs no gradient) and no bias gradient: the batch mean subtracts any bias, so it is
@@ -282,7 +283,7 @@ export interface Backend {
   convBatchNormMaxPoolBackward(
     x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null,
     out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dy: DeviceBuffer<'f32'>,
-    gamma: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
+    gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>,
     dw: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: ConvBatchNormMaxPoolParams, accumulate?: boolean,
   ): void;
 

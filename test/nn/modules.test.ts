@@ -6,6 +6,8 @@ import {
   BatchNorm1d, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, MaxPool2d, ReLU, SEED_CNN_PARAMETERS, Sequential, Tensor,
   Adam, createSeedCnn, noGrad, tidy,
 } from '../../src/nn/index.ts';
+import type { Backend } from '../../src/nn/backend.ts';
+import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
 import { Rng } from '../../src/nn/random.ts';
 import { randn, refBackend, toF32 } from './helpers.ts';
 
@@ -130,7 +132,8 @@ t.test('Sequential fuses BatchNorm2d (→ ReLU) → MaxPool2d while training, wi
     new Flatten(be),
     new Linear(be, 4, 5, { rng }),
   ]);
-  const x = randn(be, [3, 2, 7, 7], rng);
+  // x with a gradient: the first block is not the fused first layer (convBatchNormMaxPool2d, below)
+  const x = randn(be, [3, 2, 7, 7], rng, { requiresGrad: true });
   const run = async (fuse: boolean) => ({
     ...(await stepWithFusion(net, x, fuse)),
     tracked: [1, 5].map((i) => (net.at(i) as BatchNorm2d).numBatchesTracked),
@@ -159,6 +162,87 @@ t.test('Sequential fuses BatchNorm2d (→ ReLU) → MaxPool2d while training, wi
   evalOut.dispose();
   net.dispose();
 });
+
+/** The seed CNN's first block twice over (a first layer whose input is data, then a block whose
+ *  input has a gradient) and a classifier, on `backend`, from the same seed. */
+function firstLayerNet(backend: Backend): Sequential {
+  const rng = new Rng(13);
+  return new Sequential(backend, [
+    new Conv2d(backend, 1, 4, 3, { pad: 1, rng }),
+    new BatchNorm2d(backend, 4),
+    new ReLU(backend),
+    new MaxPool2d(backend, 2),
+    new Conv2d(backend, 4, 3, 3, { pad: 1, rng }),
+    new BatchNorm2d(backend, 3),
+    new MaxPool2d(backend, 2),
+    new Flatten(backend),
+    new Linear(backend, 12, 5, { rng }),
+  ]);
+}
+
+/** Counts calls of the fused first-layer kernels and of the unfused batch norm + pool (the second
+ *  block's) on `backend` while fn runs. */
+async function countFirstLayerCalls<T>(backend: Backend, fn: () => Promise<T>): Promise<{ result: T; train: number; backward: number }> {
+  const train = backend.convBatchNormMaxPoolTrain.bind(backend);
+  const backward = backend.convBatchNormMaxPoolBackward.bind(backend);
+  const calls = { train: 0, backward: 0 };
+  backend.convBatchNormMaxPoolTrain = (...a: Parameters<typeof train>) => { calls.train++; train(...a); };
+  backend.convBatchNormMaxPoolBackward = (...a: Parameters<typeof backward>) => { calls.backward++; backward(...a); };
+  try {
+    return { result: await fn(), ...calls };
+  } finally {
+    backend.convBatchNormMaxPoolTrain = train;
+    backend.convBatchNormMaxPoolBackward = backward;
+  }
+}
+
+const cpu = await createCpuBackend().catch((err: unknown) => err as Error);
+
+for (const name of ['ref', 'cpu'] as const) {
+  const backend = name === 'ref' ? be : cpu;
+  const skip = backend instanceof Error ? `cpu addon not built: ${backend.message}` : false;
+  t.test(`${name}: Sequential runs a first Conv2d → BatchNorm2d → ReLU → MaxPool2d as one fused op while training, same loss and gradients`, { skip }, async (t) => {
+    if (backend instanceof Error) return;
+    const net = firstLayerNet(backend);
+    const x = randn(backend, [3, 1, 9, 10], new Rng(14));
+    const fused = await countFirstLayerCalls(backend, () => stepWithFusion(net, x, true));
+    t.same([fused.train, fused.backward], [1, 1], 'fused: the first block ran as convBatchNormMaxPoolTrain and its backward');
+    const plain = await countFirstLayerCalls(backend, () => stepWithFusion(net, x, false));
+    t.same([plain.train, plain.backward], [0, 0], 'fuse off: not used');
+    const rel = (a: number[], b: number[]) => Math.max(...a.map((v, j) => Math.abs(v - b[j]))) / Math.max(1e-6, ...b.map(Math.abs));
+    t.ok(rel(fused.result.out, plain.result.out) < 1e-5, `same outputs (${rel(fused.result.out, plain.result.out).toExponential(1)})`);
+    const names = net.namedParameters().map(([n]) => n);
+    const maxAbs = (a: number[]) => Math.max(...a.map(Math.abs));
+    for (const [i, n] of names.entries()) {
+      if (n === '0.bias' || n === '4.bias') {
+        // a convolution's bias before a training batch norm: its gradient is zero (the batch mean
+        // cancels it), computed as rounding noise by the unfused kernels, next to the weight's
+        const noise = (g: number[]) => maxAbs(g) / maxAbs(plain.result.grads[i - 1]);
+        if (n === '0.bias') t.same(fused.result.grads[i], [0, 0, 0, 0], `${n}: exactly zero when fused`);
+        else t.ok(noise(fused.result.grads[i]) < 1e-4, `${n}: rounding noise (${noise(fused.result.grads[i]).toExponential(1)})`);
+        t.ok(noise(plain.result.grads[i]) < 1e-4, `${n}: rounding noise when unfused (${noise(plain.result.grads[i]).toExponential(1)})`);
+      } else {
+        const err = rel(fused.result.grads[i], plain.result.grads[i]);
+        t.ok(err < 1e-4, `${n} gradient (${err.toExponential(1)})`);
+      }
+    }
+    t.same([1, 5].map((i) => (net.at(i) as BatchNorm2d).numBatchesTracked), [2, 2], 'each path counts its batch');
+    // an input that needs a gradient (e.g. a saliency map): the unfused path, and x gets its gradient
+    const xg = randn(backend, [3, 1, 9, 10], new Rng(14), { requiresGrad: true });
+    const withInputGrad = await countFirstLayerCalls(backend, () => stepWithFusion(net, xg, true));
+    t.same([withInputGrad.train, withInputGrad.backward], [0, 0], 'x requiring a gradient: not fused');
+    t.ok(xg.grad !== null, 'and x gets its gradient');
+    t.ok(rel(withInputGrad.result.out, plain.result.out) < 1e-5, 'same outputs');
+    // training mode without recording (grad disabled): the fused forward
+    const noRecord = await countFirstLayerCalls(backend, async () => {
+      const y = noGrad(() => net.forward(x));
+      y.dispose();
+    });
+    t.same([noRecord.train, noRecord.backward], [2, 0], 'noGrad in training mode: no input needs a gradient, both blocks fused, no backward');
+    for (const v of [x, xg]) v.dispose();
+    net.dispose();
+  });
+}
 
 t.test('dropout: the step advances per training forward; same (seed, step) gives the same mask', async (t) => {
   const x = Tensor.full(be, [4, 64], 1);

@@ -68,21 +68,11 @@ static inline void planeSums(const float* __restrict p, i64 len, float& sum, flo
   sumSq = q;
 }
 
-/** Batch statistics of channel ch over x [n, c, spatial]: saves mean and 1/sqrt(var + eps),
- *  updates the running statistics, and returns the normalisation as y = x·a + b. */
-static inline void channelStatistics(const float* x, int ch, int n, int c, i64 spatial, const float* gamma,
-                                     const float* beta, float* runningMean, float* runningVar, float* saveMean,
-                                     float* saveInvStd, float eps, float momentum, float& a, float& b) {
-  const i64 count = i64(n) * spatial;
-  double sum = 0, sumSq = 0;
-  for (int img = 0; img < n; ++img) {
-    float s, q;
-    planeSums(x + (i64(img) * c + ch) * spatial, spatial, s, q);
-    sum += s;
-    sumSq += q;
-  }
-  const double mean = sum / double(count);
-  double var = sumSq / double(count) - mean * mean;
+/** channelStatistics from the channel's mean and biased variance: also used where the planes are
+ *  never stored (impl/conv_bn_pool.h takes them from the input's moments). */
+static inline void statisticsFromMoments(double mean, double var, int ch, i64 count, const float* gamma,
+                                         const float* beta, float* runningMean, float* runningVar, float* saveMean,
+                                         float* saveInvStd, float eps, float momentum, float& a, float& b) {
   if (var < 0) var = 0;
   const double invStd = 1.0 / std::sqrt(var + double(eps));
   saveMean[ch] = float(mean);
@@ -92,6 +82,24 @@ static inline void channelStatistics(const float* x, int ch, int n, int c, i64 s
   runningVar[ch] = float((1.0 - momentum) * runningVar[ch] + momentum * unbiased);
   a = float(gamma[ch] * invStd);
   b = float(beta[ch] - mean * gamma[ch] * invStd);
+}
+
+/** Batch statistics of channel ch over x [n, c, spatial]: saves mean and 1/sqrt(var + eps),
+ *  updates the running statistics, and returns the normalisation as y = x·a + b. */
+static inline void channelStatistics(const float* x, int ch, int n, int c, i64 spatial, const float* gamma,
+                                     const float* beta, float* runningMean, float* runningVar, float* saveMean,
+                                     float* saveInvStd, float eps, float momentum, float& a, float& b) {
+  double sum = 0, sumSq = 0;
+  for (int img = 0; img < n; ++img) {
+    float s, q;
+    planeSums(x + (i64(img) * c + ch) * spatial, spatial, s, q);
+    sum += s;
+    sumSq += q;
+  }
+  const i64 count = i64(n) * spatial;
+  const double mean = sum / double(count);
+  statisticsFromMoments(mean, sumSq / double(count) - mean * mean, ch, count, gamma, beta, runningMean, runningVar,
+                        saveMean, saveInvStd, eps, momentum, a, b);
 }
 
 static void batchNormTrain(Context& ctx, const float* x, const float* gamma, const float* beta, float* runningMean,

@@ -59,6 +59,9 @@ static inline vf vloadN(const float* p, int n) { return _mm512_maskz_loadu_ps(vm
 /** Stores the first n lanes (n in [0, VL]); memory past them is not touched. */
 static inline void vstoreN(float* p, vf v, int n) { _mm512_mask_storeu_ps(p, vmask(tailMask(n)), v); }
 #endif
+/** The first n lanes from p, zeros past them; the whole vector's memory must be readable (on
+ *  AVX2 this is a plain load and a mask, cheaper than the masked load). */
+static inline vf vloadReadable(const float* p, int n) { return vloadN(p, n); }
 /** lo, hi = a and b interleaved: a0 b0 a1 b1 … (lo holds lanes 0..VL/2 − 1 of each). */
 static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) {
   lo = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
@@ -107,6 +110,10 @@ static inline void vstoreN(float* p, vf v, int n) {
   alignas(32) float t[8];
   _mm256_store_ps(t, v);
   for (int i = 0; i < n; ++i) p[i] = t[i];
+}
+static inline vf vloadReadable(const float* p, int n) {
+  const vf v = _mm256_loadu_ps(p);
+  return n >= 8 ? v : _mm256_and_ps(v, _mm256_castsi256_ps(tailMaskVec(n)));
 }
 static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) {
   const vf t0 = _mm256_unpacklo_ps(a, b), t1 = _mm256_unpackhi_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5, …

@@ -109,8 +109,8 @@ export function composeConvBatchNormMaxPoolTrain(
 /** y recomputed by conv2d, batchNormMaxPoolBackward into a temporary dy', then
  *  conv2dBackwardWeight(x, dy') without the bias gradient (zero by the contract). */
 export function composeConvBatchNormMaxPoolBackward(
-  be: Backend, x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32,
-  dw: F32, dgamma: F32, dbeta: F32, p: ConvBatchNormMaxPoolParams, accumulate = false,
+  be: Backend, x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32, gamma: F32, _beta: F32, saveMean: F32,
+  saveInvStd: F32, dw: F32, dgamma: F32, dbeta: F32, p: ConvBatchNormMaxPoolParams, accumulate = false,
 ): void {
   const s = requireConvOperands('convBatchNormMaxPoolBackward', x, w, bias, p);
   const { conv, bnPool } = splitConvBatchNormMaxPool(p);

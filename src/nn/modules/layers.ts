@@ -10,6 +10,7 @@ import type { DeviceBuffer } from '../backend.ts';
 import { batchNorm } from '../ops/batchnorm.ts';
 import { batchNormMaxPool2d } from '../ops/batchnorm-pool.ts';
 import { conv2d } from '../ops/conv.ts';
+import { convBatchNormMaxPool2d } from '../ops/conv-batchnorm-pool.ts';
 import { releaseFold } from './fold.ts';
 import { linear } from '../ops/linear.ts';
 import { biasUniform, fanIn, kaimingUniform, type Rng } from '../random.ts';
@@ -172,6 +173,16 @@ export class BatchNorm2d extends BatchNormBase {
     this.numBatchesTracked++;
     return batchNormMaxPool2d(x, this.weight, this.bias, this.runningMean, this.runningVar, {
       momentum: this.momentum, eps: this.eps, activation, kernel, stride,
+    });
+  }
+
+  /** Training forward of conv → this batch norm → activation → max pool as one fused op whose
+   *  input gets no gradient (ops/conv-batchnorm-pool.ts); Sequential uses it for a first layer. */
+  forwardConvMaxPool(conv: Conv2d, x: Tensor, activation: 'none' | 'relu', kernel: number, stride: number): Tensor {
+    if (!this.training) throw new Error('BatchNorm2d.forwardConvMaxPool: only in training mode (eval folds the batch norm into the convolution)');
+    this.numBatchesTracked++;
+    return convBatchNormMaxPool2d(x, conv.weight, conv.bias, this.weight, this.bias, this.runningMean, this.runningVar, {
+      stride: conv.stride, pad: conv.pad, momentum: this.momentum, eps: this.eps, activation, poolKernel: kernel, poolStride: stride,
     });
   }
 }

@@ -5,10 +5,13 @@
 // Under noGrad in eval mode, Conv2d → BatchNorm2d (→ ReLU) (→ MaxPool2d) runs as one convolution
 // with the batchnorm folded into its weights (fold.ts), and with the pool, as one conv2dMaxPool
 // kernel that never stores the convolution's output. In training mode, BatchNorm2d (→ ReLU) → MaxPool2d
-// runs as one fused op (ops/batchnorm-pool.ts) that never stores the normalised tensor.
+// runs as one fused op (ops/batchnorm-pool.ts) that never stores the normalised tensor, and with the
+// Conv2d before it, when the Conv2d's input needs no gradient (a network's first layer: the input
+// is data), Conv2d → BatchNorm2d (→ ReLU) → MaxPool2d runs as one fused op
+// (ops/conv-batchnorm-pool.ts) that need not store the convolution's output either.
 
 import type { Backend } from '../backend.ts';
-import { isGradEnabled } from '../autograd.ts';
+import { isGradEnabled, needsGrad } from '../autograd.ts';
 import type { Tensor } from '../tensor.ts';
 import { convBatchNormInference } from './fold.ts';
 import { BatchNorm2d, Conv2d, isReluFusable } from './layers.ts';
@@ -66,7 +69,12 @@ export class Sequential extends Module {
       const next = this.layers[i + 1];
       let out: Tensor;
       const pooled = this.poolAfter[i];
-      if (this.fuse && pooled && m instanceof BatchNorm2d && m.training) {
+      // poolAfter of the batchnorm after a Conv2d: the MaxPool2d right after it or after its ReLU
+      const convPooled = this.poolAfter[i + 1];
+      if (this.fuse && convPooled && m instanceof Conv2d && next instanceof BatchNorm2d && next.training && !needsGrad(h)) {
+        out = next.forwardConvMaxPool(m, h, convPooled.relu ? 'relu' : 'none', convPooled.pool.kernelSize, convPooled.pool.stride);
+        i += convPooled.relu ? 3 : 2;
+      } else if (this.fuse && pooled && m instanceof BatchNorm2d && m.training) {
         out = m.forwardMaxPool(h, pooled.relu ? 'relu' : 'none', pooled.pool.kernelSize, pooled.pool.stride);
         i += pooled.relu ? 2 : 1;
       } else if (foldBn && m instanceof Conv2d && next instanceof BatchNorm2d && !next.training) {

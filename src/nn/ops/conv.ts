@@ -16,7 +16,7 @@ export interface Conv2dOptions {
 
 /** The shared checks of conv2d and conv2dMaxPool: x [N, Cin, H, W], w [Cout, Cin, kh, kw], b [Cout];
  *  the params and the convolution's output size (at least one pixel). */
-function convParams(kernel: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): { p: Conv2dParams; hOut: number; wOut: number } {
+export function convParams(kernel: string, x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions): { p: Conv2dParams; hOut: number; wOut: number } {
   requireRank(kernel, 'x', x, [4]);
   requireRank(kernel, 'weight', w, [4]);
   requireSameBackend(kernel, x, w);

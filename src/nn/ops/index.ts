@@ -5,6 +5,7 @@ export { linear, matmul, type LinearOptions } from './linear.ts';
 export { maxPool2d, avgPool2d, globalAvgPool2d, type Pool2dOptions } from './pool.ts';
 export { batchNorm, type BatchNormOptions } from './batchnorm.ts';
 export { batchNormMaxPool2d, type BatchNormMaxPoolOptions } from './batchnorm-pool.ts';
+export { convBatchNormMaxPool2d, type ConvBatchNormMaxPoolOptions } from './conv-batchnorm-pool.ts';
 export { dropout, type DropoutOptions } from './dropout.ts';
 export { softmaxCrossEntropy, softmax, logSoftmax, type CrossEntropyOptions, type SoftmaxOptions } from './softmax.ts';
 export { sum, mean, argmax, flatten, reshape } from './reduce.ts';

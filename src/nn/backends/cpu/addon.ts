@@ -52,6 +52,15 @@ export interface CpuAddon {
   batchNormMaxPoolBackward(ctx: NativeContext, x: F, out: F, argmax: I, dy: F, gamma: F, saveMean: F, saveInvStd: F,
     dx: F, dgamma: F, dbeta: F, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number,
     relu: boolean, acc: boolean): void;
+  /** false: no fused kernel for this shape in this table (the backend composes the unfused ones). */
+  convBatchNormMaxPoolTrain(ctx: NativeContext, x: F, w: F, bias: F | null, gamma: F, beta: F, runningMean: F,
+    runningVar: F, out: F, argmax: I, saveMean: F, saveInvStd: F, n: number, cIn: number, h: number, w_: number,
+    cOut: number, kh: number, kw: number, stride: number, pad: number, poolKh: number, poolKw: number,
+    poolStride: number, eps: number, momentum: number, relu: boolean): boolean;
+  convBatchNormMaxPoolBackward(ctx: NativeContext, x: F, w: F, bias: F | null, out: F, argmax: I, dy: F, gamma: F,
+    beta: F, saveMean: F, saveInvStd: F, dw: F, dgamma: F, dbeta: F, n: number, cIn: number, h: number, w_: number,
+    cOut: number, kh: number, kw: number, stride: number, pad: number, poolKh: number, poolKw: number,
+    poolStride: number, relu: boolean, acc: boolean): boolean;
   maxPool2d(ctx: NativeContext, x: F, out: F, argmax: I, n: number, c: number, h: number, w: number, kh: number,
     kw: number, stride: number): void;
   maxPool2dBackward(ctx: NativeContext, dy: F, argmax: I, dx: F, n: number, c: number, h: number, w: number,
@@ -114,7 +123,8 @@ export function loadCpuAddon(path = process.env.INKLING_CPU_ADDON || defaultAddo
     const why = err instanceof Error ? err.message : String(err);
     throw new Error(`cpu backend: the native addon at ${path} failed to load (${why}); rebuild: ${BUILD_HINT}`, { cause: err });
   }
-  if (typeof addon.createContext !== 'function' || typeof addon.destroyContext !== 'function' || typeof addon.batchNormMaxPoolTrain !== 'function') {
+  if (typeof addon.createContext !== 'function' || typeof addon.destroyContext !== 'function' || typeof addon.batchNormMaxPoolTrain !== 'function' ||
+    typeof addon.convBatchNormMaxPoolTrain !== 'function') {
     throw new Error(`cpu backend: ${path} is not the inkling cpu addon (or an outdated build); ${BUILD_HINT}`);
   }
   cached.set(path, addon);

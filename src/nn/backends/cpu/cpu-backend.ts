@@ -8,7 +8,7 @@ import type {
   ConvBatchNormMaxPoolParams, CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
-  batchNormMaxPoolSizes, batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dMaxPoolSizes, conv2dSizes, crossEntropySizes,
+  batchNormMaxPoolSizes, batchNormSizes, convBatchNormMaxPoolSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dMaxPoolSizes, conv2dSizes, crossEntropySizes,
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { composeConvBatchNormMaxPoolBackward, composeConvBatchNormMaxPoolTrain } from '../compose.ts';
@@ -307,14 +307,36 @@ export class CpuBackend implements Backend {
     x: F32, w: F32, bias: F32 | null, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32,
     saveMean: F32, saveInvStd: F32, p: ConvBatchNormMaxPoolParams,
   ): void {
-    composeConvBatchNormMaxPoolTrain(this, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
+    const k = 'convBatchNormMaxPoolTrain';
+    const s = convBatchNormMaxPoolSizes(k, p, true);
+    const what = describeParams(p);
+    const c = (): string => 'cOut';
+    const ran = this.addon.convBatchNormMaxPoolTrain(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
+      bias ? this.f32(k, 'bias', bias, s.bias, c) : null, this.f32(k, 'gamma', gamma, s.c, c), this.f32(k, 'beta', beta, s.c, c),
+      this.f32(k, 'runningMean', runningMean, s.c, c), this.f32(k, 'runningVar', runningVar, s.c, c),
+      this.f32(k, 'out', out, s.out, what), this.i32(k, 'argmax', argmax, s.out, what), this.f32(k, 'saveMean', saveMean, s.c, c),
+      this.f32(k, 'saveInvStd', saveInvStd, s.c, c), p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad,
+      p.poolKh, p.poolKw, p.poolStride, p.eps, p.momentum, isRelu(k, p.activation));
+    if (!ran) composeConvBatchNormMaxPoolTrain(this, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
   }
 
   convBatchNormMaxPoolBackward(
-    x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32, gamma: F32, saveMean: F32, saveInvStd: F32,
+    x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32, gamma: F32, beta: F32, saveMean: F32, saveInvStd: F32,
     dw: F32, dgamma: F32, dbeta: F32, p: ConvBatchNormMaxPoolParams, accumulate = false,
   ): void {
-    composeConvBatchNormMaxPoolBackward(this, x, w, bias, out, argmax, dy, gamma, saveMean, saveInvStd, dw, dgamma, dbeta, p, accumulate);
+    const k = 'convBatchNormMaxPoolBackward';
+    const s = convBatchNormMaxPoolSizes(k, p, false);
+    const what = describeParams(p);
+    const c = (): string => 'cOut';
+    // (the kernel checks every argmax against the plane before it gathers or scatters by it)
+    const ran = this.addon.convBatchNormMaxPoolBackward(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
+      bias ? this.f32(k, 'bias', bias, s.bias, c) : null, this.f32(k, 'out', out, s.out, what),
+      this.i32(k, 'argmax', argmax, s.out, what), this.f32(k, 'dy', dy, s.out, what), this.f32(k, 'gamma', gamma, s.c, c),
+      this.f32(k, 'beta', beta, s.c, c), this.f32(k, 'saveMean', saveMean, s.c, c), this.f32(k, 'saveInvStd', saveInvStd, s.c, c),
+      this.f32(k, 'dw', dw, s.w, what),
+      this.f32(k, 'dgamma', dgamma, s.c, c), this.f32(k, 'dbeta', dbeta, s.c, c), p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw,
+      p.stride, p.pad, p.poolKh, p.poolKw, p.poolStride, isRelu(k, p.activation), accumulate);
+    if (!ran) composeConvBatchNormMaxPoolBackward(this, x, w, bias, out, argmax, dy, gamma, beta, saveMean, saveInvStd, dw, dgamma, dbeta, p, accumulate);
   }
 
   // ---- pooling ----

@@ -6,13 +6,15 @@
 
 import type {
   Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
-  CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
+  ConvBatchNormMaxPoolParams, CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   matmulSizes, pool2dSizes, requireLength, requireNonNegativeInt, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
-import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain, composeConv2dMaxPool } from '../compose.ts';
+import {
+  composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain, composeConv2dMaxPool, composeConvBatchNormMaxPoolBackward, composeConvBatchNormMaxPoolTrain,
+} from '../compose.ts';
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { DeviceHandleBuffer, devicePtr, elementAddress } from './buffers.ts';
 import type { BnArgs, ConvArgs, NativeDeviceContext, PoolArgs } from './native-context.ts';
@@ -318,6 +320,22 @@ export abstract class DeviceKernelBackend<N extends NativeDeviceContext = Native
     dx: F32, dgamma: F32, dbeta: F32, p: BatchNormMaxPoolParams, accumulate = false,
   ): void {
     composeBatchNormMaxPoolBackward(this, x, out, argmax, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, p, accumulate);
+  }
+
+  // ---- fused convolution → batch norm → activation → max pool (training): the unfused kernels (../compose.ts) ----
+  convBatchNormMaxPoolTrain(
+    x: F32, w: F32, bias: F32 | null, gamma: F32, beta: F32, runningMean: F32, runningVar: F32,
+    out: F32, argmax: I32, saveMean: F32, saveInvStd: F32, p: ConvBatchNormMaxPoolParams,
+  ): void {
+    composeConvBatchNormMaxPoolTrain(this, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
+  }
+
+  convBatchNormMaxPoolBackward(
+    x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32,
+    gamma: F32, beta: F32, saveMean: F32, saveInvStd: F32, dw: F32, dgamma: F32, dbeta: F32,
+    p: ConvBatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    composeConvBatchNormMaxPoolBackward(this, x, w, bias, out, argmax, dy, gamma, beta, saveMean, saveInvStd, dw, dgamma, dbeta, p, accumulate);
   }
 
   // ---- pooling ----

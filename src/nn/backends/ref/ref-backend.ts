@@ -3,14 +3,14 @@
 
 import type {
   Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
-  CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
+  ConvBatchNormMaxPoolParams, CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
   batchNormMaxPoolSizes, batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, conv2dSizes, crossEntropySizes,
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { batchNormBackward, batchNormInference, batchNormTrain } from './batchnorm.ts';
-import { composeConv2dMaxPool } from '../compose.ts';
+import { composeConv2dMaxPool, composeConvBatchNormMaxPoolBackward, composeConvBatchNormMaxPoolTrain } from '../compose.ts';
 import { batchNormMaxPoolBackward, batchNormMaxPoolTrain } from './fused.ts';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.ts';
 import { dropout, dropoutBackward } from './dropout.ts';
@@ -259,6 +259,21 @@ export class RefBackend implements Backend {
       this.f32(k, 'dx', dx, s.x, what), this.f32(k, 'dgamma', dgamma, s.c, 'c'), this.f32(k, 'dbeta', dbeta, s.c, 'c'),
       p, accumulate,
     );
+  }
+
+  // ---- fused convolution → batch norm → activation → max pool (training): literally the unfused kernels ----
+  convBatchNormMaxPoolTrain(
+    x: F32, w: F32, bias: F32 | null, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32,
+    saveMean: F32, saveInvStd: F32, p: ConvBatchNormMaxPoolParams,
+  ): void {
+    composeConvBatchNormMaxPoolTrain(this, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
+  }
+
+  convBatchNormMaxPoolBackward(
+    x: F32, w: F32, bias: F32 | null, out: F32, argmax: I32, dy: F32, gamma: F32, beta: F32, saveMean: F32, saveInvStd: F32,
+    dw: F32, dgamma: F32, dbeta: F32, p: ConvBatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    composeConvBatchNormMaxPoolBackward(this, x, w, bias, out, argmax, dy, gamma, beta, saveMean, saveInvStd, dw, dgamma, dbeta, p, accumulate);
   }
 
   // ---- pooling ----

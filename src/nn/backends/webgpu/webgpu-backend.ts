@@ -4,14 +4,16 @@
 // `flush` are the only places that wait for the GPU.
 import type {
   Activation, AdamParams, Backend, BackendStats, BatchNormMaxPoolParams, BatchNormParams, BinaryOp, ChannelLayout, Conv2dMaxPoolParams, Conv2dParams,
-  CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
+  ConvBatchNormMaxPoolParams, CrossEntropyParams, DeviceBuffer, DropoutParams, DType, HostArray, MatmulParams, Pool2dParams, SgdParams, UnaryOp,
 } from '../../backend.ts';
 import {
   batchNormSizes, channelLayoutSize, checkAdamStep, checkDropoutParams, checkSgdStep, checkUpload, conv2dSizes, crossEntropySizes, downloadLength,
   checkFillValue, isRelu, matmulSizes, pool2dSizes, requireLength, requirePositiveInt, requireRange, requireSameLength,
 } from '../validate.ts';
 import { binaryCode, unaryCode } from '../op-codes.ts';
-import { composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain, composeConv2dMaxPool } from '../compose.ts';
+import {
+  composeBatchNormMaxPoolBackward, composeBatchNormMaxPoolTrain, composeConv2dMaxPool, composeConvBatchNormMaxPoolBackward, composeConvBatchNormMaxPoolTrain,
+} from '../compose.ts';
 import type { GpuContext } from './device.ts';
 import { checkGuardArgs, type GuardedAllocation } from '../guarded-alloc.ts';
 import { WebgpuBuffer } from './buffers.ts';
@@ -367,6 +369,22 @@ export class WebgpuBackend implements Backend {
     dx: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>, p: BatchNormMaxPoolParams, accumulate = false,
   ): void {
     composeBatchNormMaxPoolBackward(this, x, out, argmax, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, p, accumulate);
+  }
+
+  // ---- fused convolution → batch norm → activation → max pool (training): the unfused kernels (../compose.ts) ----
+  convBatchNormMaxPoolTrain(
+    x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>,
+    out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>, p: ConvBatchNormMaxPoolParams,
+  ): void {
+    composeConvBatchNormMaxPoolTrain(this, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
+  }
+
+  convBatchNormMaxPoolBackward(
+    x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null, out: DeviceBuffer<'f32'>, argmax: DeviceBuffer<'i32'>, dy: DeviceBuffer<'f32'>,
+    gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, saveMean: DeviceBuffer<'f32'>, saveInvStd: DeviceBuffer<'f32'>, dw: DeviceBuffer<'f32'>, dgamma: DeviceBuffer<'f32'>, dbeta: DeviceBuffer<'f32'>,
+    p: ConvBatchNormMaxPoolParams, accumulate = false,
+  ): void {
+    composeConvBatchNormMaxPoolBackward(this, x, w, bias, out, argmax, dy, gamma, beta, saveMean, saveInvStd, dw, dgamma, dbeta, p, accumulate);
   }
 
   // ---- pooling ----

@@ -1,0 +1,345 @@
+// Convolution → batch norm (training) → activation → max pool as one kernel, forward and backward:
+// the contract's convBatchNormMaxPoolTrain / convBatchNormMaxPoolBackward (src/nn/backend.ts), for
+// the seed CNN's first layer (one input channel, 3x3, stride 1: the direct kernel of
+// conv_direct.h). Its convolution output y is the largest tensor of a training step (12.8 MB at
+// batch 128, written once and then read three times, its gradient written and read once more),
+// and it is cheap to recompute from an input that fits in L1. So y is only ever computed one image
+// at a time into a per-thread staging buffer (32 planes of 3 KB, in L2), and what the layer needs
+// of y as a whole comes from the input's moments: with x_t the padded input seen through tap t
+// (t = ky·3 + kx) at each output position p, S_t = Σ_p x_t and G_st = Σ_p x_s·x_t over the batch,
+//   mean(y) = w·S/N + b,   var(y) = wᵀ C w with C_st = G_st/N − S_s·S_t/N²   (N = n·hOut·wOut),
+//   Σ_p (y − μ)·x_t = N·(C w)_t + (w·S/N + b − μ)·S_t.
+//   forward   the moments (one read of the input), the statistics, then one pass: y per image,
+//             normalised and pooled by maxPoolPlane as batchNormMaxPoolTrain does.
+//   backward  one pass: y per image for each pooled plane's Σg and Σg·(y[argmax] − μ)
+//             (pooledGradSums), and Q_t = Σ_q g_q·x_t(argmax_q), the pooled gradient scattered
+//             and dotted with the nine shifted inputs. Then per channel, with dy' =
+//             −shift − slope·(y − μ) + k·scatter(g) (batchNormMaxPoolBackward's dx),
+//             dw_t = Σ_p dy'·x_t = −shift·S_t − slope·Σ_p (y − μ)·x_t + k·Q_t.
+// Per-image partial sums are folded in image order: no result depends on the thread count. The
+// statistics differ from batchNormTrain's (a two-pass sum over the stored y) by rounding only.
+#pragma once
+
+namespace INKLING_NS {
+
+#if INKLING_VEC
+static bool convBatchNormMaxPoolApplies(const ConvShape& s) { return directSingleChannelApplies(s); }
+
+/** The input's moments over the batch: S[9] and G[9][9] (see the header), in double. Each image's
+ *  sums are float vector partials (one padded plane in L1), folded in image order. */
+static void inputMoments(Context& ctx, const float* x, const ConvShape& s, double* S, double* G) {
+  constexpr int kPairs = 45, kPer = 9 + kPairs;
+  const int hOut = s.hOut(), wOut = s.wOut(), Wp = directPaddedStride(s);
+  float* part = ctx.temp.floats(size_t(s.n) * kPer);
+  ctx.pool.run(s.n, [&](int img, int thread) {
+    float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
+    padPlane(x + i64(img) * s.h * s.w, s, padded);
+    vf sum[9], prod[kPairs];
+    for (vf& v : sum) v = vzero();
+    for (vf& v : prod) v = vzero();
+    for (int oy = 0; oy < hOut; ++oy)
+      for (int ox = 0; ox < wOut; ox += VL) {
+        const int n = std::min(VL, wOut - ox);
+        vf v[9];
+        for (int ky = 0; ky < 3; ++ky)
+          for (int kx = 0; kx < 3; ++kx) {
+            const float* at = padded + (oy + ky) * Wp + ox + kx;
+            // lanes past the row are outside the convolution's output (the padded plane's
+            // columns there are not all zero)
+            v[ky * 3 + kx] = n == VL ? vload(at) : vloadReadable(at, n);
+          }
+        int pair = 0;
+        for (int a = 0; a < 9; ++a) {
+          sum[a] = vadd(sum[a], v[a]);
+          for (int b = a; b < 9; ++b, ++pair) prod[pair] = vfmadd(v[a], v[b], prod[pair]);
+        }
+      }
+    float* out = part + size_t(img) * kPer;
+    for (int a = 0; a < 9; ++a) out[a] = vsum(sum[a]);
+    for (int p = 0; p < kPairs; ++p) out[9 + p] = vsum(prod[p]);
+  });
+  for (int a = 0; a < 9; ++a) S[a] = 0;
+  for (int a = 0; a < 81; ++a) G[a] = 0;
+  for (int img = 0; img < s.n; ++img) {
+    const float* in = part + size_t(img) * kPer;
+    int pair = 0;
+    for (int a = 0; a < 9; ++a) {
+      S[a] += in[a];
+      for (int b = a; b < 9; ++b, ++pair) G[a * 9 + b] += in[9 + pair];
+    }
+  }
+  for (int a = 0; a < 9; ++a)
+    for (int b = 0; b < a; ++b) G[a * 9 + b] = G[b * 9 + a];
+}
+
+/** The moments turned into what every channel needs: m_t = S_t/N and C (see the header). */
+struct InputMoments {
+  double N, S[9], m[9], C[81];
+
+  InputMoments(Context& ctx, const float* x, const ConvShape& s) : N(double(s.n) * s.hOut() * s.wOut()) {
+    double G[81];
+    inputMoments(ctx, x, s, S, G);
+    for (int a = 0; a < 9; ++a) m[a] = S[a] / N;
+    for (int a = 0; a < 9; ++a)
+      for (int b = 0; b < 9; ++b) C[a * 9 + b] = G[a * 9 + b] / N - m[a] * m[b];
+  }
+
+  /** The mean of channel c's y = w ⋆ x + bias. */
+  double mean(const float* w, const float* bias, int c) const {
+    double mu = bias ? bias[c] : 0.f;
+    for (int t = 0; t < 9; ++t) mu += double(w[c * 9 + t]) * m[t];
+    return mu;
+  }
+
+  /** The biased variance of channel c's y. */
+  double variance(const float* w, int c) const {
+    double v = 0;
+    for (int a = 0; a < 9; ++a) {
+      double row = 0;
+      for (int b = 0; b < 9; ++b) row += C[a * 9 + b] * w[c * 9 + b];
+      v += double(w[c * 9 + a]) * row;
+    }
+    return v;
+  }
+};
+
+/** The staging buffer of a thread: one image's cOut planes of y. */
+struct ConvStage {
+  Context& ctx;
+  const ConvShape& s;
+  i64 plane;
+
+  /** Floats past the image that a reader may touch: maxPoolPlane reads whole vectors past a row as
+   *  it does in a tensor of many planes. */
+  static constexpr int kSlack = 64;
+
+  float* image(int, int thread) const { return ctx.perThread[thread].stage.floats(size_t(s.cOut) * plane + kSlack); }
+};
+
+/** The forward's pass: each plane normalised (y·a + b, activation) and pooled. */
+struct NormalizePoolSink : ConvStage {
+  const float* a;
+  const float* b;
+  bool relu;
+  PoolShape pool;  // one plane: n = c = 1
+  float* out;
+  int32_t* argmax;
+
+  void done(int img, int c0, int c1, int, const float* image) const {
+    const i64 pooled = i64(pool.hOut()) * pool.wOut();
+    for (int c = c0; c < c1; ++c) {
+      PoolInput in;
+      in.affine = true;
+      in.relu = relu;
+      in.a = a[c];
+      in.b = b[c];
+      const float* y = image + c * plane;
+      const i64 pl = i64(img) * s.cOut + c;
+      maxPoolPlane(y, out + pl * pooled, argmax + pl * pooled, pool, in, image + s.cOut * plane + kSlack);
+    }
+  }
+};
+
+static bool convBatchNormMaxPoolTrain(Context& ctx, const float* x, const float* w, const float* bias,
+                                      const float* gamma, const float* beta, float* runningMean, float* runningVar,
+                                      float* out, int32_t* argmax, float* saveMean, float* saveInvStd,
+                                      const ConvShape& s, int poolKh, int poolKw, int poolStride, float eps,
+                                      float momentum, bool relu) {
+  if (!convBatchNormMaxPoolApplies(s)) return false;
+  const i64 plane = i64(s.hOut()) * s.wOut();
+  const int C = s.cOut;
+  const InputMoments moments(ctx, x, s);
+  float* a = ctx.partials.floats(size_t(C) * 2);
+  float* b = a + C;
+  for (int c = 0; c < C; ++c)
+    statisticsFromMoments(moments.mean(w, bias, c), moments.variance(w, c), c, i64(s.n) * plane, gamma, beta,
+                          runningMean, runningVar, saveMean, saveInvStd, eps, momentum, a[c], b[c]);
+  const PoolShape pool{1, 1, s.hOut(), s.wOut(), poolKh, poolKw, poolStride};
+  directSingleChannelForwardInto(ctx, x, w, bias, s, false,
+                                 NormalizePoolSink{{ctx, s, plane}, a, b, relu, pool, out, argmax});
+  return true;
+}
+
+/** Σg and Σg·x̂ over one pooled plane with the normalised value taken from out: where g is not
+ *  masked off, out = γ·x̂ + β, so x̂ = (out − β)/γ. Also the bounds check of pooledGradSums. */
+static inline bool pooledGradSumsFromOut(const float* __restrict dy, const float* __restrict out,
+                                         const int32_t* __restrict am, i64 len, uint32_t plane, float beta,
+                                         float invGamma, bool relu, float& sumG, float& sumGXhat) {
+  float g0 = 0.f, g1 = 0.f, x0 = 0.f, x1 = 0.f;
+  uint32_t worst = 0;  // a negative index wraps above the plane
+  i64 q = 0;
+  for (; q + 2 <= len; q += 2) {
+    worst = std::max(worst, std::max(uint32_t(am[q]), uint32_t(am[q + 1])));
+    const float ga = reluMasked(dy[q], out[q], relu), gb = reluMasked(dy[q + 1], out[q + 1], relu);
+    g0 += ga;
+    g1 += gb;
+    x0 += ga * ((out[q] - beta) * invGamma);
+    x1 += gb * ((out[q + 1] - beta) * invGamma);
+  }
+  for (; q < len; ++q) {
+    worst = std::max(worst, uint32_t(am[q]));
+    const float g = reluMasked(dy[q], out[q], relu);
+    g0 += g;
+    x0 += g * ((out[q] - beta) * invGamma);
+  }
+  sumG = g0 + g1;
+  sumGXhat = x0 + x1;
+  return worst < plane;
+}
+
+/** Q_t = Σ_q g_q·x_t(argmax_q) of one plane (see the header): g masked and scattered over a zeroed
+ *  plane u, then dotted with the nine shifted views of the padded input. */
+static inline void scatteredTapSums(const float* g, const float* o, const int32_t* am, i64 pooled, bool relu,
+                                    bool disjoint, const float* padded, const ConvShape& s, float* u, float* Q) {
+  const int hOut = s.hOut(), wOut = s.wOut(), Wp = directPaddedStride(s);
+  std::memset(u, 0, sizeof(float) * hOut * wOut);
+  // Windows that do not overlap own their argmax: a plain store. (+= reloads a value the memset's
+  // wide stores have just written: a failed store-to-load forward per element, 40% of the time.)
+  if (disjoint)
+    for (i64 q = 0; q < pooled; ++q) u[am[q]] = reluMasked(g[q], o[q], relu);
+  else
+    for (i64 q = 0; q < pooled; ++q) u[am[q]] += reluMasked(g[q], o[q], relu);
+  vf acc[9];
+  for (int k = 0; k < 9; ++k) acc[k] = vzero();
+  for (int oy = 0; oy < hOut; ++oy) {
+    const float* r[3] = {padded + oy * Wp, padded + (oy + 1) * Wp, padded + (oy + 2) * Wp};
+    for (int ox = 0; ox < wOut; ox += VL) {
+      // past the row u's lanes are zero (u has a vector of slack to read)
+      const vf gv = vloadReadable(u + oy * wOut + ox, std::min(VL, wOut - ox));
+      for (int ky = 0; ky < 3; ++ky)
+        for (int kx = 0; kx < 3; ++kx) acc[ky * 3 + kx] = vfmadd(gv, vload(r[ky] + ox + kx), acc[ky * 3 + kx]);
+    }
+  }
+  for (int k = 0; k < 9; ++k) Q[k] = vsum(acc[k]);
+}
+
+/** Whether x̂ = (out − β)/γ is accurate for every channel: out carries a rounding of about
+ *  2⁻²⁴·(|μ|·invStd·|γ| + |γ·x̂| + |β|), so x̂'s error relative to its spread is about 2⁻²⁴·(|μ|·invStd
+ *  + |β/γ| + a few); past 64 (or γ = 0) the backward recomputes y instead. */
+static bool normalisedFromOut(const float* gamma, const float* beta, const float* saveMean, const float* saveInvStd,
+                              int C) {
+  for (int c = 0; c < C; ++c) {
+    const double g = std::fabs(double(gamma[c]));
+    if (!(g > 0) || std::fabs(double(saveMean[c])) * saveInvStd[c] + std::fabs(double(beta[c])) / g > 64) return false;
+  }
+  return true;
+}
+
+/** The backward's pass, per plane: Σg and Σg·(y[argmax] − μ) into sums[img][c][2], then the pooled
+ *  gradient scattered over the plane (in place of y) and dotted with the nine shifted inputs into
+ *  sums[img][c][2 + t]. An argmax outside its plane is noted (the call throws after the pass). */
+struct PooledGradSink : ConvStage {
+  const float* x;
+  const float* dy;
+  const float* out;
+  const int32_t* argmax;
+  const float* saveMean;
+  bool relu, disjoint;
+  i64 pooled;
+  float* sums;
+  std::atomic<i64>* badAt;
+
+  void done(int img, int c0, int c1, int thread, const float* image) const {
+    float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
+    padPlane(x + i64(img) * s.h * s.w, s, padded);
+    float* staged = const_cast<float*>(image);  // this thread's own staging buffer
+    for (int c = c0; c < c1; ++c) {
+      const i64 pl = i64(img) * s.cOut + c;
+      const int32_t* am = argmax + pl * pooled;
+      const float* g = dy + pl * pooled;
+      const float* o = out + pl * pooled;
+      float* at = sums + pl * 11;
+      float* u = staged + c * plane;
+      if (!pooledGradSums(g, o, am, u, pooled, uint32_t(plane), saveMean[c], relu, at[0], at[1])) {
+        for (i64 q = 0; q < pooled; ++q)
+          if (uint32_t(am[q]) >= uint64_t(plane)) noteFirst(*badAt, pl * pooled + q);
+        continue;
+      }
+      scatteredTapSums(g, o, am, pooled, relu, disjoint, padded, s, u, at + 2);
+    }
+  }
+};
+
+static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const float* w, const float* bias,
+                                         const float* out, const int32_t* argmax, const float* dy, const float* gamma,
+                                         const float* beta, const float* saveMean, const float* saveInvStd, float* dw, float* dgamma,
+                                         float* dbeta, const ConvShape& s, int poolKh, int poolKw, int poolStride,
+                                         bool relu, bool accumulate) {
+  if (!convBatchNormMaxPoolApplies(s)) return false;
+  const i64 plane = i64(s.hOut()) * s.wOut();
+  const PoolShape pool{1, 1, s.hOut(), s.wOut(), poolKh, poolKw, poolStride};
+  const i64 pooled = i64(pool.hOut()) * pool.wOut();
+  const int C = s.cOut;
+  const InputMoments moments(ctx, x, s);
+  float* sums = ctx.partials.floats(size_t(s.n) * C * 11);
+  std::atomic<i64> badAt{-1};
+  const bool fromOut = normalisedFromOut(gamma, beta, saveMean, saveInvStd, C);
+  const bool disjoint = poolStride >= poolKh && poolStride >= poolKw;
+  if (fromOut) {
+    // no y at all: the sums from out, Q from the input
+    ctx.pool.run(s.n, [&](int img, int thread) {
+      ThreadScratch& scratch = ctx.perThread[thread];
+      float* padded = scratch.columns.floats(directPaddedSize(s));
+      float* u = scratch.stage.floats(size_t(plane) + VL);
+      padPlane(x + i64(img) * s.h * s.w, s, padded);
+      for (int c = 0; c < C; ++c) {
+        const i64 pl = i64(img) * C + c;
+        const int32_t* am = argmax + pl * pooled;
+        float* at = sums + pl * 11;
+        if (!pooledGradSumsFromOut(dy + pl * pooled, out + pl * pooled, am, pooled, uint32_t(plane), beta[c],
+                                   1.f / gamma[c], relu, at[0], at[1])) {
+          for (i64 q = 0; q < pooled; ++q)
+            if (uint32_t(am[q]) >= uint64_t(plane)) noteFirst(badAt, pl * pooled + q);
+          continue;
+        }
+        scatteredTapSums(dy + pl * pooled, out + pl * pooled, am, pooled, relu, disjoint, padded, s, u, at + 2);
+      }
+    });
+  } else {
+    directSingleChannelForwardInto(
+        ctx, x, w, bias, s, false,
+        PooledGradSink{{ctx, s, plane}, x, dy, out, argmax, saveMean, relu, disjoint, pooled, sums, &badAt});
+  }
+  const i64 bad = badAt.load();
+  if (bad >= 0)
+    throw std::runtime_error("convBatchNormMaxPoolBackward: argmax[" + std::to_string(bad) + "] = " +
+                             std::to_string(argmax[bad]) + " is outside its plane of " + std::to_string(plane) +
+                             " elements (argmax must come from the forward pass)");
+  for (int c = 0; c < C; ++c) {
+    const float invStd = saveInvStd[c];
+    double sumDy = 0, sumDyXhat = 0, Q[9] = {};
+    for (int img = 0; img < s.n; ++img) {
+      const float* at = sums + (i64(img) * C + c) * 11;
+      sumDy += at[0];
+      sumDyXhat += fromOut ? double(at[1]) : double(at[1]) * invStd;
+      for (int t = 0; t < 9; ++t) Q[t] += at[2 + t];
+    }
+    const PooledBackward pb = pooledBackwardFrom(sumDy, sumDyXhat, c, i64(s.n) * plane, gamma, saveMean, invStd,
+                                                 dgamma, dbeta, accumulate);
+    const double offset = moments.mean(w, bias, c) - double(saveMean[c]);
+    for (int t = 0; t < 9; ++t) {
+      double cw = 0;  // (C w)_t
+      for (int b = 0; b < 9; ++b) cw += moments.C[t * 9 + b] * w[c * 9 + b];
+      const double centred = moments.N * cw + offset * moments.S[t];  // Σ_p (y − μ)·x_t
+      const double grad = -pb.shiftD * moments.S[t] - pb.slopeD * centred + pb.k * Q[t];
+      dw[c * 9 + t] = float(accumulate ? dw[c * 9 + t] + grad : grad);
+    }
+  }
+  return true;
+}
+#else
+// Without vectors (portable and NEON tables) the backend composes the unfused kernels.
+static bool convBatchNormMaxPoolTrain(Context&, const float*, const float*, const float*, const float*, const float*,
+                                      float*, float*, float*, int32_t*, float*, float*, const ConvShape&, int, int, int,
+                                      float, float, bool) {
+  return false;
+}
+static bool convBatchNormMaxPoolBackward(Context&, const float*, const float*, const float*, const float*,
+                                         const int32_t*, const float*, const float*, const float*, const float*,
+                                         const float*, float*,
+                                         float*, float*, const ConvShape&, int, int, int, bool, bool) {
+  return false;
+}
+#endif
+
+}  // namespace INKLING_NS
