@@ -271,7 +271,10 @@ t.test('linking an image by URL: the service fetches it; a bad link is explained
     const submit = page().getByRole('button', { name: 'Predict from link' });
     if (service.loopbackUrls) {
       await address.fill(`http://127.0.0.1:${port}/one.png`);
+      // the digit shown may still be an earlier test's 1: wait for this prediction's own answer
+      const answered = page().waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/predictions');
       await submit.click();
+      t.equal((await answered).status(), 201, 'the link was classified and logged');
       await expect(page().getByTestId('predicted-digit')).toHaveText('1');
       const logged = await (await page().request.get('/api/predictions?source=url')).json();
       t.equal(logged.total, 1, 'logged with source url');
