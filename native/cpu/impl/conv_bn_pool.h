@@ -165,25 +165,38 @@ static bool convBatchNormMaxPoolTrain(Context& ctx, const float* x, const float*
 static inline bool pooledGradSumsFromOut(const float* __restrict dy, const float* __restrict out,
                                          const int32_t* __restrict am, i64 len, uint32_t plane, float beta,
                                          float invGamma, bool relu, float& sumG, float& sumGXhat) {
-  float g0 = 0.f, g1 = 0.f, x0 = 0.f, x1 = 0.f;
   uint32_t worst = 0;  // a negative index wraps above the plane
+  float g0 = 0.f, x0 = 0.f;
   i64 q = 0;
-  for (; q + 2 <= len; q += 2) {
-    worst = std::max(worst, std::max(uint32_t(am[q]), uint32_t(am[q + 1])));
-    const float ga = reluMasked(dy[q], out[q], relu), gb = reluMasked(dy[q + 1], out[q + 1], relu);
-    g0 += ga;
-    g1 += gb;
-    x0 += ga * ((out[q] - beta) * invGamma);
-    x1 += gb * ((out[q + 1] - beta) * invGamma);
+#if INKLING_AVX2 && !INKLING_AVX512
+  // 8 at a time: out > 0 as a lane mask, g kept or cleared by it (no branch), the unsigned max of
+  // the argmax for the bounds check
+  const __m256 b = _mm256_set1_ps(beta), ig = _mm256_set1_ps(invGamma), zero = _mm256_setzero_ps();
+  const __m256 all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+  __m256 sg = zero, sx = zero;
+  __m256i most = _mm256_setzero_si256();
+  for (; q + 8 <= len; q += 8) {
+    const __m256 o = _mm256_loadu_ps(out + q);
+    const __m256 keep = relu ? _mm256_cmp_ps(o, zero, _CMP_GT_OQ) : all;
+    const __m256 g = _mm256_and_ps(keep, _mm256_loadu_ps(dy + q));
+    sg = _mm256_add_ps(sg, g);
+    sx = _mm256_fmadd_ps(g, _mm256_mul_ps(_mm256_sub_ps(o, b), ig), sx);
+    most = _mm256_max_epu32(most, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(am + q)));
   }
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), most);
+  for (uint32_t v : lanes) worst = std::max(worst, v);
+  g0 = vsum(sg);
+  x0 = vsum(sx);
+#endif
   for (; q < len; ++q) {
     worst = std::max(worst, uint32_t(am[q]));
     const float g = reluMasked(dy[q], out[q], relu);
     g0 += g;
     x0 += g * ((out[q] - beta) * invGamma);
   }
-  sumG = g0 + g1;
-  sumGXhat = x0 + x1;
+  sumG = g0;
+  sumGXhat = x0;
   return worst < plane;
 }
 
