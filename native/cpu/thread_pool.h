@@ -36,12 +36,19 @@ class ThreadPool {
   template <class F>
   void run(int tasks, F&& f) {
     if (tasks <= 0) return;
+    using Fn = std::remove_reference_t<F>;
+    // One compiled copy of the task body, called by both paths: were the single-thread loop to call
+    // f directly, GCC would compile f's body twice (inlined here and in the trampoline), and with
+    // -ffp-contract=fast it may fuse a multiply-add in one copy and not the other, so a result would
+    // depend on which thread ran a task (seen: an ulp in convBatchNormMaxPoolBackward's dw).
+    TaskFn body = [](void* ctx, int task, int thread) __attribute__((noinline)) {
+      (*static_cast<Fn*>(ctx))(task, thread);
+    };
     if (tasks == 1 || size_ == 1) {
-      for (int t = 0; t < tasks; ++t) f(t, 0);
+      for (int t = 0; t < tasks; ++t) body(&f, t, 0);
       return;
     }
-    using Fn = std::remove_reference_t<F>;
-    dispatch(tasks, [](void* ctx, int task, int thread) { (*static_cast<Fn*>(ctx))(task, thread); }, &f);
+    dispatch(tasks, body, &f);
   }
 
  private:

@@ -256,7 +256,6 @@ struct PooledGradSink : ConvStage {
     float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
     padPlane(x + i64(img) * s.h * s.w, s, padded);
     float* staged = const_cast<float*>(image);  // this thread's own staging buffer
-    std::memset(staged + s.cOut * plane, 0, sizeof(float) * kSlack);  // read (masked) past the last plane
     for (int c = c0; c < c1; ++c) {
       const i64 pl = i64(img) * s.cOut + c;
       const int32_t* am = argmax + pl * pooled;
@@ -295,9 +294,6 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
       ThreadScratch& scratch = ctx.perThread[thread];
       float* padded = scratch.columns.floats(directPaddedSize(s));
       float* u = scratch.stage.floats(size_t(plane) + VL);
-      // the dot products' last vector reads a few lanes past the plane (masked): keep them zero,
-      // not whatever the thread's buffer held (results differed by an ulp between thread counts)
-      std::memset(u + plane, 0, sizeof(float) * VL);
       padPlane(x + i64(img) * s.h * s.w, s, padded);
       for (int c = 0; c < C; ++c) {
         const i64 pl = i64(img) * C + c;
