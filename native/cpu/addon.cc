@@ -157,6 +157,8 @@ KERNEL(BatchNormMaxPoolBackward,
       return result;                                                \
     });                                                             \
   }
+// convBatchNormMaxPoolApplies(ctx, n, cIn, h, w, cOut, kh, kw, stride, pad)
+FLAG_KERNEL(ConvBatchNormMaxPoolApplies, k.convBatchNormMaxPoolApplies(a.conv(1)))
 // convBatchNormMaxPoolTrain(ctx, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean,
 //   saveInvStd, n, cIn, h, w, cOut, kh, kw, stride, pad, poolKh, poolKw, poolStride, eps, momentum, relu)
 FLAG_KERNEL(ConvBatchNormMaxPoolTrain,
@@ -366,6 +368,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   addRaw(env, exports, "batchNormBackward", BatchNormBackward);
   addRaw(env, exports, "batchNormMaxPoolTrain", BatchNormMaxPoolTrain);
   addRaw(env, exports, "batchNormMaxPoolBackward", BatchNormMaxPoolBackward);
+  addRaw(env, exports, "convBatchNormMaxPoolApplies", ConvBatchNormMaxPoolApplies);
   addRaw(env, exports, "convBatchNormMaxPoolTrain", ConvBatchNormMaxPoolTrain);
   addRaw(env, exports, "convBatchNormMaxPoolBackward", ConvBatchNormMaxPoolBackward);
   addRaw(env, exports, "maxPool2d", MaxPool2d);

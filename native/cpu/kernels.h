@@ -81,6 +81,8 @@ struct KernelTable {
 
   /** Fused convolution + batch norm (training) + optional ReLU + max pool for an input without
    *  gradient; false when the shape has no fused kernel here (the caller composes the unfused ones). */
+  /** Whether the two below run as one kernel for this convolution (else they return false). */
+  bool (*convBatchNormMaxPoolApplies)(const ConvShape& s);
   bool (*convBatchNormMaxPoolTrain)(Context&, const float* x, const float* w, const float* bias, const float* gamma,
                                     const float* beta, float* runningMean, float* runningVar, float* out,
                                     int32_t* argmax, float* saveMean, float* saveInvStd, const ConvShape& s,

@@ -63,7 +63,7 @@ namespace INKLING_NS {
 static const KernelTable kTable = {
     INKLING_ISA_NAME, unary, binary, scale, axpy, reluBackward, channelSum, argmax, countEqual, matmul,
     conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dMaxPool, batchNormTrain, batchNormInference, batchNormBackward,
-    batchNormMaxPoolTrain, batchNormMaxPoolBackward, convBatchNormMaxPoolTrain, convBatchNormMaxPoolBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
+    batchNormMaxPoolTrain, batchNormMaxPoolBackward, convBatchNormMaxPoolApplies, convBatchNormMaxPoolTrain, convBatchNormMaxPoolBackward, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, dropout, softmax, softmaxCrossEntropy,
     softmaxCrossEntropyBackward, sgdStep, adamStep, peakFmaGflops, triadGBps,
 };
 

@@ -342,6 +342,7 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
 }
 #else
 // Without vectors (portable and NEON tables) the backend composes the unfused kernels.
+static bool convBatchNormMaxPoolApplies(const ConvShape&) { return false; }
 static bool convBatchNormMaxPoolTrain(Context&, const float*, const float*, const float*, const float*, const float*,
                                       float*, float*, float*, int32_t*, float*, float*, const ConvShape&, int, int, int,
                                       float, float, bool) {

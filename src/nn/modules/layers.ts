@@ -10,7 +10,7 @@ import type { DeviceBuffer } from '../backend.ts';
 import { batchNorm } from '../ops/batchnorm.ts';
 import { batchNormMaxPool2d } from '../ops/batchnorm-pool.ts';
 import { conv2d } from '../ops/conv.ts';
-import { convBatchNormMaxPool2d } from '../ops/conv-batchnorm-pool.ts';
+import { convBatchNormMaxPool2d, convBatchNormMaxPoolFuses, type ConvBatchNormMaxPoolOptions } from '../ops/conv-batchnorm-pool.ts';
 import { releaseFold } from './fold.ts';
 import { linear } from '../ops/linear.ts';
 import { biasUniform, fanIn, kaimingUniform, type Rng } from '../random.ts';
@@ -181,9 +181,18 @@ export class BatchNorm2d extends BatchNormBase {
   forwardConvMaxPool(conv: Conv2d, x: Tensor, activation: 'none' | 'relu', kernel: number, stride: number): Tensor {
     if (!this.training) throw new Error('BatchNorm2d.forwardConvMaxPool: only in training mode (eval folds the batch norm into the convolution)');
     this.numBatchesTracked++;
-    return convBatchNormMaxPool2d(x, conv.weight, conv.bias, this.weight, this.bias, this.runningMean, this.runningVar, {
-      stride: conv.stride, pad: conv.pad, momentum: this.momentum, eps: this.eps, activation, poolKernel: kernel, poolStride: stride,
-    });
+    return convBatchNormMaxPool2d(x, conv.weight, conv.bias, this.weight, this.bias, this.runningMean, this.runningVar,
+      this.convMaxPoolOptions(conv, activation, kernel, stride));
+  }
+
+  /** Whether forwardConvMaxPool runs as one kernel on this backend for x (else Sequential keeps the
+   *  unfused layers: the composed op would recompute the convolution in its backward). */
+  fusesConvMaxPool(conv: Conv2d, x: Tensor, activation: 'none' | 'relu', kernel: number, stride: number): boolean {
+    return convBatchNormMaxPoolFuses(x, conv.weight, this.convMaxPoolOptions(conv, activation, kernel, stride));
+  }
+
+  private convMaxPoolOptions(conv: Conv2d, activation: 'none' | 'relu', kernel: number, stride: number): ConvBatchNormMaxPoolOptions {
+    return { stride: conv.stride, pad: conv.pad, momentum: this.momentum, eps: this.eps, activation, poolKernel: kernel, poolStride: stride };
   }
 }
 

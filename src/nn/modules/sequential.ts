@@ -7,8 +7,9 @@
 // kernel that never stores the convolution's output. In training mode, BatchNorm2d (→ ReLU) → MaxPool2d
 // runs as one fused op (ops/batchnorm-pool.ts) that never stores the normalised tensor, and with the
 // Conv2d before it, when the Conv2d's input needs no gradient (a network's first layer: the input
-// is data), Conv2d → BatchNorm2d (→ ReLU) → MaxPool2d runs as one fused op
-// (ops/conv-batchnorm-pool.ts) that need not store the convolution's output either.
+// is data) and the backend has one kernel for it (fusesConvBatchNormMaxPool: the cpu's for one
+// input channel), Conv2d → BatchNorm2d (→ ReLU) → MaxPool2d runs as one fused op
+// (ops/conv-batchnorm-pool.ts) that never stores the convolution's output either.
 
 import type { Backend } from '../backend.ts';
 import { isGradEnabled, needsGrad } from '../autograd.ts';
@@ -71,8 +72,10 @@ export class Sequential extends Module {
       const pooled = this.poolAfter[i];
       // poolAfter of the batchnorm after a Conv2d: the MaxPool2d right after it or after its ReLU
       const convPooled = this.poolAfter[i + 1];
-      if (this.fuse && convPooled && m instanceof Conv2d && next instanceof BatchNorm2d && next.training && !needsGrad(h)) {
-        out = next.forwardConvMaxPool(m, h, convPooled.relu ? 'relu' : 'none', convPooled.pool.kernelSize, convPooled.pool.stride);
+      const convAct = convPooled?.relu ? 'relu' : 'none';
+      if (this.fuse && convPooled && m instanceof Conv2d && next instanceof BatchNorm2d && next.training && !needsGrad(h) &&
+        next.fusesConvMaxPool(m, h, convAct, convPooled.pool.kernelSize, convPooled.pool.stride)) {
+        out = next.forwardConvMaxPool(m, h, convAct, convPooled.pool.kernelSize, convPooled.pool.stride);
         i += convPooled.relu ? 3 : 2;
       } else if (this.fuse && pooled && m instanceof BatchNorm2d && m.training) {
         out = m.forwardMaxPool(h, pooled.relu ? 'relu' : 'none', pooled.pool.kernelSize, pooled.pool.stride);

@@ -44,6 +44,26 @@ function weightAndAffineTargets(
   return { dw, dgamma, dbeta, accumulate };
 }
 
+/** Whether x.backend runs convBatchNormMaxPool2d with these operands as one kernel (the contract's
+ *  fusesConvBatchNormMaxPool). Elsewhere the op composes the unfused kernels and its backward
+ *  recomputes the convolution, so Sequential keeps the unfused layers there. False for operands the
+ *  op would reject (the unfused path then gives its own error). */
+export function convBatchNormMaxPoolFuses(x: Tensor, w: Tensor, opts: ConvBatchNormMaxPoolOptions): boolean {
+  const be = x.backend;
+  if (!be.fusesConvBatchNormMaxPool) return false;
+  let conv: ReturnType<typeof convParams>;
+  try {
+    conv = convParams('convBatchNormMaxPool2d', x, w, null, opts);
+  } catch {
+    return false;
+  }
+  const poolStride = opts.poolStride ?? opts.poolKernel;
+  return be.fusesConvBatchNormMaxPool({
+    ...conv.p, eps: opts.eps ?? 1e-5, momentum: opts.momentum ?? 0.1, activation: opts.activation ?? 'none',
+    poolKh: opts.poolKernel, poolKw: opts.poolKernel, poolStride,
+  });
+}
+
 /** maxPool2d(batchNorm(conv2d(x, w, b), { training: true, activation })) for an x that needs no
  *  gradient; updates runningMean and runningVar as batchNorm does. */
 export function convBatchNormMaxPool2d(

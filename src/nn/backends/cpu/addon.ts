@@ -52,6 +52,8 @@ export interface CpuAddon {
   batchNormMaxPoolBackward(ctx: NativeContext, x: F, out: F, argmax: I, dy: F, gamma: F, saveMean: F, saveInvStd: F,
     dx: F, dgamma: F, dbeta: F, n: number, c: number, h: number, w: number, kh: number, kw: number, stride: number,
     relu: boolean, acc: boolean): void;
+  convBatchNormMaxPoolApplies(ctx: NativeContext, n: number, cIn: number, h: number, w_: number, cOut: number, kh: number,
+    kw: number, stride: number, pad: number): boolean;
   /** false: no fused kernel for this shape in this table (the backend composes the unfused ones). */
   convBatchNormMaxPoolTrain(ctx: NativeContext, x: F, w: F, bias: F | null, gamma: F, beta: F, runningMean: F,
     runningVar: F, out: F, argmax: I, saveMean: F, saveInvStd: F, n: number, cIn: number, h: number, w_: number,

@@ -303,6 +303,10 @@ export class CpuBackend implements Backend {
   }
 
   // ---- fused convolution → batch norm → activation → max pool (training, input without gradient) ----
+  fusesConvBatchNormMaxPool(p: ConvBatchNormMaxPoolParams): boolean {
+    return this.addon.convBatchNormMaxPoolApplies(this.ctx, p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad);
+  }
+
   convBatchNormMaxPoolTrain(
     x: F32, w: F32, bias: F32 | null, gamma: F32, beta: F32, runningMean: F32, runningVar: F32, out: F32, argmax: I32,
     saveMean: F32, saveInvStd: F32, p: ConvBatchNormMaxPoolParams,
