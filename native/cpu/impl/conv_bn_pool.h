@@ -11,9 +11,11 @@
 //   Σ_p (y − μ)·x_t = N·(C w)_t + (w·S/N + b − μ)·S_t.
 //   forward   the moments (one read of the input), the statistics, then one pass: y per image,
 //             normalised and pooled by maxPoolPlane as batchNormMaxPoolTrain does.
-//   backward  one pass: y per image for each pooled plane's Σg and Σg·(y[argmax] − μ)
-//             (pooledGradSums), and Q_t = Σ_q g_q·x_t(argmax_q), the pooled gradient scattered
-//             and dotted with the nine shifted inputs. Then per channel, with dy' =
+//   backward  one pass over the pooled planes: Σg and Σg·x̂ with x̂ = (out − β)/γ (where the mask
+//             lets g through, out = γ·x̂ + β), and Q_t = Σ_q g_q·x_t(argmax_q), the pooled gradient
+//             scattered and dotted with the nine shifted inputs; no y at all. Where x̂ cannot be
+//             recovered accurately (normalisedFromOut) the pass recomputes y per image instead and
+//             takes Σg·(y[argmax] − μ) from it (pooledGradSums). Then per channel, with dy' =
 //             −shift − slope·(y − μ) + k·scatter(g) (batchNormMaxPoolBackward's dx),
 //             dw_t = Σ_p dy'·x_t = −shift·S_t − slope·Σ_p (y − μ)·x_t + k·Q_t.
 // Per-image partial sums are folded in image order: no result depends on the thread count. The
