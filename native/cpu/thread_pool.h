@@ -39,8 +39,8 @@ class ThreadPool {
     using Fn = std::remove_reference_t<F>;
     // One compiled copy of the task body, called by both paths: were the single-thread loop to call
     // f directly, GCC would compile f's body twice (inlined here and in the trampoline), and with
-    // -ffp-contract=fast it may fuse a multiply-add in one copy and not the other, so a result would
-    // depend on which thread ran a task (seen: an ulp in convBatchNormMaxPoolBackward's dw).
+    // -ffp-contract=fast the two copies may round differently, so a result would depend on which
+    // thread ran a task (seen: an ulp in convBatchNormMaxPoolBackward's dw; one copy fixed it).
     TaskFn body = [](void* ctx, int task, int thread) __attribute__((noinline)) {
       (*static_cast<Fn*>(ctx))(task, thread);
     };
