@@ -98,6 +98,8 @@ napi_value guarded(napi_env env, F&& f) {
   return nullptr;
 }
 
+// A native function over one kernel of the context's table: BODY runs it (and may `return` a value
+// for JS, e.g. boolean(env, ran); otherwise the function returns undefined).
 #define KERNEL(NAME, BODY)                                          \
   napi_value NAME(napi_env env, napi_callback_info info) {          \
     return guarded(env, [&]() -> napi_value {                       \
@@ -145,32 +147,28 @@ KERNEL(BatchNormMaxPoolTrain,
 KERNEL(BatchNormMaxPoolBackward,
        k.batchNormMaxPoolBackward(c, a.f32(1), a.f32(2), a.i32(3), a.f32(4), a.f32(5), a.f32(6), a.f32(7), a.f32(8),
                                   a.f32(9), a.f32(10), a.pool(11), a.flag(18), a.flag(19)))
-// Kernels that answer whether they ran (false: no fused kernel for this shape here).
-#define FLAG_KERNEL(NAME, BODY)                                     \
-  napi_value NAME(napi_env env, napi_callback_info info) {          \
-    return guarded(env, [&]() -> napi_value {                       \
-      Args a(env, info);                                            \
-      Context& c = a.ctx();                                         \
-      const inkling::KernelTable& k = *c.kernels;                   \
-      napi_value result;                                            \
-      napi_get_boolean(env, BODY, &result);                         \
-      return result;                                                \
-    });                                                             \
-  }
+/** A kernel's answer to JS: whether it ran (false: no fused kernel for this shape here). */
+napi_value boolean(napi_env env, bool value) {
+  napi_value result;
+  napi_get_boolean(env, value, &result);
+  return result;
+}
 // convBatchNormMaxPoolApplies(ctx, n, cIn, h, w, cOut, kh, kw, stride, pad)
-FLAG_KERNEL(ConvBatchNormMaxPoolApplies, k.convBatchNormMaxPoolApplies(a.conv(1)))
+KERNEL(ConvBatchNormMaxPoolApplies, return boolean(env, k.convBatchNormMaxPoolApplies(a.conv(1))))
 // convBatchNormMaxPoolTrain(ctx, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean,
 //   saveInvStd, n, cIn, h, w, cOut, kh, kw, stride, pad, poolKh, poolKw, poolStride, eps, momentum, relu)
-FLAG_KERNEL(ConvBatchNormMaxPoolTrain,
-            k.convBatchNormMaxPoolTrain(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6), a.f32(7),
-                                        a.f32(8), a.i32(9), a.f32(10), a.f32(11), a.conv(12), a.integer(21),
-                                        a.integer(22), a.integer(23), float(a.num(24)), float(a.num(25)), a.flag(26)))
+KERNEL(ConvBatchNormMaxPoolTrain,
+       return boolean(env, k.convBatchNormMaxPoolTrain(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6),
+                                                       a.f32(7), a.f32(8), a.i32(9), a.f32(10), a.f32(11), a.conv(12),
+                                                       a.integer(21), a.integer(22), a.integer(23), float(a.num(24)),
+                                                       float(a.num(25)), a.flag(26))))
 // convBatchNormMaxPoolBackward(ctx, x, w, bias, out, argmax, dy, gamma, beta, saveMean, saveInvStd, dw, dgamma,
 //   dbeta, n, cIn, h, w, cOut, kh, kw, stride, pad, poolKh, poolKw, poolStride, relu, accumulate)
-FLAG_KERNEL(ConvBatchNormMaxPoolBackward,
-            k.convBatchNormMaxPoolBackward(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.i32(5), a.f32(6), a.f32(7),
-                                           a.f32(8), a.f32(9), a.f32(10), a.f32(11), a.f32(12), a.f32(13), a.conv(14),
-                                           a.integer(23), a.integer(24), a.integer(25), a.flag(26), a.flag(27)))
+KERNEL(ConvBatchNormMaxPoolBackward,
+       return boolean(env, k.convBatchNormMaxPoolBackward(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.i32(5), a.f32(6),
+                                                          a.f32(7), a.f32(8), a.f32(9), a.f32(10), a.f32(11), a.f32(12),
+                                                          a.f32(13), a.conv(14), a.integer(23), a.integer(24),
+                                                          a.integer(25), a.flag(26), a.flag(27))))
 KERNEL(MaxPool2d, k.maxPool2d(c, a.f32(1), a.f32(2), a.i32(3), a.pool(4)))
 KERNEL(MaxPool2dBackward, k.maxPool2dBackward(c, a.f32(1), a.i32(2), a.f32(3), a.pool(4)))
 KERNEL(AvgPool2d, k.avgPool2d(c, a.f32(1), a.f32(2), a.pool(3)))

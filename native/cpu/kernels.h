@@ -79,10 +79,10 @@ struct KernelTable {
                                    const float* gamma, const float* saveMean, const float* saveInvStd, float* dx,
                                    float* dgamma, float* dbeta, const PoolShape& s, bool relu, bool accumulate);
 
-  /** Fused convolution + batch norm (training) + optional ReLU + max pool for an input without
-   *  gradient; false when the shape has no fused kernel here (the caller composes the unfused ones). */
   /** Whether the two below run as one kernel for this convolution (else they return false). */
   bool (*convBatchNormMaxPoolApplies)(const ConvShape& s);
+  /** Fused convolution + batch norm (training) + optional ReLU + max pool for an input without
+   *  gradient; false when the shape has no fused kernel here (the caller composes the unfused ones). */
   bool (*convBatchNormMaxPoolTrain)(Context&, const float* x, const float* w, const float* bias, const float* gamma,
                                     const float* beta, float* runningMean, float* runningVar, float* out,
                                     int32_t* argmax, float* saveMean, float* saveInvStd, const ConvShape& s,

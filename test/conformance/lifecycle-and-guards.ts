@@ -5,7 +5,7 @@
 //   same way everywhere;
 // - fill: an i32 buffer takes an integer in the int32 range only (a larger one would wrap);
 // - out-of-range indices (src/nn/backend.ts, "Indices from the caller"): an argmax outside its
-//   plane (maxPool2dBackward, batchNormMaxPoolBackward), a label outside [0, cols). The synchronous backends (ref, cpu) throw naming the kernel
+//   plane (maxPool2dBackward, batchNormMaxPoolBackward, convBatchNormMaxPoolBackward), a label outside [0, cols). The synchronous backends (ref, cpu) throw naming the kernel
 //   and the index; a device backend, whose kernels run after the call returned, never reads or
 //   writes through the index: the entry adds nothing to dx, the row's loss is NaN and its target
 //   has no one-hot part. Either way no memory outside the buffers changes (guard regions).
@@ -102,6 +102,45 @@ const fusedBackwardCase = defineCase({
   run: (be, b) => be.batchNormMaxPoolBackward(b.x, b.out, b.argmax, b.dy, b.gamma, b.saveMean, b.saveInvStd, b.dx, b.dgamma, b.dbeta, FUSED),
 });
 
+// The fused first layer over the same planes: a 3x3 "same" convolution of a 1-channel 4x4 input
+// into POOL.c channels, then the batch norm + pool above. With γ of one channel 0 the cpu's kernel
+// recomputes the convolution (its other path takes the normalised values from out): both check.
+const CONV_FUSED = {
+  n: POOL.n, cIn: 1, h: POOL.h, w: POOL.w, cOut: POOL.c, kh: 3, kw: 3, stride: 1, pad: 1,
+  eps: 1e-5, momentum: 0.1, activation: 'relu' as const, poolKh: POOL.kh, poolKw: POOL.kw, poolStride: POOL.stride,
+};
+
+function convFusedBackwardCase(zeroGamma: boolean): KernelCase {
+  return defineCase({
+    name: `convBatchNormMaxPoolBackward with argmax outside the plane${zeroGamma ? ', a channel with γ = 0' : ''}`,
+    kernel: 'convBatchNormMaxPoolBackward',
+    flops: 0,
+    bytes: 0,
+    inputs: (rng) => {
+      const gamma = rng.floats(POOL.c, 0.5, 1.5);
+      if (zeroGamma) gamma[1] = 0;
+      return {
+        x: rng.floats(POOL.n * PLANE, -2, 2),
+        w: rng.floats(POOL.c * 9, -1, 1),
+        bias: rng.floats(POOL.c, -1, 1),
+        out: rng.floats(POOL.c * OUTS, 0.1, 2),
+        argmax: plantedArgmax(),
+        dy: rng.floats(POOL.c * OUTS, 1, 2),
+        gamma,
+        beta: rng.floats(POOL.c, -0.5, 0.5),
+        saveMean: rng.floats(POOL.c, -0.5, 0.5),
+        saveInvStd: rng.floats(POOL.c, 0.5, 2),
+        dw: rng.floats(POOL.c * 9),
+        dgamma: rng.floats(POOL.c),
+        dbeta: rng.floats(POOL.c),
+      };
+    },
+    outputs: ['dw', 'dgamma', 'dbeta'],
+    run: (be, b) => be.convBatchNormMaxPoolBackward(b.x, b.w, b.bias, b.out, b.argmax, b.dy, b.gamma, b.beta, b.saveMean,
+      b.saveInvStd, b.dw, b.dgamma, b.dbeta, CONV_FUSED),
+  });
+}
+
 const CE = { rows: 5, cols: 4, labelSmoothing: 0.1 };
 const CE_LABELS = [1, -1, CE.cols, 3, 0x40000000];
 const ceInputs = (rng: CaseRng) => ({
@@ -177,6 +216,12 @@ const guardCases: GuardExpectation[] = [
     error: /^(maxPool2dBackward: argmax\[\d+\] = -?\d+ is outside the 4x4 plane|batchNormMaxPoolBackward: argmax\[\d+\] = -?\d+ is outside its plane)/,
     check: (t, out) => t.ok(['dx', 'dgamma', 'dbeta'].every((k) => out[k]!.every(Number.isFinite)), 'dx, dgamma, dbeta finite'),
   },
+  ...[false, true].map((zeroGamma) => ({
+    // ref composes (its maxPool2dBackward throws), cpu's fused kernel throws its own on either path
+    c: convFusedBackwardCase(zeroGamma),
+    error: /^(maxPool2dBackward: argmax\[\d+\] = -?\d+ is outside the 4x4 plane|convBatchNormMaxPoolBackward: argmax\[\d+\] = -?\d+ is outside its plane)/,
+    check: (t: Test, out: Record<string, HostData>) => t.ok(['dw', 'dgamma', 'dbeta'].every((k) => out[k]!.every(Number.isFinite)), 'dw, dgamma, dbeta finite'),
+  })),
   {
     c: crossEntropyCase,
     error: /^softmaxCrossEntropy: label -?\d+ in row \d+ is outside \[0, 4\)/,

@@ -10,7 +10,8 @@
 //   mean(y) = w·S/N + b,   var(y) = wᵀ C w with C_st = G_st/N − S_s·S_t/N²   (N = n·hOut·wOut),
 //   Σ_p (y − μ)·x_t = N·(C w)_t + (w·S/N + b − μ)·S_t.
 //   forward   the moments (one read of the input), the statistics, then one pass: y per image,
-//             normalised and pooled by maxPoolPlane as batchNormMaxPoolTrain does.
+//             normalised and pooled by maxPoolPlane as batchNormMaxPoolTrain does. (The backward
+//             takes the moments again, in its own pass over the images.)
 //   backward  one pass over the pooled planes: Σg and Σg·x̂ with x̂ = (out − β)/γ (where the mask
 //             lets g through, out = γ·x̂ + β), and Q_t = Σ_q g_q·x_t(argmax_q), the pooled gradient
 //             scattered and dotted with the nine shifted inputs; no y at all. Where x̂ cannot be
@@ -27,63 +28,60 @@ namespace INKLING_NS {
 #if INKLING_VEC
 static bool convBatchNormMaxPoolApplies(const ConvShape& s) { return directSingleChannelApplies(s); }
 
-/** The input's moments over the batch: S[9] and G[9][9] (see the header), in double. Each image's
- *  sums are float vector partials (one padded plane in L1), folded in image order. */
-static void inputMoments(Context& ctx, const float* x, const ConvShape& s, double* S, double* G) {
-  constexpr int kPairs = 45, kPer = 9 + kPairs;
+/** Floats of one image's moment partials: S (9), then G's 45 pairs s ≤ t. */
+constexpr int kMomentSums = 54;
+
+/** One image's moment partials (see the header) from its padded plane, float vector partials. One
+ *  compiled copy (noinline) for the forward's and the backward's passes: their sums agree bit for bit. */
+__attribute__((noinline)) static void imageMoments(const float* padded, const ConvShape& s, float* out) {
+  constexpr int kPairs = kMomentSums - 9;
   const int hOut = s.hOut(), wOut = s.wOut(), Wp = directPaddedStride(s);
-  float* part = ctx.temp.floats(size_t(s.n) * kPer);
-  ctx.pool.run(s.n, [&](int img, int thread) {
-    float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
-    padPlane(x + i64(img) * s.h * s.w, s, padded);
-    vf sum[9], prod[kPairs];
-    for (vf& v : sum) v = vzero();
-    for (vf& v : prod) v = vzero();
-    for (int oy = 0; oy < hOut; ++oy)
-      for (int ox = 0; ox < wOut; ox += VL) {
-        const int n = std::min(VL, wOut - ox);
-        vf v[9];
-        for (int ky = 0; ky < 3; ++ky)
-          for (int kx = 0; kx < 3; ++kx) {
-            const float* at = padded + (oy + ky) * Wp + ox + kx;
-            // lanes past the row are outside the convolution's output (the padded plane's
-            // columns there are not all zero)
-            v[ky * 3 + kx] = n == VL ? vload(at) : vloadReadable(at, n);
-          }
-        int pair = 0;
-        for (int a = 0; a < 9; ++a) {
-          sum[a] = vadd(sum[a], v[a]);
-          for (int b = a; b < 9; ++b, ++pair) prod[pair] = vfmadd(v[a], v[b], prod[pair]);
+  vf sum[9], prod[kPairs];
+  for (vf& v : sum) v = vzero();
+  for (vf& v : prod) v = vzero();
+  for (int oy = 0; oy < hOut; ++oy)
+    for (int ox = 0; ox < wOut; ox += VL) {
+      const int n = std::min(VL, wOut - ox);
+      vf v[9];
+      for (int ky = 0; ky < 3; ++ky)
+        for (int kx = 0; kx < 3; ++kx) {
+          const float* at = padded + (oy + ky) * Wp + ox + kx;
+          // lanes past the row are outside the convolution's output (the padded plane's
+          // columns there are not all zero)
+          v[ky * 3 + kx] = n == VL ? vload(at) : vloadReadable(at, n);
         }
+      int pair = 0;
+      for (int a = 0; a < 9; ++a) {
+        sum[a] = vadd(sum[a], v[a]);
+        for (int b = a; b < 9; ++b, ++pair) prod[pair] = vfmadd(v[a], v[b], prod[pair]);
       }
-    float* out = part + size_t(img) * kPer;
-    for (int a = 0; a < 9; ++a) out[a] = vsum(sum[a]);
-    for (int p = 0; p < kPairs; ++p) out[9 + p] = vsum(prod[p]);
-  });
-  for (int a = 0; a < 9; ++a) S[a] = 0;
-  for (int a = 0; a < 81; ++a) G[a] = 0;
-  for (int img = 0; img < s.n; ++img) {
-    const float* in = part + size_t(img) * kPer;
-    int pair = 0;
-    for (int a = 0; a < 9; ++a) {
-      S[a] += in[a];
-      for (int b = a; b < 9; ++b, ++pair) G[a * 9 + b] += in[9 + pair];
     }
-  }
-  for (int a = 0; a < 9; ++a)
-    for (int b = 0; b < a; ++b) G[a * 9 + b] = G[b * 9 + a];
+  for (int a = 0; a < 9; ++a) out[a] = vsum(sum[a]);
+  for (int p = 0; p < kPairs; ++p) out[9 + p] = vsum(prod[p]);
 }
 
-/** The moments turned into what every channel needs: m_t = S_t/N and C (see the header). */
+/** The batch's moments, the images' partials (kMomentSums each) folded in image order in double,
+ *  turned into what every channel needs: S, m_t = S_t/N and C (see the header). */
 struct InputMoments {
   double N, S[9], m[9], C[81];
 
-  InputMoments(Context& ctx, const float* x, const ConvShape& s) : N(double(s.n) * s.hOut() * s.wOut()) {
-    double G[81];
-    inputMoments(ctx, x, s, S, G);
+  InputMoments(const float* partials, const ConvShape& s) : N(double(s.n) * s.hOut() * s.wOut()) {
+    double G[81] = {};
+    for (double& v : S) v = 0;
+    for (int img = 0; img < s.n; ++img) {
+      const float* in = partials + size_t(img) * kMomentSums;
+      int pair = 0;
+      for (int a = 0; a < 9; ++a) {
+        S[a] += in[a];
+        for (int b = a; b < 9; ++b, ++pair) G[a * 9 + b] += in[9 + pair];
+      }
+    }
     for (int a = 0; a < 9; ++a) m[a] = S[a] / N;
     for (int a = 0; a < 9; ++a)
-      for (int b = 0; b < 9; ++b) C[a * 9 + b] = G[a * 9 + b] / N - m[a] * m[b];
+      for (int b = 0; b < 9; ++b) {
+        const double g = a <= b ? G[a * 9 + b] : G[b * 9 + a];
+        C[a * 9 + b] = g / N - m[a] * m[b];
+      }
   }
 
   /** The mean of channel c's y = w ⋆ x + bias. */
@@ -93,14 +91,17 @@ struct InputMoments {
     return mu;
   }
 
-  /** The biased variance of channel c's y. */
+  /** (C w)_t for channel c's weights: Σ_p (y − mean(y))·x_t / N. */
+  double covarianceWith(const float* w, int c, int t) const {
+    double v = 0;
+    for (int b = 0; b < 9; ++b) v += C[t * 9 + b] * w[c * 9 + b];
+    return v;
+  }
+
+  /** The biased variance of channel c's y, wᵀ C w. */
   double variance(const float* w, int c) const {
     double v = 0;
-    for (int a = 0; a < 9; ++a) {
-      double row = 0;
-      for (int b = 0; b < 9; ++b) row += C[a * 9 + b] * w[c * 9 + b];
-      v += double(w[c * 9 + a]) * row;
-    }
+    for (int a = 0; a < 9; ++a) v += double(w[c * 9 + a]) * covarianceWith(w, c, a);
     return v;
   }
 };
@@ -150,7 +151,13 @@ static bool convBatchNormMaxPoolTrain(Context& ctx, const float* x, const float*
   if (!convBatchNormMaxPoolApplies(s)) return false;
   const i64 plane = i64(s.hOut()) * s.wOut();
   const int C = s.cOut;
-  const InputMoments moments(ctx, x, s);
+  float* partials = ctx.temp.floats(size_t(s.n) * kMomentSums);
+  ctx.pool.run(s.n, [&](int img, int thread) {
+    float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
+    padPlane(x + i64(img) * s.h * s.w, s, padded);
+    imageMoments(padded, s, partials + size_t(img) * kMomentSums);
+  });
+  const InputMoments moments(partials, s);
   float* a = ctx.partials.floats(size_t(C) * 2);
   float* b = a + C;
   for (int c = 0; c < C; ++c)
@@ -240,9 +247,10 @@ static bool normalisedFromOut(const float* gamma, const float* beta, const float
   return true;
 }
 
-/** The backward's pass, per plane: Σg and Σg·(y[argmax] − μ) into sums[img][c][2], then the pooled
- *  gradient scattered over the plane (in place of y) and dotted with the nine shifted inputs into
- *  sums[img][c][2 + t]. An argmax outside its plane is noted (the call throws after the pass). */
+/** The backward's pass where y is recomputed, per plane: Σg and Σg·(y[argmax] − μ) into
+ *  sums[img][c][2], then the pooled gradient scattered over the plane (in place of y) and dotted with
+ *  the nine shifted inputs into sums[img][c][2 + t]; and the image's moment partials. An argmax
+ *  outside its plane is noted (the call throws after the pass). */
 struct PooledGradSink : ConvStage {
   const float* x;
   const float* dy;
@@ -252,11 +260,13 @@ struct PooledGradSink : ConvStage {
   bool relu, disjoint;
   i64 pooled;
   float* sums;
+  float* moments;
   std::atomic<i64>* badAt;
 
   void done(int img, int c0, int c1, int thread, const float* image) const {
     float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
     padPlane(x + i64(img) * s.h * s.w, s, padded);
+    if (c0 == 0) imageMoments(padded, s, moments + size_t(img) * kMomentSums);  // once per image
     float* staged = const_cast<float*>(image);  // this thread's own staging buffer
     for (int c = c0; c < c1; ++c) {
       const i64 pl = i64(img) * s.cOut + c;
@@ -266,8 +276,7 @@ struct PooledGradSink : ConvStage {
       float* at = sums + pl * 11;
       float* u = staged + c * plane;
       if (!pooledGradSums(g, o, am, u, pooled, uint32_t(plane), saveMean[c], relu, at[0], at[1])) {
-        for (i64 q = 0; q < pooled; ++q)
-          if (uint32_t(am[q]) >= uint64_t(plane)) noteFirst(*badAt, pl * pooled + q);
+        noteArgmaxOutside(am, pooled, uint32_t(plane), pl * pooled, *badAt);
         continue;
       }
       scatteredTapSums(g, o, am, pooled, relu, disjoint, padded, s, u, at + 2);
@@ -285,7 +294,8 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
   const PoolShape pool{1, 1, s.hOut(), s.wOut(), poolKh, poolKw, poolStride};
   const i64 pooled = i64(pool.hOut()) * pool.wOut();
   const int C = s.cOut;
-  const InputMoments moments(ctx, x, s);
+  // the input's moment partials come from the same per-image pass that pads each image anyway
+  float* partials = ctx.temp.floats(size_t(s.n) * kMomentSums);
   float* sums = ctx.partials.floats(size_t(s.n) * C * 11);
   std::atomic<i64> badAt{-1};
   const bool fromOut = normalisedFromOut(gamma, beta, saveMean, saveInvStd, C);
@@ -297,14 +307,14 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
       float* padded = scratch.columns.floats(directPaddedSize(s));
       float* u = scratch.stage.floats(size_t(plane) + VL);
       padPlane(x + i64(img) * s.h * s.w, s, padded);
+      imageMoments(padded, s, partials + size_t(img) * kMomentSums);
       for (int c = 0; c < C; ++c) {
         const i64 pl = i64(img) * C + c;
         const int32_t* am = argmax + pl * pooled;
         float* at = sums + pl * 11;
         if (!pooledGradSumsFromOut(dy + pl * pooled, out + pl * pooled, am, pooled, uint32_t(plane), beta[c],
                                    1.f / gamma[c], relu, at[0], at[1])) {
-          for (i64 q = 0; q < pooled; ++q)
-            if (uint32_t(am[q]) >= uint64_t(plane)) noteFirst(badAt, pl * pooled + q);
+          noteArgmaxOutside(am, pooled, uint32_t(plane), pl * pooled, badAt);
           continue;
         }
         scatteredTapSums(dy + pl * pooled, out + pl * pooled, am, pooled, relu, disjoint, padded, s, u, at + 2);
@@ -313,13 +323,10 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
   } else {
     directSingleChannelForwardInto(
         ctx, x, w, bias, s, false,
-        PooledGradSink{{ctx, s, plane}, x, dy, out, argmax, saveMean, relu, disjoint, pooled, sums, &badAt});
+        PooledGradSink{{ctx, s, plane}, x, dy, out, argmax, saveMean, relu, disjoint, pooled, sums, partials, &badAt});
   }
-  const i64 bad = badAt.load();
-  if (bad >= 0)
-    throw std::runtime_error("convBatchNormMaxPoolBackward: argmax[" + std::to_string(bad) + "] = " +
-                             std::to_string(argmax[bad]) + " is outside its plane of " + std::to_string(plane) +
-                             " elements (argmax must come from the forward pass)");
+  throwIfArgmaxOutside("convBatchNormMaxPoolBackward", badAt, argmax, plane);
+  const InputMoments moments(partials, s);
   for (int c = 0; c < C; ++c) {
     const float invStd = saveInvStd[c];
     double sumDy = 0, sumDyXhat = 0, Q[9] = {};
@@ -333,9 +340,7 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
                                                  dgamma, dbeta, accumulate);
     const double offset = moments.mean(w, bias, c) - double(saveMean[c]);
     for (int t = 0; t < 9; ++t) {
-      double cw = 0;  // (C w)_t
-      for (int b = 0; b < 9; ++b) cw += moments.C[t * 9 + b] * w[c * 9 + b];
-      const double centred = moments.N * cw + offset * moments.S[t];  // Σ_p (y − μ)·x_t
+      const double centred = moments.N * moments.covarianceWith(w, c, t) + offset * moments.S[t];  // Σ_p (y − μ)·x_t
       const double grad = -pb.shiftD * moments.S[t] - pb.slopeD * centred + pb.k * Q[t];
       dw[c * 9 + t] = float(accumulate ? dw[c * 9 + t] + grad : grad);
     }

@@ -67,6 +67,23 @@ static inline bool pooledGradSums(const float* __restrict dy, const float* __res
   return worst < plane;
 }
 
+/** Notes the lowest entry of a pooled plane's argmax (`base` its first index) that lies outside
+ *  its plane of `plane` elements: the sums passes call it once they have seen one. */
+static inline void noteArgmaxOutside(const int32_t* am, i64 len, uint32_t plane, i64 base, std::atomic<i64>& badAt) {
+  for (i64 q = 0; q < len; ++q)
+    if (uint32_t(am[q]) >= uint64_t(plane)) noteFirst(badAt, base + q);
+}
+
+/** Throws naming the lowest noted entry, if any (after the workers are done). */
+static inline void throwIfArgmaxOutside(const char* kernel, const std::atomic<i64>& badAt, const int32_t* argmax,
+                                        i64 plane) {
+  const i64 bad = badAt.load();
+  if (bad >= 0)
+    throw std::runtime_error(std::string(kernel) + ": argmax[" + std::to_string(bad) + "] = " +
+                             std::to_string(argmax[bad]) + " is outside its plane of " + std::to_string(plane) +
+                             " elements (argmax must come from the forward pass)");
+}
+
 /** dy, or 0 where ReLU's mask (out > 0) is off, without a branch: the mask is random data, and
  *  GCC compiles `cond ? g : 0.f` to a jump that mispredicts about half the time (a fifth of the
  *  fused backward's time). The bits of g are kept or cleared. */
@@ -139,8 +156,7 @@ static void batchNormMaxPoolBackward(Context& ctx, const float* x, const float* 
       float s0, s1;
       if (!pooledGradSums(dy + pl * outPlane, out + pl * outPlane, am, x + pl * spatial, outPlane,
                           uint32_t(spatial), mean, relu, s0, s1)) {
-        for (i64 q = 0; q < outPlane; ++q)
-          if (uint32_t(am[q]) >= uint64_t(spatial)) noteFirst(badAt, pl * outPlane + q);
+        noteArgmaxOutside(am, outPlane, uint32_t(spatial), pl * outPlane, badAt);
         inside = false;
       }
       sumDy += s0;
@@ -155,11 +171,7 @@ static void batchNormMaxPoolBackward(Context& ctx, const float* x, const float* 
                     argmax + pl * outPlane, spatial, outPlane, relu);
     }
   });
-  const i64 bad = badAt.load();
-  if (bad >= 0)
-    throw std::runtime_error("batchNormMaxPoolBackward: argmax[" + std::to_string(bad) + "] = " +
-                             std::to_string(argmax[bad]) + " is outside its plane of " + std::to_string(spatial) +
-                             " elements (argmax must come from the forward pass)");
+  throwIfArgmaxOutside("batchNormMaxPoolBackward", badAt, argmax, spatial);
 }
 
 }  // namespace INKLING_NS

@@ -188,7 +188,8 @@ export class BatchNorm2d extends BatchNormBase {
   /** Whether forwardConvMaxPool runs as one kernel on this backend for x (else Sequential keeps the
    *  unfused layers: the composed op would recompute the convolution in its backward). */
   fusesConvMaxPool(conv: Conv2d, x: Tensor, activation: 'none' | 'relu', kernel: number, stride: number): boolean {
-    return convBatchNormMaxPoolFuses(x, conv.weight, this.convMaxPoolOptions(conv, activation, kernel, stride));
+    return convBatchNormMaxPoolFuses(x, conv.weight, conv.bias, this.weight, this.bias, this.runningMean, this.runningVar,
+      this.convMaxPoolOptions(conv, activation, kernel, stride));
   }
 
   private convMaxPoolOptions(conv: Conv2d, activation: 'none' | 'relu', kernel: number, stride: number): ConvBatchNormMaxPoolOptions {

@@ -44,24 +44,41 @@ function weightAndAffineTargets(
   return { dw, dgamma, dbeta, accumulate };
 }
 
+const OP = 'convBatchNormMaxPool2d';
+
+/** The op's params after the checks of conv2d and batchNormMaxPool2d, and the pooled output size. */
+function fusedParams(
+  x: Tensor, w: Tensor, b: Tensor | null, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+  opts: ConvBatchNormMaxPoolOptions,
+): { p: ConvBatchNormMaxPoolParams; hOut: number; wOut: number } {
+  const conv = convParams(OP, x, w, b, opts);
+  const { n, cOut } = conv.p;
+  const bn = batchNormPoolParams(OP, `convolution output [${n}, ${cOut}, ${conv.hOut}, ${conv.wOut}] of x ${fmt(x.shape)}`,
+    [n, cOut, conv.hOut, conv.wOut], gamma, beta, runningMean, runningVar,
+    { eps: opts.eps, momentum: opts.momentum, activation: opts.activation, kernel: opts.poolKernel, stride: opts.poolStride });
+  const p: ConvBatchNormMaxPoolParams = {
+    ...conv.p, eps: bn.p.eps, momentum: bn.p.momentum, activation: bn.p.activation, poolKh: bn.p.kh, poolKw: bn.p.kw, poolStride: bn.p.stride,
+  };
+  return { p, hOut: bn.hOut, wOut: bn.wOut };
+}
+
 /** Whether x.backend runs convBatchNormMaxPool2d with these operands as one kernel (the contract's
  *  fusesConvBatchNormMaxPool). Elsewhere the op composes the unfused kernels and its backward
  *  recomputes the convolution, so Sequential keeps the unfused layers there. False for operands the
  *  op would reject (the unfused path then gives its own error). */
-export function convBatchNormMaxPoolFuses(x: Tensor, w: Tensor, opts: ConvBatchNormMaxPoolOptions): boolean {
+export function convBatchNormMaxPoolFuses(
+  x: Tensor, w: Tensor, b: Tensor | null, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
+  opts: ConvBatchNormMaxPoolOptions,
+): boolean {
   const be = x.backend;
   if (!be.fusesConvBatchNormMaxPool) return false;
-  let conv: ReturnType<typeof convParams>;
+  let p: ConvBatchNormMaxPoolParams;
   try {
-    conv = convParams('convBatchNormMaxPool2d', x, w, null, opts);
+    p = fusedParams(x, w, b, gamma, beta, runningMean, runningVar, opts).p;
   } catch {
     return false;
   }
-  const poolStride = opts.poolStride ?? opts.poolKernel;
-  return be.fusesConvBatchNormMaxPool({
-    ...conv.p, eps: opts.eps ?? 1e-5, momentum: opts.momentum ?? 0.1, activation: opts.activation ?? 'none',
-    poolKh: opts.poolKernel, poolKw: opts.poolKernel, poolStride,
-  });
+  return be.fusesConvBatchNormMaxPool(p);
 }
 
 /** maxPool2d(batchNorm(conv2d(x, w, b), { training: true, activation })) for an x that needs no
@@ -70,22 +87,15 @@ export function convBatchNormMaxPool2d(
   x: Tensor, w: Tensor, b: Tensor | null, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor,
   opts: ConvBatchNormMaxPoolOptions,
 ): Tensor {
-  const op = 'convBatchNormMaxPool2d';
-  const conv = convParams(op, x, w, b, opts);
+  const { p, hOut, wOut } = fusedParams(x, w, b, gamma, beta, runningMean, runningVar, opts);
   if (needsGrad(x)) {
-    throw new Error(`${op}: x ${fmt(x.shape)} needs a gradient, but this fused op computes none for its input (it is for a network's first layer); use conv2d then batchNormMaxPool2d`);
+    throw new Error(`${OP}: x ${fmt(x.shape)} needs a gradient, but this fused op computes none for its input (it is for a network's first layer); use conv2d then batchNormMaxPool2d`);
   }
-  const { n, cOut } = conv.p;
-  const bn = batchNormPoolParams(op, `convolution output [${n}, ${cOut}, ${conv.hOut}, ${conv.wOut}] of x ${fmt(x.shape)}`,
-    [n, cOut, conv.hOut, conv.wOut], gamma, beta, runningMean, runningVar,
-    { eps: opts.eps, momentum: opts.momentum, activation: opts.activation, kernel: opts.poolKernel, stride: opts.poolStride });
-  const p: ConvBatchNormMaxPoolParams = {
-    ...conv.p, eps: bn.p.eps, momentum: bn.p.momentum, activation: bn.p.activation, poolKh: bn.p.kh, poolKw: bn.p.kw, poolStride: bn.p.stride,
-  };
-  for (const t of [gamma, beta, runningMean, runningVar]) requireSameBackend(op, x, t);
+  const { n, cOut } = p;
+  for (const t of [gamma, beta, runningMean, runningVar]) requireSameBackend(OP, x, t);
   const be = x.backend;
   const bias = b === null ? null : f32(b);
-  const out = Tensor.empty(be, [n, cOut, bn.hOut, bn.wOut]);
+  const out = Tensor.empty(be, [n, cOut, hOut, wOut]);
   const saved = allocSavedBnPool(be, out.size, cOut);
   const { argmax, saveMean, saveInvStd } = saved;
   be.convBatchNormMaxPoolTrain(f32(x), f32(w), bias, f32(gamma), f32(beta), f32(runningMean), f32(runningVar),
@@ -98,7 +108,7 @@ export function convBatchNormMaxPool2d(
   }
   recordOp(
     out,
-    op,
+    OP,
     [x, w, b, gamma, beta],
     (gy, g) => {
       const t = weightAndAffineTargets(g, w, gamma, beta);
