@@ -13,8 +13,8 @@
 //             normalised and pooled by maxPoolPlane as batchNormMaxPoolTrain does. (The backward
 //             takes the moments again, in its own pass over the images.)
 //   backward  one pass over the pooled planes: Σg and Σg·x̂ with x̂ = (out − β)/γ (where the mask
-//             lets g through, out = γ·x̂ + β), and Q_t = Σ_q g_q·x_t(argmax_q), the pooled gradient
-//             scattered and dotted with the nine shifted inputs; no y at all. Where x̂ cannot be
+//             lets g through, out = γ·x̂ + β), and Q_t = Σ_q g_q·x_t(argmax_q), each pooled gradient
+//             times its argmax's 3x3 input patch; no y at all. Where x̂ cannot be
 //             recovered accurately (normalisedFromOut) the pass recomputes y per image instead and
 //             takes Σg·(y[argmax] − μ) from it (pooledGradSums). Then per channel, with dy' =
 //             −shift − slope·(y − μ) + k·scatter(g) (batchNormMaxPoolBackward's dx),
@@ -209,30 +209,47 @@ static inline bool pooledGradSumsFromOut(const float* __restrict dy, const float
   return worst < plane;
 }
 
-/** Q_t = Σ_q g_q·x_t(argmax_q) of one plane (see the header): g masked and scattered over a zeroed
- *  plane u, then dotted with the nine shifted views of the padded input. */
+/** Q_t = Σ_q g_q·x_t(argmax_q) of one plane (see the header), sparse: each pooled gradient times
+ *  its argmax's 3x3 input patch, read as three 4-float rows (the fourth lane is a neighbour that no
+ *  result uses; the padded plane's stride and slack keep it readable). A quarter of the plane's
+ *  positions hold a gradient, so this does a quarter of a dense pass's multiplies and no scatter
+ *  (the dense pass, a zeroed plane scattered and dotted nine times, was ~6% of a training step).
+ *  Four pooled positions per step into their own accumulators: one chain per row would wait on
+ *  the FMA latency. */
 static inline void scatteredTapSums(const float* g, const float* o, const int32_t* am, i64 pooled, bool relu,
-                                    bool disjoint, const float* padded, const ConvShape& s, float* u, float* Q) {
-  const int hOut = s.hOut(), wOut = s.wOut(), Wp = directPaddedStride(s);
-  std::memset(u, 0, sizeof(float) * hOut * wOut);
-  // Windows that do not overlap own their argmax: a plain store. (+= reloads a value the memset's
-  // wide stores have just written: a failed store-to-load forward per element, 40% of the time.)
-  if (disjoint)
-    for (i64 q = 0; q < pooled; ++q) u[am[q]] = reluMasked(g[q], o[q], relu);
-  else
-    for (i64 q = 0; q < pooled; ++q) u[am[q]] += reluMasked(g[q], o[q], relu);
-  vf acc[9];
-  for (int k = 0; k < 9; ++k) acc[k] = vzero();
-  for (int oy = 0; oy < hOut; ++oy) {
-    const float* r[3] = {padded + oy * Wp, padded + (oy + 1) * Wp, padded + (oy + 2) * Wp};
-    for (int ox = 0; ox < wOut; ox += VL) {
-      // past the row u's lanes are zero (u has a vector of slack to read)
-      const vf gv = vloadReadable(u + oy * wOut + ox, std::min(VL, wOut - ox));
-      for (int ky = 0; ky < 3; ++ky)
-        for (int kx = 0; kx < 3; ++kx) acc[ky * 3 + kx] = vfmadd(gv, vload(r[ky] + ox + kx), acc[ky * 3 + kx]);
+                                    const float* padded, const ConvShape& s, float* Q) {
+  const uint32_t wOut = uint32_t(s.wOut()), Wp = uint32_t(directPaddedStride(s));
+  const uint32_t plane = uint32_t(s.hOut()) * wOut;
+  // am / wOut as a multiply by ⌊2³²/wOut⌋ + 1: exact while am·wOut < 2³² (am < plane, checked by the
+  // sums pass before this runs); larger planes divide
+  const uint64_t inverse = (uint64_t(1) << 32) / wOut + 1;
+  const bool exact = uint64_t(plane) * wOut < (uint64_t(1) << 32);
+  const auto patch = [&](i64 q) {
+    const uint32_t a = uint32_t(am[q]);
+    const uint32_t row = exact ? uint32_t((a * inverse) >> 32) : a / wOut;
+    return padded + a + row * (Wp - wOut);
+  };
+  constexpr int kWays = 4;
+  __m128 acc[kWays][3];
+  for (auto& way : acc)
+    for (__m128& v : way) v = _mm_setzero_ps();
+  i64 q = 0;
+  for (; q + kWays <= pooled; q += kWays)
+    for (int k = 0; k < kWays; ++k) {
+      const __m128 gv = _mm_set1_ps(reluMasked(g[q + k], o[q + k], relu));
+      const float* p = patch(q + k);
+      for (int ky = 0; ky < 3; ++ky) acc[k][ky] = _mm_fmadd_ps(gv, _mm_loadu_ps(p + ky * Wp), acc[k][ky]);
     }
+  for (; q < pooled; ++q) {
+    const __m128 gv = _mm_set1_ps(reluMasked(g[q], o[q], relu));
+    const float* p = patch(q);
+    for (int ky = 0; ky < 3; ++ky) acc[0][ky] = _mm_fmadd_ps(gv, _mm_loadu_ps(p + ky * Wp), acc[0][ky]);
   }
-  for (int k = 0; k < 9; ++k) Q[k] = vsum(acc[k]);
+  for (int ky = 0; ky < 3; ++ky) {
+    alignas(16) float lanes[4];
+    _mm_store_ps(lanes, _mm_add_ps(_mm_add_ps(acc[0][ky], acc[1][ky]), _mm_add_ps(acc[2][ky], acc[3][ky])));
+    for (int kx = 0; kx < 3; ++kx) Q[ky * 3 + kx] = lanes[kx];
+  }
 }
 
 /** Whether x̂ = (out − β)/γ is accurate for every channel: out carries a rounding of about
@@ -248,8 +265,8 @@ static bool normalisedFromOut(const float* gamma, const float* beta, const float
 }
 
 /** The backward's pass where y is recomputed, per plane: Σg and Σg·(y[argmax] − μ) into
- *  sums[img][c][2], then the pooled gradient scattered over the plane (in place of y) and dotted with
- *  the nine shifted inputs into sums[img][c][2 + t]; and the image's moment partials. An argmax
+ *  sums[img][c][2], then Q (scatteredTapSums) into sums[img][c][2 + t]; and the image's moment
+ *  partials. An argmax
  *  outside its plane is noted (the call throws after the pass). */
 struct PooledGradSink : ConvStage {
   const float* x;
@@ -257,7 +274,7 @@ struct PooledGradSink : ConvStage {
   const float* out;
   const int32_t* argmax;
   const float* saveMean;
-  bool relu, disjoint;
+  bool relu;
   i64 pooled;
   float* sums;
   float* moments;
@@ -274,12 +291,11 @@ struct PooledGradSink : ConvStage {
       const float* g = dy + pl * pooled;
       const float* o = out + pl * pooled;
       float* at = sums + pl * 11;
-      float* u = staged + c * plane;
-      if (!pooledGradSums(g, o, am, u, pooled, uint32_t(plane), saveMean[c], relu, at[0], at[1])) {
+      if (!pooledGradSums(g, o, am, staged + c * plane, pooled, uint32_t(plane), saveMean[c], relu, at[0], at[1])) {
         noteArgmaxOutside(am, pooled, uint32_t(plane), pl * pooled, *badAt);
         continue;
       }
-      scatteredTapSums(g, o, am, pooled, relu, disjoint, padded, s, u, at + 2);
+      scatteredTapSums(g, o, am, pooled, relu, padded, s, at + 2);
     }
   }
 };
@@ -299,13 +315,11 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
   float* sums = ctx.partials.floats(size_t(s.n) * C * 11);
   std::atomic<i64> badAt{-1};
   const bool fromOut = normalisedFromOut(gamma, beta, saveMean, saveInvStd, C);
-  const bool disjoint = poolStride >= poolKh && poolStride >= poolKw;
   if (fromOut) {
     // no y at all: the sums from out, Q from the input
     ctx.pool.run(s.n, [&](int img, int thread) {
       ThreadScratch& scratch = ctx.perThread[thread];
       float* padded = scratch.columns.floats(directPaddedSize(s));
-      float* u = scratch.stage.floats(size_t(plane) + VL);
       padPlane(x + i64(img) * s.h * s.w, s, padded);
       imageMoments(padded, s, partials + size_t(img) * kMomentSums);
       for (int c = 0; c < C; ++c) {
@@ -317,13 +331,13 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
           noteArgmaxOutside(am, pooled, uint32_t(plane), pl * pooled, badAt);
           continue;
         }
-        scatteredTapSums(dy + pl * pooled, out + pl * pooled, am, pooled, relu, disjoint, padded, s, u, at + 2);
+        scatteredTapSums(dy + pl * pooled, out + pl * pooled, am, pooled, relu, padded, s, at + 2);
       }
     });
   } else {
     directSingleChannelForwardInto(
         ctx, x, w, bias, s, false,
-        PooledGradSink{{ctx, s, plane}, x, dy, out, argmax, saveMean, relu, disjoint, pooled, sums, partials, &badAt});
+        PooledGradSink{{ctx, s, plane}, x, dy, out, argmax, saveMean, relu, pooled, sums, partials, &badAt});
   }
   throwIfArgmaxOutside("convBatchNormMaxPoolBackward", badAt, argmax, plane);
   const InputMoments moments(partials, s);
