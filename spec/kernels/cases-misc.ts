@@ -153,6 +153,7 @@ export function dropoutCases(): KernelCase[] {
     dropoutCase('', ODD, { p: 0.5, seed: 1234, step: 7, spatial: 1 }, true),
     dropoutCase('', 2 * 7 * 15, { p: 0.25, seed: 99, step: 3, spatial: 15 }, true),
     dropoutCase('', 2 * 7 * 15, { p: 0.25, seed: 99, step: 4, spatial: 15 }, true, true),
+    dropoutCase('', ODD, { p: 0.5, seed: 1234, step: 8, spatial: 1 }, true, true),
   ];
 }
 

@@ -14,9 +14,10 @@ static inline uint32_t lowbias32(uint32_t x) {
 }
 
 /** keep iff (bits >> 8) / 2^24 >= p, i.e. bits >> 8 >= ceil(p · 2^24) (exact in integers).
- *  Elements are walked in runs that share one hash counter (a dropout2d plane, or one element):
- *  one hash per run, then a plain scaled copy that the compiler vectorizes. (Dividing each index
- *  by `spatial` to find its counter cost more than everything else here.) */
+ *  Elements are walked in runs that share one hash counter (a dropout2d plane): one hash per run,
+ *  then a plain scaled copy that the compiler vectorizes, the counter stepped, never divided for.
+ *  One element per counter (plain dropout) is its own loop with the keep as a select: a branch
+ *  on a coin flip mispredicted every other element (38 cycles per element at batch 64's fc1). */
 static void dropout(Context& ctx, const float* x, float* out, i64 n, double p, uint32_t seed, uint32_t step,
                     i64 spatial, bool accumulate) {
   const uint32_t key = lowbias32(seed ^ (step * 0x85ebca6bu));
@@ -25,12 +26,27 @@ static void dropout(Context& ctx, const float* x, float* out, i64 n, double p, u
   const double scaleD = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
   const i64 run = std::max<i64>(1, spatial);
   parallelRange(ctx, n, kGrain / 4, [&](i64 i0, i64 i1) {
+    // x·scale in double then rounded once, like the TypeScript reference
+    if (run == 1) {
+      if (accumulate)
+        for (i64 i = i0; i < i1; ++i) {
+          const bool keep = (lowbias32((uint32_t(i) * 0x9e3779b1u) ^ key) >> 8) >= keepFrom;
+          const float v = out[i] + float(double(x[i]) * scaleD);
+          out[i] = keep ? v : out[i];
+        }
+      else
+        for (i64 i = i0; i < i1; ++i) {
+          const bool keep = (lowbias32((uint32_t(i) * 0x9e3779b1u) ^ key) >> 8) >= keepFrom;
+          const float v = float(double(x[i]) * scaleD);
+          out[i] = keep ? v : 0.f;
+        }
+      return;
+    }
     i64 i = i0;
-    while (i < i1) {
-      const i64 counter = i / run, end = std::min(i1, (counter + 1) * run);
+    for (i64 counter = i0 / run; i < i1; ++counter) {
+      const i64 end = std::min(i1, (counter + 1) * run);
       const uint32_t bits = lowbias32((uint32_t(counter) * 0x9e3779b1u) ^ key);
       const bool keep = (bits >> 8) >= keepFrom;
-      // x·scale in double then rounded once, like the TypeScript reference
       if (keep) {
         if (accumulate)
           for (; i < end; ++i) out[i] += float(double(x[i]) * scaleD);
