@@ -1,9 +1,9 @@
 // Batch norm (training) + activation + max pool as one kernel, forward and backward: the contract's
 // batchNormMaxPoolTrain / batchNormMaxPoolBackward (src/nn/backend.ts). The normalised activation
 // y = act(x·a + b) is never stored:
-//   forward   per channel: statistics of x (one read), then each plane normalised and pooled on the
-//             fly (a second read, which hits L2: a channel of conv1 at batch 128 is 400 KB);
-//             writes only the pooled output and its argmax.
+//   forward   statistics of x (one read: every plane's sums, folded per channel in image order),
+//             then each plane normalised and pooled on the fly (a second read); writes only the
+//             pooled output and its argmax. Both passes walk the planes in memory order.
 //   backward  the gradient reaching y is dy scattered to the argmax positions, masked by the
 //             activation (y there equals the pooled output, so the mask is out > 0). So Σdy and
 //             Σdy·x̂ are sums over the POOLED positions (x gathered at argmax), and
@@ -19,16 +19,20 @@ static void batchNormMaxPoolTrain(Context& ctx, const float* x, const float* gam
                                   float* saveMean, float* saveInvStd, const PoolShape& s, float eps, float momentum,
                                   bool relu) {
   const i64 spatial = i64(s.h) * s.w, outPlane = i64(s.hOut()) * s.wOut();
-  perChannel(ctx, s.n, s.c, spatial, [&](int ch) {
-    PoolInput in;
-    in.affine = true;
-    in.relu = relu;
-    channelStatistics(x, ch, s.n, s.c, spatial, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, eps,
-                      momentum, in.a, in.b);
-    for (int img = 0; img < s.n; ++img) {
-      const i64 pl = i64(img) * s.c + ch;
-      maxPoolPlane(x + pl * spatial, out + pl * outPlane, argmax + pl * outPlane, s, in, x + i64(s.n) * s.c * spatial);
-    }
+  // planes in memory order (a channel's planes are a whole image apart: walking them channel by
+  // channel started a cache miss every 784 bytes at conv2's shapes)
+  float* sums = ctx.partials.floats(size_t(2) * s.n * s.c);
+  perPlane(ctx, s, [&](int pl) { planeSums(x + pl * spatial, spatial, sums[2 * pl], sums[2 * pl + 1]); });
+  std::vector<PoolInput> in(size_t(s.c));
+  for (int ch = 0; ch < s.c; ++ch) {
+    in[ch].affine = true;
+    in[ch].relu = relu;
+    channelStatisticsFromSums(sums, ch, s.n, s.c, spatial, gamma, beta, runningMean, runningVar, saveMean, saveInvStd,
+                              eps, momentum, in[ch].a, in[ch].b);
+  }
+  const float* end = x + i64(s.n) * s.c * spatial;
+  perPlane(ctx, s, [&](int pl) {
+    maxPoolPlane(x + pl * spatial, out + pl * outPlane, argmax + pl * outPlane, s, in[pl % s.c], end);
   });
 }
 
@@ -142,36 +146,34 @@ static void batchNormMaxPoolBackward(Context& ctx, const float* x, const float* 
                                      const float* saveInvStd, float* dx, float* dgamma, float* dbeta,
                                      const PoolShape& s, bool relu, bool accumulate) {
   const i64 spatial = i64(s.h) * s.w, outPlane = i64(s.hOut()) * s.wOut(), count = i64(s.n) * spatial;
-  // An argmax outside its plane would scatter out of bounds: the sums pass notes it, the channel
-  // then stops before its dx pass, and the call throws (after the workers are done) naming the
-  // lowest bad entry.
+  // Planes in memory order, as the forward. An argmax outside its plane would scatter out of
+  // bounds: the sums pass notes it, and the call throws (after the workers are done, before
+  // anything is written) naming the lowest bad entry.
   std::atomic<i64> badAt{-1};
-  perChannel(ctx, s.n, s.c, spatial, [&](int ch) {
-    const float mean = saveMean[ch], invStd = saveInvStd[ch];
-    double sumDy = 0, sumDyXhat = 0;
-    bool inside = true;
-    for (int img = 0; img < s.n; ++img) {
-      const i64 pl = i64(img) * s.c + ch;
-      const int32_t* am = argmax + pl * outPlane;
-      float s0, s1;
-      if (!pooledGradSums(dy + pl * outPlane, out + pl * outPlane, am, x + pl * spatial, outPlane,
-                          uint32_t(spatial), mean, relu, s0, s1)) {
-        noteArgmaxOutside(am, outPlane, uint32_t(spatial), pl * outPlane, badAt);
-        inside = false;
-      }
-      sumDy += s0;
-      sumDyXhat += double(s1) * invStd;
-    }
-    if (!inside) return;
-    const PooledBackward pb = pooledBackwardFrom(sumDy, sumDyXhat, ch, count, gamma, saveMean, invStd, dgamma, dbeta,
-                                                 accumulate);
-    for (int img = 0; img < s.n; ++img) {
-      const i64 pl = i64(img) * s.c + ch;
-      pooledPlaneDx(pb, x + pl * spatial, dx + pl * spatial, dy + pl * outPlane, out + pl * outPlane,
-                    argmax + pl * outPlane, spatial, outPlane, relu);
-    }
+  float* sums = ctx.partials.floats(size_t(2) * s.n * s.c);
+  perPlane(ctx, s, [&](int pl) {
+    const int32_t* am = argmax + pl * outPlane;
+    if (!pooledGradSums(dy + pl * outPlane, out + pl * outPlane, am, x + pl * spatial, outPlane, uint32_t(spatial),
+                        saveMean[pl % s.c], relu, sums[2 * pl], sums[2 * pl + 1]))
+      noteArgmaxOutside(am, outPlane, uint32_t(spatial), pl * outPlane, badAt);
   });
   throwIfArgmaxOutside("batchNormMaxPoolBackward", badAt, argmax, spatial);
+  std::vector<PooledBackward> pbs(size_t(s.c));
+  for (int ch = 0; ch < s.c; ++ch) {
+    // each channel's planes folded in image order
+    const float invStd = saveInvStd[ch];
+    double sumDy = 0, sumDyXhat = 0;
+    for (int img = 0; img < s.n; ++img) {
+      const float* at = sums + 2 * (i64(img) * s.c + ch);
+      sumDy += at[0];
+      sumDyXhat += double(at[1]) * invStd;
+    }
+    pbs[ch] = pooledBackwardFrom(sumDy, sumDyXhat, ch, count, gamma, saveMean, invStd, dgamma, dbeta, accumulate);
+  }
+  perPlane(ctx, s, [&](int pl) {
+    pooledPlaneDx(pbs[pl % s.c], x + pl * spatial, dx + pl * spatial, dy + pl * outPlane, out + pl * outPlane,
+                  argmax + pl * outPlane, spatial, outPlane, relu);
+  });
 }
 
 }  // namespace INKLING_NS
