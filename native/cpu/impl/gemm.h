@@ -428,11 +428,27 @@ static void gemmParallel(Context& ctx, int m, int n, int k, View a, View b, floa
   const int threads = ctx.pool.size();
   const double flops = 2.0 * m * n * k;
   if (threads == 1 || flops < 2e5) return gemmSingle(m, n, k, a, b, c, ldc, accumulate, ep, ctx.perThread[0]);
+  const int mBlocks = (m + MC - 1) / MC;
+  const int allPanels = (n + NR - 1) / NR;
+  if (mBlocks <= 2 && allPanels >= 2 * threads) {
+    // Few row blocks (the linear layers at training batches): each task owns a slice of B's
+    // columns for the whole K and runs it through gemmSingle, packing its own panels. No packed
+    // panel is shared, so nothing waits: one dispatch instead of two per (K block, NC block), and
+    // each panel is used while it is still in its packer's cache. Every output element sees the
+    // same K blocks, tiles and order as below: the same bits for any thread count.
+    const int tasks = 2 * threads;
+    ctx.pool.run(tasks, [&](int task, int thread) {
+      const int j0 = allPanels * task / tasks * NR, j1 = std::min(n, allPanels * (task + 1) / tasks * NR);
+      if (j0 >= j1) return;
+      gemmSingle(m, j1 - j0, k, a, View{b.p + i64(j0) * b.cs, b.rs, b.cs}, c + j0, ldc, accumulate,
+                 Epilogue{ep.biasRow, ep.biasCol ? ep.biasCol + j0 : nullptr, ep.relu}, ctx.perThread[thread]);
+    });
+    return;
+  }
   const int kcMax = kBlock(k);
   const int ncMax = std::min(n, NC);
   const int panelsMax = (ncMax + NR - 1) / NR;
   float* pb = ctx.sharedPackB.floats(size_t(kcMax) * panelsMax * NR);
-  const int mBlocks = (m + MC - 1) / MC;
   for (int jc = 0; jc < n; jc += NC) {
     const int nc = std::min(NC, n - jc);
     const int panels = (nc + NR - 1) / NR;
