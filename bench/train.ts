@@ -13,7 +13,8 @@
 // - the machine's peak FMA rate measured with the widest ISA the cpu backend runs here, and the
 //   whole step's effective GFLOP/s (seed-cnn-flops.ts) as a fraction of it;
 // - inference of the shipped model (models/seed-cnn): batch-1 latency (forward + readback of the
-//   logits) and batch-256 throughput, interleaved with ONNX Runtime (ort-peer.ts) in the same way.
+//   logits) and batch-256 throughput, interleaved with ONNX Runtime (ort-peer.ts) in the same way,
+//   each side's round after as many untimed calls as it times (up to 200).
 // The last lines keep one form:
 //   train b128: cpu X samples/s, pytorch Y samples/s, Z.ZZx      (X, Y medians)
 //   infer b1: cpu X ms, ort Y ms
@@ -151,9 +152,12 @@ function testImages(count: number): Float32Array {
 /** Median ms of `runs` calls of `once` after a few untimed ones. Each side starts after a 100 ms
  *  pause: the other side's idle worker threads (ONNX Runtime's intra-op pool spins after a run,
  *  inkling's pool ~70 µs) must not share the cores with the side being timed. */
+/** Median ms of `runs` calls after as many untimed ones (up to 200). Both peers get
+ *  the same: with 20 the first round's batch-1 calls still ran colder JavaScript on inkling's side
+ *  (its round 1 was 0.28-0.33 ms against 0.21-0.24 in rounds 2-3; ORT's path is native). */
 async function timeRuns(once: () => Promise<unknown>, runs: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 100));
-  for (let i = 0; i < Math.min(20, runs); i++) await once();
+  for (let i = 0; i < Math.min(200, runs); i++) await once();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
