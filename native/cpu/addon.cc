@@ -156,19 +156,19 @@ napi_value boolean(napi_env env, bool value) {
 // convBatchNormMaxPoolApplies(ctx, n, cIn, h, w, cOut, kh, kw, stride, pad)
 KERNEL(ConvBatchNormMaxPoolApplies, return boolean(env, k.convBatchNormMaxPoolApplies(a.conv(1))))
 // convBatchNormMaxPoolTrain(ctx, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean,
-//   saveInvStd, n, cIn, h, w, cOut, kh, kw, stride, pad, poolKh, poolKw, poolStride, eps, momentum, relu)
+//   saveInvStd, n, cIn, h, w, cOut, kh, kw, stride, pad, poolKh, poolKw, poolStride, eps, momentum, relu, xStamp)
 KERNEL(ConvBatchNormMaxPoolTrain,
        return boolean(env, k.convBatchNormMaxPoolTrain(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.f32(5), a.f32(6),
                                                        a.f32(7), a.f32(8), a.i32(9), a.f32(10), a.f32(11), a.conv(12),
                                                        a.integer(21), a.integer(22), a.integer(23), float(a.num(24)),
-                                                       float(a.num(25)), a.flag(26))))
+                                                       float(a.num(25)), a.flag(26), a.num(27))))
 // convBatchNormMaxPoolBackward(ctx, x, w, bias, out, argmax, dy, gamma, beta, saveMean, saveInvStd, dw, dgamma,
-//   dbeta, n, cIn, h, w, cOut, kh, kw, stride, pad, poolKh, poolKw, poolStride, relu, accumulate)
+//   dbeta, n, cIn, h, w, cOut, kh, kw, stride, pad, poolKh, poolKw, poolStride, relu, accumulate, xStamp)
 KERNEL(ConvBatchNormMaxPoolBackward,
        return boolean(env, k.convBatchNormMaxPoolBackward(c, a.f32(1), a.f32(2), a.f32(3), a.f32(4), a.i32(5), a.f32(6),
                                                           a.f32(7), a.f32(8), a.f32(9), a.f32(10), a.f32(11), a.f32(12),
                                                           a.f32(13), a.conv(14), a.integer(23), a.integer(24),
-                                                          a.integer(25), a.flag(26), a.flag(27))))
+                                                          a.integer(25), a.flag(26), a.flag(27), a.num(28))))
 KERNEL(MaxPool2d, k.maxPool2d(c, a.f32(1), a.f32(2), a.i32(3), a.pool(4)))
 KERNEL(MaxPool2dBackward, k.maxPool2dBackward(c, a.f32(1), a.i32(2), a.f32(3), a.pool(4)))
 KERNEL(AvgPool2d, k.avgPool2d(c, a.f32(1), a.f32(2), a.pool(3)))

@@ -25,6 +25,23 @@ struct DerivedFilters {
   ScratchBuffer data;
 };
 
+/** The fused first layer's input moments (impl/conv_bn_pool.h) under the input's address, stamp
+ *  and shape: a step's backward reads its forward's instead of taking them again. */
+struct CachedMoments {
+  const float* x = nullptr;
+  double stamp = 0;
+  int n = 0, h = 0, w = 0, pad = 0;
+  ScratchBuffer partials;
+
+  bool holds(const float* x_, double stamp_, int n_, int h_, int w_, int pad_) const {
+    return stamp_ > 0 && x == x_ && stamp == stamp_ && n == n_ && h == h_ && w == w_ && pad == pad_;
+  }
+  /** Names the input the partials now hold. */
+  void hold(const float* x_, double stamp_, int n_, int h_, int w_, int pad_) {
+    x = x_, stamp = stamp_, n = n_, h = h_, w = w_, pad = pad_;
+  }
+};
+
 struct Context {
   Context(int threads, const KernelTable* table)
       : pool(threads), perThread(static_cast<size_t>(pool.size())), kernels(table) {}
@@ -42,6 +59,7 @@ struct Context {
   ScratchBuffer weights;
   /** A few filter sets (the convolutions of one model at inference), least recently used replaced. */
   std::array<DerivedFilters, 4> derived;
+  CachedMoments moments;
   unsigned long long uses = 0;
   const KernelTable* kernels;
 };

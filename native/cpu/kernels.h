@@ -86,12 +86,13 @@ struct KernelTable {
   bool (*convBatchNormMaxPoolTrain)(Context&, const float* x, const float* w, const float* bias, const float* gamma,
                                     const float* beta, float* runningMean, float* runningVar, float* out,
                                     int32_t* argmax, float* saveMean, float* saveInvStd, const ConvShape& s,
-                                    int poolKh, int poolKw, int poolStride, float eps, float momentum, bool relu);
+                                    int poolKh, int poolKw, int poolStride, float eps, float momentum, bool relu,
+                                    double xStamp);
   bool (*convBatchNormMaxPoolBackward)(Context&, const float* x, const float* w, const float* bias, const float* out,
                                        const int32_t* argmax, const float* dy, const float* gamma,
                                        const float* beta, const float* saveMean, const float* saveInvStd, float* dw, float* dgamma,
                                        float* dbeta, const ConvShape& s, int poolKh, int poolKw, int poolStride,
-                                       bool relu, bool accumulate);
+                                       bool relu, bool accumulate, double xStamp);
 
   void (*maxPool2d)(Context&, const float* x, float* out, int32_t* argmax, const PoolShape& s);
   void (*maxPool2dBackward)(Context&, const float* dy, const int32_t* argmax, float* dx, const PoolShape& s);

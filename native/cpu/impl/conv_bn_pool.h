@@ -10,8 +10,9 @@
 //   mean(y) = w·S/N + b,   var(y) = wᵀ C w with C_st = G_st/N − S_s·S_t/N²   (N = n·hOut·wOut),
 //   Σ_p (y − μ)·x_t = N·(C w)_t + (w·S/N + b − μ)·S_t.
 //   forward   the moments (one read of the input), the statistics, then one pass: y per image,
-//             normalised and pooled by maxPoolPlane as batchNormMaxPoolTrain does. (The backward
-//             takes the moments again, in its own pass over the images.)
+//             normalised and pooled by maxPoolPlane as batchNormMaxPoolTrain does. The moments
+//             are kept in the context under x's stamp (CachedMoments) for the backward, which
+//             takes them again in its own pass over the images only when x is not the same.
 //   backward  one pass over the pooled planes: Σg and Σg·x̂ with x̂ = (out − β)/γ (where the mask
 //             lets g through, out = γ·x̂ + β), and Q_t = Σ_q g_q·x_t(argmax_q), each pooled gradient
 //             times its argmax's 3x3 input patch; no y at all. Where x̂ cannot be
@@ -147,16 +148,20 @@ static bool convBatchNormMaxPoolTrain(Context& ctx, const float* x, const float*
                                       const float* gamma, const float* beta, float* runningMean, float* runningVar,
                                       float* out, int32_t* argmax, float* saveMean, float* saveInvStd,
                                       const ConvShape& s, int poolKh, int poolKw, int poolStride, float eps,
-                                      float momentum, bool relu) {
+                                      float momentum, bool relu, double xStamp) {
   if (!convBatchNormMaxPoolApplies(s)) return false;
   const i64 plane = i64(s.hOut()) * s.wOut();
   const int C = s.cOut;
-  float* partials = ctx.temp.floats(size_t(s.n) * kMomentSums);
+  // With x's stamp known the partials are kept for the backward (ctx.moments), valid once written.
+  CachedMoments& kept = ctx.moments;
+  kept.x = nullptr;
+  float* partials = (xStamp > 0 ? kept.partials : ctx.temp).floats(size_t(s.n) * kMomentSums);
   ctx.pool.run(s.n, [&](int img, int thread) {
     float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
     padPlane(x + i64(img) * s.h * s.w, s, padded);
     imageMoments(padded, s, partials + size_t(img) * kMomentSums);
   });
+  if (xStamp > 0) kept.hold(x, xStamp, s.n, s.h, s.w, s.pad);
   const InputMoments moments(partials, s);
   float* a = ctx.partials.floats(size_t(C) * 2);
   float* b = a + C;
@@ -277,13 +282,13 @@ struct PooledGradSink : ConvStage {
   bool relu;
   i64 pooled;
   float* sums;
-  float* moments;
+  float* moments;  // null: kept from the forward
   std::atomic<i64>* badAt;
 
   void done(int img, int c0, int c1, int thread, const float* image) const {
     float* padded = ctx.perThread[thread].columns.floats(directPaddedSize(s));
     padPlane(x + i64(img) * s.h * s.w, s, padded);
-    if (c0 == 0) imageMoments(padded, s, moments + size_t(img) * kMomentSums);  // once per image
+    if (c0 == 0 && moments) imageMoments(padded, s, moments + size_t(img) * kMomentSums);  // once per image
     float* staged = const_cast<float*>(image);  // this thread's own staging buffer
     for (int c = c0; c < c1; ++c) {
       const i64 pl = i64(img) * s.cOut + c;
@@ -304,14 +309,16 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
                                          const float* out, const int32_t* argmax, const float* dy, const float* gamma,
                                          const float* beta, const float* saveMean, const float* saveInvStd, float* dw, float* dgamma,
                                          float* dbeta, const ConvShape& s, int poolKh, int poolKw, int poolStride,
-                                         bool relu, bool accumulate) {
+                                         bool relu, bool accumulate, double xStamp) {
   if (!convBatchNormMaxPoolApplies(s)) return false;
   const i64 plane = i64(s.hOut()) * s.wOut();
   const PoolShape pool{1, 1, s.hOut(), s.wOut(), poolKh, poolKw, poolStride};
   const i64 pooled = i64(pool.hOut()) * pool.wOut();
   const int C = s.cOut;
-  // the input's moment partials come from the same per-image pass that pads each image anyway
-  float* partials = ctx.temp.floats(size_t(s.n) * kMomentSums);
+  // The input's moment partials: the forward's, kept under x's stamp (the same imageMoments on the
+  // same x: the same bits), or taken in the per-image pass that pads each image anyway.
+  const bool kept = ctx.moments.holds(x, xStamp, s.n, s.h, s.w, s.pad);
+  float* partials = (kept ? ctx.moments.partials : ctx.temp).floats(size_t(s.n) * kMomentSums);
   float* sums = ctx.partials.floats(size_t(s.n) * C * 11);
   std::atomic<i64> badAt{-1};
   const bool fromOut = normalisedFromOut(gamma, beta, saveMean, saveInvStd, C);
@@ -321,7 +328,7 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
       ThreadScratch& scratch = ctx.perThread[thread];
       float* padded = scratch.columns.floats(directPaddedSize(s));
       padPlane(x + i64(img) * s.h * s.w, s, padded);
-      imageMoments(padded, s, partials + size_t(img) * kMomentSums);
+      if (!kept) imageMoments(padded, s, partials + size_t(img) * kMomentSums);
       for (int c = 0; c < C; ++c) {
         const i64 pl = i64(img) * C + c;
         const int32_t* am = argmax + pl * pooled;
@@ -337,7 +344,7 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
   } else {
     directSingleChannelForwardInto(
         ctx, x, w, bias, s, false,
-        PooledGradSink{{ctx, s, plane}, x, dy, out, argmax, saveMean, relu, pooled, sums, partials, &badAt});
+        PooledGradSink{{ctx, s, plane}, x, dy, out, argmax, saveMean, relu, pooled, sums, kept ? nullptr : partials, &badAt});
   }
   throwIfArgmaxOutside("convBatchNormMaxPoolBackward", badAt, argmax, plane);
   const InputMoments moments(partials, s);
@@ -366,13 +373,13 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
 static bool convBatchNormMaxPoolApplies(const ConvShape&) { return false; }
 static bool convBatchNormMaxPoolTrain(Context&, const float*, const float*, const float*, const float*, const float*,
                                       float*, float*, float*, int32_t*, float*, float*, const ConvShape&, int, int, int,
-                                      float, float, bool) {
+                                      float, float, bool, double) {
   return false;
 }
 static bool convBatchNormMaxPoolBackward(Context&, const float*, const float*, const float*, const float*,
                                          const int32_t*, const float*, const float*, const float*, const float*,
                                          const float*, float*,
-                                         float*, float*, const ConvShape&, int, int, int, bool, bool) {
+                                         float*, float*, const ConvShape&, int, int, int, bool, bool, double) {
   return false;
 }
 #endif

@@ -58,11 +58,11 @@ export interface CpuAddon {
   convBatchNormMaxPoolTrain(ctx: NativeContext, x: F, w: F, bias: F | null, gamma: F, beta: F, runningMean: F,
     runningVar: F, out: F, argmax: I, saveMean: F, saveInvStd: F, n: number, cIn: number, h: number, w_: number,
     cOut: number, kh: number, kw: number, stride: number, pad: number, poolKh: number, poolKw: number,
-    poolStride: number, eps: number, momentum: number, relu: boolean): boolean;
+    poolStride: number, eps: number, momentum: number, relu: boolean, xStamp: number): boolean;
   convBatchNormMaxPoolBackward(ctx: NativeContext, x: F, w: F, bias: F | null, out: F, argmax: I, dy: F, gamma: F,
     beta: F, saveMean: F, saveInvStd: F, dw: F, dgamma: F, dbeta: F, n: number, cIn: number, h: number, w_: number,
     cOut: number, kh: number, kw: number, stride: number, pad: number, poolKh: number, poolKw: number,
-    poolStride: number, relu: boolean, acc: boolean): boolean;
+    poolStride: number, relu: boolean, acc: boolean, xStamp: number): boolean;
   maxPool2d(ctx: NativeContext, x: F, out: F, argmax: I, n: number, c: number, h: number, w: number, kh: number,
     kw: number, stride: number): void;
   maxPool2dBackward(ctx: NativeContext, dy: F, argmax: I, dx: F, n: number, c: number, h: number, w: number,

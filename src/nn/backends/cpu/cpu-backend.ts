@@ -181,13 +181,18 @@ export class CpuBackend implements Backend {
       p.m, p.n, p.k, p.transA, p.transB, p.accumulate ?? false, act);
   }
 
-  /** A forward convolution's weights. They are only read, so their stamp stays: the kernel may
-   *  reuse what it derived from them while it is unchanged (Winograd's transformed filters, at
-   *  inference). */
-  private convWeights(k: string, w: F32, length: number, what: () => string): Float32Array {
-    const data = this.mem.resolveForRead(k, 'w', w, 'f32');
-    if (w.length < length) requireLength(k, 'w', w, length, what());
+  /** A buffer the kernel only reads, so its stamp stays: the kernel may reuse what it derived from
+   *  it while it is unchanged (Winograd's transformed filters at inference, the fused first
+   *  layer's input moments from its forward to its backward). */
+  private readOnlyF32(k: string, name: string, buf: F32, length: number, what: () => string): Float32Array {
+    const data = this.mem.resolveForRead(k, name, buf, 'f32');
+    if (buf.length < length) requireLength(k, name, buf, length, what());
     return data;
+  }
+
+  /** A forward convolution's weights (read only: see readOnlyF32). */
+  private convWeights(k: string, w: F32, length: number, what: () => string): Float32Array {
+    return this.readOnlyF32(k, 'w', w, length, what);
   }
 
   conv2d(x: F32, w: F32, bias: F32 | null, out: F32, p: Conv2dParams & { activation?: Activation }): void {
@@ -315,12 +320,12 @@ export class CpuBackend implements Backend {
     const s = convBatchNormMaxPoolSizes(k, p, true);
     const what = describeParams(p);
     const c = (): string => 'cOut';
-    const ran = this.addon.convBatchNormMaxPoolTrain(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
+    const ran = this.addon.convBatchNormMaxPoolTrain(this.ctx, this.readOnlyF32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
       bias ? this.f32(k, 'bias', bias, s.bias, c) : null, this.f32(k, 'gamma', gamma, s.c, c), this.f32(k, 'beta', beta, s.c, c),
       this.f32(k, 'runningMean', runningMean, s.c, c), this.f32(k, 'runningVar', runningVar, s.c, c),
       this.f32(k, 'out', out, s.out, what), this.i32(k, 'argmax', argmax, s.out, what), this.f32(k, 'saveMean', saveMean, s.c, c),
       this.f32(k, 'saveInvStd', saveInvStd, s.c, c), p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw, p.stride, p.pad,
-      p.poolKh, p.poolKw, p.poolStride, p.eps, p.momentum, isRelu(k, p.activation));
+      p.poolKh, p.poolKw, p.poolStride, p.eps, p.momentum, isRelu(k, p.activation), (x as CpuBuffer).stamp);
     if (!ran) composeConvBatchNormMaxPoolTrain(this, x, w, bias, gamma, beta, runningMean, runningVar, out, argmax, saveMean, saveInvStd, p);
   }
 
@@ -333,13 +338,13 @@ export class CpuBackend implements Backend {
     const what = describeParams(p);
     const c = (): string => 'cOut';
     // (the kernel checks every argmax against the plane before it gathers or scatters by it)
-    const ran = this.addon.convBatchNormMaxPoolBackward(this.ctx, this.f32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
+    const ran = this.addon.convBatchNormMaxPoolBackward(this.ctx, this.readOnlyF32(k, 'x', x, s.x, what), this.f32(k, 'w', w, s.w, what),
       bias ? this.f32(k, 'bias', bias, s.bias, c) : null, this.f32(k, 'out', out, s.out, what),
       this.i32(k, 'argmax', argmax, s.out, what), this.f32(k, 'dy', dy, s.out, what), this.f32(k, 'gamma', gamma, s.c, c),
       this.f32(k, 'beta', beta, s.c, c), this.f32(k, 'saveMean', saveMean, s.c, c), this.f32(k, 'saveInvStd', saveInvStd, s.c, c),
       this.f32(k, 'dw', dw, s.w, what),
       this.f32(k, 'dgamma', dgamma, s.c, c), this.f32(k, 'dbeta', dbeta, s.c, c), p.n, p.cIn, p.h, p.w, p.cOut, p.kh, p.kw,
-      p.stride, p.pad, p.poolKh, p.poolKw, p.poolStride, isRelu(k, p.activation), accumulate);
+      p.stride, p.pad, p.poolKh, p.poolKw, p.poolStride, isRelu(k, p.activation), accumulate, (x as CpuBuffer).stamp);
     if (!ran) composeConvBatchNormMaxPoolBackward(this, x, w, bias, out, argmax, dy, gamma, beta, saveMean, saveInvStd, dw, dgamma, dbeta, p, accumulate);
   }
 
