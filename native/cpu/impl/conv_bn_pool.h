@@ -221,7 +221,7 @@ static inline bool pooledGradSumsFromOut(const float* __restrict dy, const float
  *  (the dense pass, a zeroed plane scattered and dotted nine times, was ~6% of a training step).
  *  Four pooled positions per step into their own accumulators: one chain per row would wait on
  *  the FMA latency. */
-static inline void scatteredTapSums(const float* g, const float* o, const int32_t* am, i64 pooled, bool relu,
+static inline void argmaxPatchSums(const float* g, const float* o, const int32_t* am, i64 pooled, bool relu,
                                     const float* padded, const ConvShape& s, float* Q) {
   const uint32_t wOut = uint32_t(s.wOut()), Wp = uint32_t(directPaddedStride(s));
   const uint32_t plane = uint32_t(s.hOut()) * wOut;
@@ -270,7 +270,7 @@ static bool normalisedFromOut(const float* gamma, const float* beta, const float
 }
 
 /** The backward's pass where y is recomputed, per plane: Σg and Σg·(y[argmax] − μ) into
- *  sums[img][c][2], then Q (scatteredTapSums) into sums[img][c][2 + t]; and the image's moment
+ *  sums[img][c][2], then Q (argmaxPatchSums) into sums[img][c][2 + t]; and the image's moment
  *  partials. An argmax
  *  outside its plane is noted (the call throws after the pass). */
 struct PooledGradSink : ConvStage {
@@ -300,7 +300,7 @@ struct PooledGradSink : ConvStage {
         noteArgmaxOutside(am, pooled, uint32_t(plane), pl * pooled, *badAt);
         continue;
       }
-      scatteredTapSums(g, o, am, pooled, relu, padded, s, at + 2);
+      argmaxPatchSums(g, o, am, pooled, relu, padded, s, at + 2);
     }
   }
 };
@@ -338,7 +338,7 @@ static bool convBatchNormMaxPoolBackward(Context& ctx, const float* x, const flo
           noteArgmaxOutside(am, pooled, uint32_t(plane), pl * pooled, badAt);
           continue;
         }
-        scatteredTapSums(dy + pl * pooled, out + pl * pooled, am, pooled, relu, padded, s, at + 2);
+        argmaxPatchSums(dy + pl * pooled, out + pl * pooled, am, pooled, relu, padded, s, at + 2);
       }
     });
   } else {
