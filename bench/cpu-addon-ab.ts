@@ -8,7 +8,7 @@
 
 import { defineFlags, parseFlags } from '../src/cli/args.ts';
 import { createCpuBackend } from '../src/nn/backends/cpu/index.ts';
-import { Adam, F, Tensor, createSeedCnn, tidy } from '../src/nn/index.ts';
+import { Adam, Tensor, classifierStep, createSeedCnn } from '../src/nn/index.ts';
 import { median } from './stats.ts';
 
 const { flags } = parseFlags('cpu-addon-ab', process.argv.slice(2), defineFlags({
@@ -28,13 +28,7 @@ async function side(addonPath: string): Promise<() => Promise<number>> {
   const x = Tensor.fromArray(be, new Float32Array(batch * 784).map((_, i) => Math.sin(i) * 0.5 + 0.5), [batch, 1, 28, 28]);
   const y = Tensor.fromArray(be, new Int32Array(batch).map((_, i) => i % 10), [batch], { dtype: 'i32' });
   return async () => {
-    const loss = tidy(() => {
-      opt.zeroGrad();
-      const l = F.softmaxCrossEntropy(model.forward(x), y);
-      l.backward();
-      opt.step();
-      return l;
-    });
+    const loss = classifierStep(model, opt, x, y);
     const value = (await loss.toArray())[0]!;
     loss.dispose();
     return value;

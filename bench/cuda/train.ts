@@ -7,7 +7,7 @@
 // zeroed outside the graph), the input and labels in fixed buffers, then beginCapture(), one
 // ordinary step, endCapture() (which runs it), and replay() per further step.
 import { defineFlags, parseFlags } from '../../src/cli/args.ts';
-import { Adam, F, Tensor, createSeedCnn, tidy, type Backend } from '../../src/nn/index.ts';
+import { Adam, Tensor, classifierStep, createSeedCnn, type Backend } from '../../src/nn/index.ts';
 import { createCudaBackend, isGraphCapable } from '../../src/nn/backends/cuda/index.ts';
 
 const { flags: args } = parseFlags('cuda train', process.argv.slice(2), defineFlags({
@@ -55,13 +55,7 @@ for (const batch of args.batches.split(',').map(Number)) {
   let loss: Tensor | null = null;
   const step = () => {
     loss?.dispose();
-    loss = tidy(() => {
-      opt.zeroGrad();
-      const l = F.softmaxCrossEntropy(model.forward(x), y);
-      l.backward();
-      opt.step();
-      return l;
-    });
+    loss = classifierStep(model, opt, x, y);
   };
   for (let i = 0; i < 3; i++) step();
   await backend.flush();

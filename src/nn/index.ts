@@ -19,5 +19,6 @@ export {
   type SafetensorsDType,
 } from './safetensors.ts';
 export { RunningMetrics, type MetricsSnapshot } from './running-metrics.ts';
+export { classifierStep } from './classifier-step.ts';
 export { createSeedCnn, SEED_CNN_PARAMETERS, type SeedCnnOptions } from './models/seed-cnn.ts';
 export { createBackend, backendNames, registeredBackendNames, probeBackend, type BackendName } from './backends/registry.ts';

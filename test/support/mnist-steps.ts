@@ -9,7 +9,7 @@
 // the tolerance they compare with.
 
 import type { Backend } from '../../src/nn/backend.ts';
-import { Adam, F, Tensor, createSeedCnn, tidy } from '../../src/nn/index.ts';
+import { Adam, Tensor, classifierStep, createSeedCnn } from '../../src/nn/index.ts';
 import { IMAGE_PIXELS, defaultMnistDir, loadIdxPair } from '../../training/data/mnist.ts';
 import { join } from 'node:path';
 
@@ -45,13 +45,7 @@ export async function mnistTrainingLosses(backend: Backend, opts: MnistStepsOpti
       const first = step * opts.batch;
       backend.upload(x.buffer, normalise(set.pixels.subarray(first * IMAGE_PIXELS, (first + opts.batch) * IMAGE_PIXELS)));
       backend.upload(y.buffer, Int32Array.from(set.labels.subarray(first, first + opts.batch)));
-      const loss = tidy(() => {
-        opt.zeroGrad();
-        const l = F.softmaxCrossEntropy(model.forward(x), y);
-        l.backward();
-        opt.step();
-        return l;
-      });
+      const loss = classifierStep(model, opt, x, y);
       const value = await loss.item();
       loss.dispose();
       losses.push(value);

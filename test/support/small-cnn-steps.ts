@@ -17,7 +17,7 @@ import { createCpuBackend } from '../../src/nn/backends/cpu/index.ts';
 import { graphedStep } from '../../src/nn/backends/cuda/graph-step.ts';
 import { RefBackend } from '../../src/nn/backends/ref/index.ts';
 import {
-  Adam, BatchNorm2d, Conv2d, Dropout, Dropout2d, F, Flatten, Linear, MaxPool2d, ReLU, Rng, Sequential, Tensor, shuffle, tidy,
+  Adam, BatchNorm2d, Conv2d, Dropout, Dropout2d, Flatten, Linear, MaxPool2d, ReLU, Rng, Sequential, Tensor, classifierStep, shuffle,
 } from '../../src/nn/index.ts';
 import { parseIdxImages, parseIdxLabels } from '../../training/data/idx.ts';
 import { defaultMnistDir } from '../../training/data/mnist.ts';
@@ -101,13 +101,7 @@ export async function smallCnnRun(be: Backend, opts: SmallRunOptions): Promise<S
   let loss: Tensor | null = null;
   const step = (): void => {
     loss?.dispose();
-    loss = tidy(() => {
-      opt.zeroGrad();
-      const l = F.softmaxCrossEntropy(net.forward(x), y);
-      l.backward();
-      opt.step();
-      return l;
-    });
+    loss = classifierStep(net, opt, x, y);
   };
   let current = 0;
   const g = graphedStep(be, step, { warmup: 2, lr: () => lr(current) });
