@@ -15,8 +15,8 @@
 //             takes them again in its own pass over the images only when x is not the same.
 //   backward  one pass over the pooled planes: Σg and Σg·x̂ with x̂ = (out − β)/γ (where the mask
 //             lets g through, out = γ·x̂ + β), and Q_t = Σ_q g_q·x_t(argmax_q), each pooled gradient
-//             times its argmax's 3x3 input patch; no y at all. Where x̂ cannot be
-//             recovered accurately (normalisedFromOut) the pass recomputes y per image instead and
+//             times its argmax's 3x3 input patch; no y at all. Where x̂ cannot be recovered
+//             accurately (normalisedFromOut) the pass recomputes y per image instead and
 //             takes Σg·(y[argmax] − μ) from it (pooledGradSums). Then per channel, with dy' =
 //             −shift − slope·(y − μ) + k·scatter(g) (batchNormMaxPoolBackward's dx),
 //             dw_t = Σ_p dy'·x_t = −shift·S_t − slope·Σ_p (y − μ)·x_t + k·Q_t.
@@ -222,7 +222,7 @@ static inline bool pooledGradSumsFromOut(const float* __restrict dy, const float
  *  Four pooled positions per step into their own accumulators: one chain per row would wait on
  *  the FMA latency. */
 static inline void argmaxPatchSums(const float* g, const float* o, const int32_t* am, i64 pooled, bool relu,
-                                    const float* padded, const ConvShape& s, float* Q) {
+                                   const float* padded, const ConvShape& s, float* Q) {
   const uint32_t wOut = uint32_t(s.wOut()), Wp = uint32_t(directPaddedStride(s));
   const uint32_t plane = uint32_t(s.hOut()) * wOut;
   // am / wOut as a multiply by ⌊2³²/wOut⌋ + 1: exact while am·wOut < 2³² (am < plane, checked by the
@@ -271,8 +271,8 @@ static bool normalisedFromOut(const float* gamma, const float* beta, const float
 
 /** The backward's pass where y is recomputed, per plane: Σg and Σg·(y[argmax] − μ) into
  *  sums[img][c][2], then Q (argmaxPatchSums) into sums[img][c][2 + t]; and the image's moment
- *  partials. An argmax
- *  outside its plane is noted (the call throws after the pass). */
+ *  partials unless the forward's are kept. An argmax outside its plane is noted (the call throws
+ *  after the pass). */
 struct PooledGradSink : ConvStage {
   const float* x;
   const float* dy;
