@@ -149,12 +149,11 @@ function testImages(count: number): Float32Array {
   return buf.images.slice(0, count * 784);
 }
 
-/** Median ms of `runs` calls of `once` after a few untimed ones. Each side starts after a 100 ms
- *  pause: the other side's idle worker threads (ONNX Runtime's intra-op pool spins after a run,
- *  inkling's pool ~70 µs) must not share the cores with the side being timed. */
-/** Median ms of `runs` calls after as many untimed ones (up to 200). Both peers get
- *  the same: with 20 the first round's batch-1 calls still ran colder JavaScript on inkling's side
- *  (its round 1 was 0.28-0.33 ms against 0.21-0.24 in rounds 2-3; ORT's path is native). */
+/** Median ms of `runs` calls of `once` after as many untimed ones (up to 200; both peers get the
+ *  same: with 20, inkling's first batch-1 round still ran colder JavaScript, 0.28-0.33 ms against
+ *  0.21-0.24 in rounds 2-3, while ORT's path is native). Each side starts after a 100 ms pause: the
+ *  other side's idle worker threads (ONNX Runtime's intra-op pool spins after a run, inkling's pool
+ *  ~70 µs) must not share the cores with the side being timed. */
 async function timeRuns(once: () => Promise<unknown>, runs: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 100));
   for (let i = 0; i < Math.min(200, runs); i++) await once();

@@ -262,16 +262,16 @@ export interface Backend {
   ): void;
 
   // ---- fused layer for training: convolution → batch norm → activation → max pool ----
+  /** Whether convBatchNormMaxPoolTrain / Backward run as one kernel for these params. Absent or
+   *  false: they compose the unfused kernels, and the backward recomputes the convolution, so a
+   *  caller free to choose (Sequential) runs the unfused layers instead. */
+  fusesConvBatchNormMaxPool?(p: ConvBatchNormMaxPoolParams): boolean;
   /** conv2d(x, w, bias, y, conv) then batchNormMaxPoolTrain(y, …, out, argmax, …, bnPool) (see
    *  splitConvBatchNormMaxPool), for a layer whose input needs no gradient (a network's first):
    *  out, argmax, the running statistics, saveMean and saveInvStd are exactly those two kernels'.
    *  y need never exist: where the convolution is cheap to recompute (one input channel), a backend
    *  can take y's statistics from the input's and never write y, the largest tensor of a training
    *  step at the seed CNN's shapes (12.8 MB at batch 128, written once and read three times). */
-  /** Whether convBatchNormMaxPoolTrain / Backward run as one kernel for these params. Absent or
-   *  false: they compose the unfused kernels, and the backward recomputes the convolution, so a
-   *  caller free to choose (Sequential) runs the unfused layers instead. */
-  fusesConvBatchNormMaxPool?(p: ConvBatchNormMaxPoolParams): boolean;
   convBatchNormMaxPoolTrain(
     x: DeviceBuffer<'f32'>, w: DeviceBuffer<'f32'>, bias: DeviceBuffer<'f32'> | null,
     gamma: DeviceBuffer<'f32'>, beta: DeviceBuffer<'f32'>, runningMean: DeviceBuffer<'f32'>, runningVar: DeviceBuffer<'f32'>,
