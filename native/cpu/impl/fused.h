@@ -27,8 +27,12 @@ static void batchNormMaxPoolTrain(Context& ctx, const float* x, const float* gam
   for (int ch = 0; ch < s.c; ++ch) {
     in[ch].affine = true;
     in[ch].relu = relu;
-    channelStatisticsFromSums(sums, ch, s.n, s.c, spatial, gamma, beta, runningMean, runningVar, saveMean, saveInvStd,
-                              eps, momentum, in[ch].a, in[ch].b);
+    const auto sumsOf = [&](int img, float& sx, float& sxx) {
+      sx = sums[2 * (i64(img) * s.c + ch)];
+      sxx = sums[2 * (i64(img) * s.c + ch) + 1];
+    };
+    statisticsOfPlanes(sumsOf, ch, s.n, spatial, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, eps,
+                       momentum, in[ch].a, in[ch].b);
   }
   const float* end = x + i64(s.n) * s.c * spatial;
   perPlane(ctx, s, [&](int pl) {

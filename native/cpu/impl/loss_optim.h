@@ -25,29 +25,26 @@ static void dropout(Context& ctx, const float* x, float* out, i64 n, double p, u
   const uint32_t keepFrom = threshold > 16777216.0 ? 16777217u : uint32_t(threshold);
   const double scaleD = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
   const i64 run = std::max<i64>(1, spatial);
+  const auto keeps = [&](i64 counter) { return (lowbias32((uint32_t(counter) * 0x9e3779b1u) ^ key) >> 8) >= keepFrom; };
   parallelRange(ctx, n, kGrain / 4, [&](i64 i0, i64 i1) {
     // x·scale in double then rounded once, like the TypeScript reference
     if (run == 1) {
       if (accumulate)
         for (i64 i = i0; i < i1; ++i) {
-          const bool keep = (lowbias32((uint32_t(i) * 0x9e3779b1u) ^ key) >> 8) >= keepFrom;
           const float v = out[i] + float(double(x[i]) * scaleD);
-          out[i] = keep ? v : out[i];
+          out[i] = keeps(i) ? v : out[i];
         }
       else
         for (i64 i = i0; i < i1; ++i) {
-          const bool keep = (lowbias32((uint32_t(i) * 0x9e3779b1u) ^ key) >> 8) >= keepFrom;
           const float v = float(double(x[i]) * scaleD);
-          out[i] = keep ? v : 0.f;
+          out[i] = keeps(i) ? v : 0.f;
         }
       return;
     }
     i64 i = i0;
     for (i64 counter = i0 / run; i < i1; ++counter) {
       const i64 end = std::min(i1, (counter + 1) * run);
-      const uint32_t bits = lowbias32((uint32_t(counter) * 0x9e3779b1u) ^ key);
-      const bool keep = (bits >> 8) >= keepFrom;
-      if (keep) {
+      if (keeps(counter)) {
         if (accumulate)
           for (; i < end; ++i) out[i] += float(double(x[i]) * scaleD);
         else

@@ -84,32 +84,17 @@ static inline void statisticsFromMoments(double mean, double var, int ch, i64 co
   b = float(beta[ch] - mean * gamma[ch] * invStd);
 }
 
-/** channelStatistics from per-plane float sums already taken (sums[2·plane] Σx, sums[2·plane + 1]
- *  Σx², planes [n, c]): the same fold, in image order. */
-static inline void channelStatisticsFromSums(const float* sums, int ch, int n, int c, i64 spatial, const float* gamma,
-                                             const float* beta, float* runningMean, float* runningVar,
-                                             float* saveMean, float* saveInvStd, float eps, float momentum, float& a,
-                                             float& b) {
-  double sum = 0, sumSq = 0;
-  for (int img = 0; img < n; ++img) {
-    sum += sums[2 * (i64(img) * c + ch)];
-    sumSq += sums[2 * (i64(img) * c + ch) + 1];
-  }
-  const i64 count = i64(n) * spatial;
-  const double mean = sum / double(count);
-  statisticsFromMoments(mean, sumSq / double(count) - mean * mean, ch, count, gamma, beta, runningMean, runningVar,
-                        saveMean, saveInvStd, eps, momentum, a, b);
-}
-
-/** Batch statistics of channel ch over x [n, c, spatial]: saves mean and 1/sqrt(var + eps),
- *  updates the running statistics, and returns the normalisation as y = x·a + b. */
-static inline void channelStatistics(const float* x, int ch, int n, int c, i64 spatial, const float* gamma,
-                                     const float* beta, float* runningMean, float* runningVar, float* saveMean,
-                                     float* saveInvStd, float eps, float momentum, float& a, float& b) {
+/** Batch statistics of channel ch from its n planes' float sums (sumsOf(img, Σx, Σx²)), folded in
+ *  image order in double: saves mean and 1/sqrt(var + eps), updates the running statistics, and
+ *  returns the normalisation as y = x·a + b. */
+template <class PlaneSums>
+static inline void statisticsOfPlanes(PlaneSums&& sumsOf, int ch, int n, i64 spatial, const float* gamma,
+                                      const float* beta, float* runningMean, float* runningVar, float* saveMean,
+                                      float* saveInvStd, float eps, float momentum, float& a, float& b) {
   double sum = 0, sumSq = 0;
   for (int img = 0; img < n; ++img) {
     float s, q;
-    planeSums(x + (i64(img) * c + ch) * spatial, spatial, s, q);
+    sumsOf(img, s, q);
     sum += s;
     sumSq += q;
   }
@@ -117,6 +102,14 @@ static inline void channelStatistics(const float* x, int ch, int n, int c, i64 s
   const double mean = sum / double(count);
   statisticsFromMoments(mean, sumSq / double(count) - mean * mean, ch, count, gamma, beta, runningMean, runningVar,
                         saveMean, saveInvStd, eps, momentum, a, b);
+}
+
+/** statisticsOfPlanes of channel ch over x [n, c, spatial], each plane summed here. */
+static inline void channelStatistics(const float* x, int ch, int n, int c, i64 spatial, const float* gamma,
+                                     const float* beta, float* runningMean, float* runningVar, float* saveMean,
+                                     float* saveInvStd, float eps, float momentum, float& a, float& b) {
+  statisticsOfPlanes([&](int img, float& s, float& q) { planeSums(x + (i64(img) * c + ch) * spatial, spatial, s, q); },
+                     ch, n, spatial, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, eps, momentum, a, b);
 }
 
 static void batchNormTrain(Context& ctx, const float* x, const float* gamma, const float* beta, float* runningMean,
