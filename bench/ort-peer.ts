@@ -1,8 +1,8 @@
 // ONNX Runtime (onnxruntime-node, its CPU execution provider) as bench:train's inference peer:
 // what a Node user would pick instead of inkling to serve the seed CNN. The shipped model is
 // exported by PyTorch's own exporter (bench/pytorch/export_onnx.py, opset 13) into a temporary
-// file at bench time, and run with 2 intra-op threads and graph optimisation 'all'; sequential
-// and parallel execution modes are both tried and the faster one used.
+// file at bench time, and run with graph optimisation 'all'; its best configuration per batch size
+// is found by bench:train (execution mode sequential or parallel, 1 or 2 intra-op threads).
 
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -29,12 +29,21 @@ interface OrtModule {
 
 export type ExecutionMode = 'sequential' | 'parallel';
 
+/** A session's knobs: the execution mode and the intra-op threads. */
+export interface OrtConfig {
+  mode: ExecutionMode;
+  threads: number;
+}
+
+export const describeOrtConfig = (c: OrtConfig): string => `${c.mode}, ${c.threads} intra-op thread${c.threads === 1 ? '' : 's'}`;
+
 export interface OrtPeer {
   version: string;
-  mode: ExecutionMode;
+  config: OrtConfig;
   /** Logits for a batch [n, 1, 28, 28]. */
   run(images: Float32Array, n: number): Promise<Float32Array>;
-  setMode(mode: ExecutionMode): Promise<void>;
+  /** Re-opens the session with `config` (nothing to do when it is the current one). */
+  configure(config: OrtConfig): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,30 +53,30 @@ export function exportOnnx(weights: string, onnxPath: string): string | null {
   return r.status === 0 ? null : `the ONNX export failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`;
 }
 
-export async function openOrt(onnxPath: string, threads: number): Promise<OrtPeer | string> {
+export async function openOrt(onnxPath: string, initial: OrtConfig): Promise<OrtPeer | string> {
   let ort: OrtModule;
   try {
     ort = (await import('onnxruntime-node')) as unknown as OrtModule;
   } catch (err) {
     return `onnxruntime-node is not installed (${err instanceof Error ? err.message : String(err)}); npm ci installs it (a dev dependency)`;
   }
-  const open = (mode: ExecutionMode): Promise<OrtSession> =>
+  const open = (c: OrtConfig): Promise<OrtSession> =>
     ort.InferenceSession.create(onnxPath, {
-      executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: mode,
+      executionProviders: ['cpu'], intraOpNumThreads: c.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: c.mode,
     });
-  let session = await open('sequential');
+  let session = await open(initial);
   const peer: OrtPeer = {
     version: ort.env.versions?.common ?? 'unknown',
-    mode: 'sequential',
+    config: { ...initial },
     async run(images: Float32Array, n: number): Promise<Float32Array> {
       const out = await session.run({ x: new ort.Tensor('float32', images, [n, 1, 28, 28]) });
       return out.logits!.data;
     },
-    async setMode(mode: ExecutionMode): Promise<void> {
-      if (mode === peer.mode) return;
+    async configure(config: OrtConfig): Promise<void> {
+      if (config.mode === peer.config.mode && config.threads === peer.config.threads) return;
       await session.release();
-      session = await open(mode);
-      peer.mode = mode;
+      session = await open(config);
+      peer.config = { ...config };
     },
     async close(): Promise<void> {
       await session.release();

@@ -8,13 +8,16 @@
 //   steps (≥ 200);
 // - rounds interleaved (inkling, PyTorch, inkling, PyTorch, …, --rounds ≥ 3 each), each side's
 //   median and range printed, and the ratio of the medians;
-// - PyTorch in its best configuration here, found by trying the knobs (pytorch-peer.ts) unless
-//   --pytorch-config pins one; the trials and the winner are printed;
+// - PyTorch in its best configuration here, found by trying the BLAS libraries installed and the
+//   knobs (pytorch-peer.ts) unless --pytorch-config pins one; the trials, the winner and the BLAS
+//   it loaded are printed (with a warning when that is the reference BLAS);
 // - the machine's peak FMA rate measured with the widest ISA the cpu backend runs here, and the
 //   whole step's effective GFLOP/s (seed-cnn-flops.ts) as a fraction of it;
 // - inference of the shipped model (models/seed-cnn): batch-1 latency (forward + readback of the
-//   logits) and batch-256 throughput, interleaved with ONNX Runtime (ort-peer.ts) in the same way,
-//   each side's round after as many untimed calls as it times (up to 200).
+//   logits) and batch-256 throughput against ONNX Runtime (ort-peer.ts) in its best configuration
+//   (execution mode and intra-op threads tried per batch size); per round each side is warmed up
+//   (as many untimed calls as it times, and at least 250 ms of them), then the two sides' timed
+//   calls run in alternating blocks (timeInterleaved).
 // The last lines keep one form:
 //   train b128: cpu X samples/s, pytorch Y samples/s, Z.ZZx      (X, Y medians)
 //   infer b1: cpu X ms, ort Y ms
@@ -33,9 +36,9 @@ import { loadModuleWeights } from '../src/nn/safetensors.ts';
 import { allocBatch, Batcher } from '../training/data/batcher.ts';
 import { loadMnist } from '../training/data/mnist.ts';
 import { measureMachinePeaks } from './machine-peaks.ts';
-import { exportOnnx, openOrt, type ExecutionMode, type OrtPeer } from './ort-peer.ts';
+import { describeOrtConfig, exportOnnx, openOrt, type OrtConfig, type OrtPeer } from './ort-peer.ts';
 import {
-  describeConfig, parseConfig, pytorchUnavailable, searchBestConfig, TorchWorker, type ConfigTrial, type TorchConfig,
+  describeConfig, parseConfig, pytorchUnavailable, referenceBlas, REFERENCE_BLAS_WARNING, searchBestConfig, TorchWorker, type ConfigTrial, type TorchConfig,
 } from './pytorch-peer.ts';
 import { SEED_CNN_TRAIN_FLOPS } from './seed-cnn-flops.ts';
 import { formatSummary, median, summarize, type Summary } from './stats.ts';
@@ -51,7 +54,7 @@ const { flags: args } = parseFlags('bench:train', process.argv.slice(2), defineF
   warmup: { type: 'int', min: 0, default: 20, help: 'untimed steps per round' },
   steps: { type: 'int', min: 1, default: 200, help: 'timed steps per round' },
   threads: { type: 'int', min: 1, help: 'inkling cpu threads' },
-  'pytorch-config': { type: 'string', default: 'auto', help: "PyTorch's configuration: auto, or threads=2,openblas=1,flush=0,cl=0" },
+  'pytorch-config': { type: 'string', default: 'auto', help: "PyTorch's configuration: auto, or blas=openblas-pthread,threads=2,openblas=1,flush=0,cl=0" },
   'trial-steps': { type: 'int', min: 1, default: 40, help: "the search's steps per configuration" },
   'trial-rounds': { type: 'int', min: 1, default: 2, help: "the search's rounds per configuration" },
   'infer-rounds': { type: 'int', min: 1, default: 3, help: 'inference rounds' },
@@ -71,7 +74,7 @@ if (args.help) {
   --rounds 3                 interleaved rounds per side (the issue's method needs >= 3)
   --warmup 20 --steps 200    untimed and timed steps per round (>= 20 and >= 200 for a reportable figure)
   --threads N                inkling cpu threads (default: one per core)
-  --pytorch-config auto      search PyTorch's best configuration, or pin one: threads=2,openblas=1,flush=0,cl=0
+  --pytorch-config auto      search PyTorch's best configuration, or pin one: blas=openblas-pthread,threads=2,openblas=1,flush=1,cl=1
   --trial-steps 40 --trial-rounds 2   the search's rounds per configuration
   --infer-rounds 3 --infer-b1-runs 300 --infer-b256-runs 15
   --no-pytorch --no-ort --no-train --no-infer`);
@@ -149,21 +152,41 @@ function testImages(count: number): Float32Array {
   return buf.images.slice(0, count * 784);
 }
 
-/** Median ms of `runs` calls of `once` after as many untimed ones (up to 200; both peers get the
- *  same: with 20, inkling's first batch-1 round still ran colder JavaScript, 0.28-0.33 ms against
- *  0.21-0.24 in rounds 2-3, while ORT's path is native). Each side starts after a 100 ms pause: the
- *  other side's idle worker threads (ONNX Runtime's intra-op pool spins after a run, inkling's pool
- *  ~70 µs) must not share the cores with the side being timed. */
-async function timeRuns(once: () => Promise<unknown>, runs: number): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  for (let i = 0; i < Math.min(200, runs); i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await once();
-    times.push(performance.now() - t0);
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Untimed calls of `once`: at least `runs` and at least 250 ms of them (with 20, and later 200,
+ *  inkling's first batch-1 round still ran colder JavaScript than rounds 2-3: 0.28-0.33 against
+ *  0.21-0.24 ms on Zen 1, 0.117-0.140 against 0.082-0.101 ms on Zen 4, while ORT's path is native). */
+async function warmUp(once: () => Promise<unknown>, runs: number): Promise<void> {
+  const start = performance.now();
+  for (let i = 0; i < runs || performance.now() - start < 250; i++) await once();
+}
+
+/** One round of inference timing for every side: each warmed up (warmUp), then `runs` timed calls
+ *  per side in `blocks` blocks, the sides' blocks alternating (A, B, A, B, …) so that the host's
+ *  swings (±50% over seconds on the 2026-12-02 Zen 4 host, in a process running alone) reach both
+ *  alike; per side, the median ms per call. Each block starts after a 100 ms pause: the other
+ *  side's idle worker threads (ONNX Runtime's intra-op pool spins after a run, inkling's pool
+ *  ~60 µs) must not share the cores with the side being timed (with 20 ms, inkling's batch-256
+ *  blocks right after ORT's ran at 15.6-16.9k img/s, with 150 ms at 18.8-21.2k). */
+async function timeInterleaved(sides: (() => Promise<unknown>)[], runs: number, blocks: number): Promise<number[]> {
+  for (const once of sides) {
+    await pause(100);
+    await warmUp(once, runs);
   }
-  return median(times);
+  const perBlock = Math.max(1, Math.ceil(runs / blocks));
+  const times: number[][] = sides.map(() => []);
+  for (let b = 0; b * perBlock < runs; b++) {
+    for (let k = 0; k < sides.length; k++) {
+      await pause(100);
+      for (let i = 0; i < Math.min(perBlock, runs - b * perBlock); i++) {
+        const t0 = performance.now();
+        await sides[k]!();
+        times[k]!.push(performance.now() - t0);
+      }
+    }
+  }
+  return times.map((t) => median(t));
 }
 
 interface InferenceSide {
@@ -197,7 +220,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadavg: loadavg(), peaks, rounds, warmup, steps };
   try {
     const train: Record<number, Record<string, Summary>> = {};
-    let torchInfo: { version: string; config: TorchConfig; trials: ConfigTrial[] } | null = null;
+    let torchInfo: { version: string; config: TorchConfig; blas: string; trials: ConfigTrial[] } | null = null;
     if (!args['no-train']) {
       const data = writeBatchFiles(join(tmp, 'batches'), batches, steps);
       log(`# data: ${batches.map((b) => `${data.counts[b]} distinct batches of ${b}`).join(', ')}: MNIST training images, each rotated by a random angle within ±15° (seed 1); the same files feed PyTorch`);
@@ -216,8 +239,9 @@ async function main(): Promise<void> {
         } else config = parseConfig(args['pytorch-config']);
         worker = new TorchWorker(config, data);
         await worker.ready();
-        torchInfo = { version: worker.torchVersion, config, trials };
-        log(`# pytorch ${worker.torchVersion}: ${describeConfig(config)} (${worker.threads} threads)${args['pytorch-config'] === 'auto' ? ', the fastest of the trials above' : ', pinned by --pytorch-config'}`);
+        torchInfo = { version: worker.torchVersion, config, blas: worker.blasLoaded, trials };
+        log(`# pytorch ${worker.torchVersion}: ${describeConfig(config)} (${worker.threads} threads)${args['pytorch-config'] === 'auto' ? ', the fastest of the trials above' : ', pinned by --pytorch-config'}; BLAS loaded: ${worker.blasLoaded}`);
+        if (referenceBlas(worker.blasLoaded)) log(`# WARNING: ${REFERENCE_BLAS_WARNING}`);
       }
 
       for (const batch of batches) {
@@ -250,7 +274,7 @@ async function main(): Promise<void> {
     results.pytorch = torchInfo;
 
     // ---- inference against ONNX Runtime ----
-    let inference: { cpu: InferenceSide | null; ort: InferenceSide | null; ortMode: Record<string, ExecutionMode> | null; maxAbsLogitDiff: number | null } | null = null;
+    let inference: { cpu: InferenceSide | null; ort: InferenceSide | null; ortConfig: Record<string, OrtConfig> | null; maxAbsLogitDiff: number | null } | null = null;
     const cpuEntry = backends.find((b) => b.name === 'cpu');
     if (!args['no-infer'] && cpuEntry) {
       const be = cpuEntry.backend;
@@ -267,12 +291,13 @@ async function main(): Promise<void> {
         return out;
       };
       let ort: OrtPeer | null = null;
-      const ortMode: Record<string, ExecutionMode> = {};
+      const ortConfig: Record<string, OrtConfig> = {};
       let maxAbsLogitDiff: number | null = null;
+      const sizes = [['b1', 1, b1Runs], ['b256', 256, b256Runs]] as const;
       if (!args['no-ort']) {
         const onnx = join(tmp, 'seed-cnn.onnx');
         const failed = pytorchUnavailable() ?? exportOnnx(WEIGHTS, onnx);
-        const opened = failed ?? (await openOrt(onnx, 2));
+        const opened = failed ?? (await openOrt(onnx, { mode: 'sequential', threads: 2 }));
         if (typeof opened === 'string') log(`# ort: unavailable (${opened})`);
         else {
           ort = opened;
@@ -280,15 +305,20 @@ async function main(): Promise<void> {
           const a = await inkling(x256);
           const b = await ort.run(images, 256);
           maxAbsLogitDiff = Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i]!)));
-          log(`# ort ${ort.version}: CPU execution provider, 2 intra-op threads, graph optimisation 'all'; logits agree with inkling's to ${maxAbsLogitDiff.toExponential(1)} (256 test images)`);
-          for (const [label, n, runs] of [['b1', 1, Math.min(b1Runs, 100)], ['b256', 256, Math.min(b256Runs, 5)]] as const) {
-            const times: Record<string, number> = {};
+          log(`# ort ${ort.version}: CPU execution provider, graph optimisation 'all'; logits agree with inkling's to ${maxAbsLogitDiff.toExponential(1)} (256 test images)`);
+          // Its best configuration per batch size: both execution modes, 1 and 2 intra-op threads.
+          for (const [label, n, runs] of sizes) {
+            const trials: { config: OrtConfig; ms: number }[] = [];
             for (const mode of ['sequential', 'parallel'] as const) {
-              await ort.setMode(mode);
-              times[mode] = await timeRuns(() => ort!.run(images.subarray(0, n * 784), n), runs);
+              for (const threads of [1, 2]) {
+                await ort.configure({ mode, threads });
+                const [ms] = await timeInterleaved([() => ort!.run(images.subarray(0, n * 784), n)], Math.min(runs, label === 'b1' ? 100 : 5), 1);
+                trials.push({ config: { mode, threads }, ms: ms! });
+              }
             }
-            ortMode[label] = times.sequential! <= times.parallel! ? 'sequential' : 'parallel';
-            log(`# ort execution mode ${label}: sequential ${times.sequential!.toFixed(3)} ms, parallel ${times.parallel!.toFixed(3)} ms -> ${ortMode[label]}`);
+            const best = trials.reduce((p, q) => (q.ms < p.ms ? q : p));
+            ortConfig[label] = best.config;
+            log(`# ort ${label}: ${trials.map((t) => `${describeOrtConfig(t.config)} ${t.ms.toFixed(3)} ms`).join('; ')} -> ${describeOrtConfig(best.config)}`);
           }
         }
       }
@@ -297,15 +327,21 @@ async function main(): Promise<void> {
       const ortB1: number[] = [];
       const ortB256: number[] = [];
       for (let r = 0; r < inferRounds; r++) {
-        cpuB1.push(await timeRuns(() => inkling(x1), b1Runs));
-        if (ort) {
-          await ort.setMode(ortMode.b1!);
-          ortB1.push(await timeRuns(() => ort!.run(images.subarray(0, 784), 1), b1Runs));
-        }
-        cpuB256.push(256000 / (await timeRuns(() => inkling(x256), b256Runs)));
-        if (ort) {
-          await ort.setMode(ortMode.b256!);
-          ortB256.push(256000 / (await timeRuns(() => ort!.run(images, 256), b256Runs)));
+        for (const [label, n, runs] of sizes) {
+          const x = n === 1 ? x1 : x256;
+          const sides: (() => Promise<unknown>)[] = [() => inkling(x)];
+          if (ort) {
+            await ort.configure(ortConfig[label]!);
+            sides.push(() => ort!.run(images.subarray(0, n * 784), n));
+          }
+          const [cpuMs, ortMs] = await timeInterleaved(sides, runs, n === 1 ? 10 : 5);
+          if (n === 1) {
+            cpuB1.push(cpuMs!);
+            if (ortMs !== undefined) ortB1.push(ortMs);
+          } else {
+            cpuB256.push((1000 * n) / cpuMs!);
+            if (ortMs !== undefined) ortB256.push((1000 * n) / ortMs);
+          }
         }
         log(`round ${r + 1} infer: cpu b1 ${cpuB1[r]!.toFixed(3)} ms, b256 ${cpuB256[r]!.toFixed(0)} img/s` +
           (ort ? `; ort b1 ${ortB1[r]!.toFixed(3)} ms, b256 ${ortB256[r]!.toFixed(0)} img/s` : ''));
@@ -313,7 +349,7 @@ async function main(): Promise<void> {
       inference = {
         cpu: { b1: summarize(cpuB1), b256: summarize(cpuB256) },
         ort: ort ? { b1: summarize(ortB1), b256: summarize(ortB256) } : null,
-        ortMode: ort ? ortMode : null,
+        ortConfig: ort ? ortConfig : null,
         maxAbsLogitDiff,
       };
       await ort?.close();
@@ -341,6 +377,7 @@ async function main(): Promise<void> {
     const file = join(root, 'bench', 'results', `train-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(results, null, 2));
     log(`results: ${file}`);
+    if (torchInfo && referenceBlas(torchInfo.blas)) log(`WARNING: the ratios below are against a PyTorch on the reference BLAS: ${REFERENCE_BLAS_WARNING}`);
     log('');
     for (const batch of Object.keys(train).map(Number)) {
       const t = train[batch]!;

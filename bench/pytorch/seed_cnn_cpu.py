@@ -69,6 +69,29 @@ class Trainer:
         return time.perf_counter() - t0
 
 
+def loaded_blas():
+    """The BLAS library this process mapped (libblas.so.3 resolves to a Debian alternative, or
+    LD_LIBRARY_PATH chose one), with OpenBLAS's kernel set where it can say."""
+    import ctypes
+    paths = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            name = os.path.basename(path)
+            if path.startswith("/") and (name.startswith("libblas.so") or name.startswith("libopenblas") or name.startswith("libblis")) and path not in paths:
+                paths.append(path)
+    if not paths:
+        return "none mapped"
+    described = os.path.realpath(paths[0])
+    try:
+        lib = ctypes.CDLL(paths[0])
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        described += f" (OpenBLAS kernels: {lib.openblas_get_corename().decode()})"
+    except (OSError, AttributeError):
+        pass
+    return described
+
+
 def main():
     args = json.loads(sys.argv[1])
     if args.get("threads") is not None:
@@ -77,7 +100,9 @@ def main():
         torch.set_flush_denormal(True)
     channels_last = bool(args.get("channelsLast"))
     trainers = {}
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    # A tiny matmul first: libblas is mapped when torch loads, but say so only once it has run.
+    torch.mm(torch.ones(4, 4), torch.ones(4, 4))
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": loaded_blas()}), flush=True)
     for line in sys.stdin:
         cmd = json.loads(line)
         if cmd["cmd"] == "quit":
