@@ -1,7 +1,7 @@
 // Shapes big enough to reach every blocking path of the cpu GEMM and convolution, which the
 // conformance table's small cases do not (shared by test/cpu/blocking.test.ts and the emulated
 // AVX-512 stage): several MC row blocks (96 rows on AVX2, 144 on AVX-512), N beyond one NC
-// (256-column) block, K split into blocks (> 384 on AVX2, > 192 on AVX-512), the multi-threaded
+// (256-column) block, K split into blocks (> 384 on AVX2 and AVX-512), the multi-threaded
 // path with B packed in parallel, the few-rows path (m <= 4), ReLU with accumulate (computed
 // aside), edge tiles in every direction (every row count of a 6- or 12-row tile, partial vectors),
 // and convolutions whose K = cIn·kh·kw exceeds one K block, at stride 1 and 2, with uneven image

@@ -10,8 +10,14 @@
 // Micro-kernel per ISA (accumulators + B vectors + the broadcast A value ≤ the register file):
 //   AVX2     6 x 16: 12 ymm accumulators + 2 B + 1 A = 15 of 16 registers; 12 FMAs per 2 loads + 6 broadcasts.
 //   AVX-512 12 x 32: 24 zmm accumulators + 2 B + 1 A = 27 of 32 registers; 24 FMAs per 2 loads + 12
-//            broadcasts. KC ≤ 192 keeps a B micro-panel (192·32·4 = 24 KiB) in a 32-48 KiB L1;
-//            MC = 144 rows of A (110 KiB) and the B block (192 x 256, 192 KiB) sit in a 1-2 MiB L2.
+//            broadcasts. KC ≤ 384, as for AVX2: a B micro-panel (up to 48 KiB) then fits a 48 KiB L1
+//            (Zen 5) but not a 32 KiB one (Zen 4), yet KC ≤ 192 (which would keep it there) was
+//            slower on Zen 4: conv2's GEMM (K = 288, A read in place) split K in two, so its 12 A
+//            row streams were walked twice, half a row at a time (2026-12-02, bench:kernels, three
+//            interleaved pairs: 36-63% of the AVX-512 peak with 192 against 66-78% with 384;
+//            training steps 0.98-0.99x, batch 1 unchanged).
+//            MC = 144 rows of A (216 KiB at KC 384) and the B block (384 x 256, 384 KiB) sit in a
+//            1-2 MiB L2.
 // The vector kernels are templated on the tile's rows (1..MR) and vectors (1..NR/VL): an edge
 // tile runs a kernel of its own size and the last vector of a row is loaded and stored under a
 // mask, so edges cost no padded copies. Every C element is the same sequence of FMAs in k order
@@ -30,7 +36,7 @@ constexpr int MR = 12;
 constexpr int NR = 32;
 constexpr int MC = 144;
 constexpr int NC = 256;
-constexpr int KC_MAX = 192;
+constexpr int KC_MAX = 384;
 #else
 constexpr int MR = 6;
 constexpr int NR = 16;
