@@ -14,7 +14,8 @@ export const winogradShapes: readonly Conv2dParams[] = [
   { n: 5, cIn: 9, h: 6, w: 6, cOut: 8, kh: 3, kw: 3, stride: 1, pad: 0 },
   { n: 4, cIn: 8, h: 5, w: 9, cOut: 12, kh: 3, kw: 3, stride: 1, pad: 2 },
   { n: 9, cIn: 10, h: 14, w: 13, cOut: 8, kh: 3, kw: 3, stride: 1, pad: 1 }, // 7x7 tiles, several chunks
-  { n: 4, cIn: 8, h: 3, w: 20, cOut: 8, kh: 3, kw: 3, stride: 1, pad: 1 }, // 10 tiles per row: past one AVX2 vector
+  { n: 4, cIn: 8, h: 3, w: 20, cOut: 8, kh: 3, kw: 3, stride: 1, pad: 1 }, // 10 tiles per row: past one AVX2 vector, and AVX-512's 8-lane tile rows
+  { n: 4, cIn: 8, h: 4, w: 36, cOut: 8, kh: 3, kw: 3, stride: 1, pad: 1 }, // 18 tiles per row: past one AVX-512 vector
 ];
 
 export const winogradFewShapes: readonly Conv2dParams[] = [

@@ -86,6 +86,89 @@ struct WinogradTiles {
   explicit WinogradTiles(const ConvShape& s) : th((s.hOut() + 1) / 2), tw((s.wOut() + 1) / 2), T(th * tw) {}
 };
 
+// The transforms' lanes, as structs of operations so that one transform is written once for
+// every width. Across channels (winogradForwardFewInto's transforms): the table's vectors, or
+// single floats where it has none (the compiler vectorizes what it can). Across a tile row
+// (winogradInput, winogradOutput, winogradOutputGrad): the table's vectors, or on AVX-512 8-lane
+// ones when a row has at most 8 tiles (HalfLanes): conv2's rows of 7 tiles filled 7 of 16 lanes,
+// and Zen 4 runs a 16-lane operation as two 8-lane halves, so more than half the work was padding.
+struct ScalarLanes {
+  using V = float;
+  static constexpr int N = 1;
+  static V load(const float* p) { return *p; }
+  static V loadN(const float* p, int) { return *p; }
+  static void store(float* p, V v) { *p = v; }
+  static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
+  static V relu(V a) { return a > 0.f ? a : 0.f; }
+};
+
+#if INKLING_VEC
+struct WideLanes {
+  using V = vf;
+  static constexpr int N = VL;
+  static V load(const float* p) { return vload(p); }
+  static V loadN(const float* p, int n) { return vloadN(p, n); }
+  static void store(float* p, V v) { vstore(p, v); }
+  static void storeN(float* p, V v, int n) { vstoreN(p, v, n); }
+  static V add(V a, V b) { return vadd(a, b); }
+  static V sub(V a, V b) { return vsub(a, b); }
+  static V relu(V a) { return vmax(a, vzero()); }
+  static V zero() { return vzero(); }
+  static V set1(float x) { return vset1(x); }
+  static void interleave(V a, V b, V& lo, V& hi) { vinterleave(a, b, lo, hi); }
+};
+using ChannelLanes = WideLanes;
+#else
+using ChannelLanes = ScalarLanes;
+#endif
+
+#if INKLING_AVX512
+struct HalfLanes {
+  using V = __m256;
+  static constexpr int N = 8;
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+#if INKLING_SIMDE
+  static V loadN(const float* p, int n) {
+    alignas(32) float t[8] = {};
+    std::memcpy(t, p, sizeof(float) * n);
+    return _mm256_load_ps(t);
+  }
+  static void storeN(float* p, V v, int n) {
+    alignas(32) float t[8];
+    _mm256_store_ps(t, v);
+    std::memcpy(p, t, sizeof(float) * n);
+  }
+#else
+  static V loadN(const float* p, int n) { return _mm256_maskz_loadu_ps(__mmask8((1u << n) - 1u), p); }
+  static void storeN(float* p, V v, int n) { _mm256_mask_storeu_ps(p, __mmask8((1u << n) - 1u), v); }
+#endif
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V relu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static void interleave(V a, V b, V& lo, V& hi) {
+    const V t0 = _mm256_unpacklo_ps(a, b), t1 = _mm256_unpackhi_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5, …
+    lo = _mm256_permute2f128_ps(t0, t1, 0x20);
+    hi = _mm256_permute2f128_ps(t0, t1, 0x31);
+  }
+};
+#endif
+
+/** Calls f(Lanes{}) with the lanes a transform across a tile row of `g` runs in (see above). */
+template <class F>
+static inline void withTileRowLanes(const WinogradTiles& g, F&& f) {
+#if INKLING_AVX512
+  if (g.tw <= HalfLanes::N) return f(HalfLanes{});
+#endif
+  (void)g;
+  f(ChannelLanes{});
+}
+
+constexpr int kLanes = ChannelLanes::N;
+
 /** even[j / 2] (j even) or odd[j / 2] (j odd) = src[j] for j in [lo, hi): one row split into its
  *  even and odd columns. Written as pairs: indexing a table of the two row pointers by j & 1
  *  made GCC load the pointer for every element (a third of the weight gradient's transform).
@@ -151,8 +234,9 @@ static inline size_t winogradRowScratch(const WinogradTiles& g) {
  *  tiles are plain vector loads: Bᵀ d runs along whole rows and d B across tiles, a vector of
  *  tiles at a time. (Building the four patch rows of every tile row with bounds checks instead
  *  cost about as much as the transform itself.) */
-static void winogradInput(const float* x, const ConvShape& s, const WinogradTiles& g, float* V, i64 ldv, int t0,
-                          float* row) {
+template <class L>
+static void winogradInputWith(const float* x, const ConvShape& s, const WinogradTiles& g, float* V, i64 ldv, int t0,
+                              float* row) {
   const size_t plane = size_t(s.cIn) * ldv;
   const int half = g.tw + 1, stride = winogradHalfStride(g), rows = 2 * g.th + 2;
   float* evenPlane = row;
@@ -186,22 +270,22 @@ static void winogradInput(const float* x, const ConvShape& s, const WinogradTile
       }
       float* v = vc + ty * g.tw;
 #if INKLING_VEC
-      for (int tx = 0; tx < g.tw; tx += VL) {
+      for (int tx = 0; tx < g.tw; tx += L::N) {
         // Bᵀ d at column pairs tx (bE: columns 2tx, bO: 2tx + 1) and tx + 1 (2tx + 2, 2tx + 3)
-        vf bE[2][4], bO[2][4];
+        typename L::V bE[2][4], bO[2][4];
         for (int k = 0; k < 2; ++k) {
-          const vf E0 = vload(even[0] + tx + k), E1 = vload(even[1] + tx + k);
-          const vf E2 = vload(even[2] + tx + k), E3 = vload(even[3] + tx + k);
-          const vf O0 = vload(odd[0] + tx + k), O1 = vload(odd[1] + tx + k);
-          const vf O2 = vload(odd[2] + tx + k), O3 = vload(odd[3] + tx + k);
-          bE[k][0] = vsub(E0, E2), bE[k][1] = vadd(E1, E2), bE[k][2] = vsub(E2, E1), bE[k][3] = vsub(E1, E3);
-          bO[k][0] = vsub(O0, O2), bO[k][1] = vadd(O1, O2), bO[k][2] = vsub(O2, O1), bO[k][3] = vsub(O1, O3);
+          const auto E0 = L::load(even[0] + tx + k), E1 = L::load(even[1] + tx + k);
+          const auto E2 = L::load(even[2] + tx + k), E3 = L::load(even[3] + tx + k);
+          const auto O0 = L::load(odd[0] + tx + k), O1 = L::load(odd[1] + tx + k);
+          const auto O2 = L::load(odd[2] + tx + k), O3 = L::load(odd[3] + tx + k);
+          bE[k][0] = L::sub(E0, E2), bE[k][1] = L::add(E1, E2), bE[k][2] = L::sub(E2, E1), bE[k][3] = L::sub(E1, E3);
+          bO[k][0] = L::sub(O0, O2), bO[k][1] = L::add(O1, O2), bO[k][2] = L::sub(O2, O1), bO[k][3] = L::sub(O1, O3);
         }
         for (int i = 0; i < 4; ++i) {
-          vstore(v + (i * 4 + 0) * plane + tx, vsub(bE[0][i], bE[1][i]));
-          vstore(v + (i * 4 + 1) * plane + tx, vadd(bO[0][i], bE[1][i]));
-          vstore(v + (i * 4 + 2) * plane + tx, vsub(bE[1][i], bO[0][i]));
-          vstore(v + (i * 4 + 3) * plane + tx, vsub(bO[0][i], bO[1][i]));
+          L::store(v + (i * 4 + 0) * plane + tx, L::sub(bE[0][i], bE[1][i]));
+          L::store(v + (i * 4 + 1) * plane + tx, L::add(bO[0][i], bE[1][i]));
+          L::store(v + (i * 4 + 2) * plane + tx, L::sub(bE[1][i], bO[0][i]));
+          L::store(v + (i * 4 + 3) * plane + tx, L::sub(bO[0][i], bO[1][i]));
         }
       }
 #else
@@ -226,58 +310,45 @@ static void winogradInput(const float* x, const ConvShape& s, const WinogradTile
   }
 }
 
-// The transforms' lanes: vectors where the table has them (across tiles in winogradOutput, across
-// channels in winogradForwardFewInto's), single floats otherwise (the compiler vectorizes what it can).
-#if INKLING_VEC
-using WLane = vf;
-constexpr int kLanes = VL;
-static inline vf wLoad(const float* p) { return vload(p); }
-static inline vf wLoadN(const float* p, int n) { return vloadN(p, n); }
-static inline void wStore(float* p, vf v) { vstore(p, v); }
-static inline vf wAdd(vf a, vf b) { return vadd(a, b); }
-static inline vf wSub(vf a, vf b) { return vsub(a, b); }
-static inline vf wReluMax(vf a) { return vmax(a, vzero()); }
-#else
-using WLane = float;
-constexpr int kLanes = 1;
-static inline float wLoad(const float* p) { return *p; }
-static inline float wLoadN(const float* p, int) { return *p; }
-static inline void wStore(float* p, float v) { *p = v; }
-static inline float wAdd(float a, float b) { return a + b; }
-static inline float wSub(float a, float b) { return a - b; }
-static inline float wReluMax(float a) { return a > 0.f ? a : 0.f; }
-#endif
+static void winogradInput(const float* x, const ConvShape& s, const WinogradTiles& g, float* V, i64 ldv, int t0,
+                          float* row) {
+  withTileRowLanes(g, [&](auto lanes) { winogradInputWith<decltype(lanes)>(x, s, g, V, ldv, t0, row); });
+}
 
 /** The 2x2 outputs of a tile (a lane of tiles or channels): y[i][k] = (Aᵀ M A)[i][k] + b, then
  *  ReLU, with M[ξ] read at m + ξ·plane. winogradOutput and winogradOutputChannels both call it,
  *  so the batched and the batch-1 paths keep the same arithmetic per element. */
-static inline void winogradTileOutput(const float* m, size_t plane, WLane b, bool relu, WLane y[2][2]) {
-  WLane a[2][4];  // Aᵀ M
+template <class L>
+static inline void winogradTileOutput(const float* m, size_t plane, typename L::V b, bool relu, typename L::V y[2][2]) {
+  typename L::V a[2][4];  // Aᵀ M
   for (int j = 0; j < 4; ++j) {
-    const WLane m0 = wLoad(m + (0 * 4 + j) * plane), m1 = wLoad(m + (1 * 4 + j) * plane);
-    const WLane m2 = wLoad(m + (2 * 4 + j) * plane), m3 = wLoad(m + (3 * 4 + j) * plane);
-    a[0][j] = wAdd(wAdd(m0, m1), m2);
-    a[1][j] = wSub(wSub(m1, m2), m3);
+    const auto m0 = L::load(m + (0 * 4 + j) * plane), m1 = L::load(m + (1 * 4 + j) * plane);
+    const auto m2 = L::load(m + (2 * 4 + j) * plane), m3 = L::load(m + (3 * 4 + j) * plane);
+    a[0][j] = L::add(L::add(m0, m1), m2);
+    a[1][j] = L::sub(L::sub(m1, m2), m3);
   }
   for (int i = 0; i < 2; ++i) {
-    y[i][0] = wAdd(wAdd(wAdd(a[i][0], a[i][1]), a[i][2]), b);
-    y[i][1] = wAdd(wSub(wSub(a[i][1], a[i][2]), a[i][3]), b);
-    if (relu) y[i][0] = wReluMax(y[i][0]), y[i][1] = wReluMax(y[i][1]);
+    y[i][0] = L::add(L::add(L::add(a[i][0], a[i][1]), a[i][2]), b);
+    y[i][1] = L::add(L::sub(L::sub(a[i][1], a[i][2]), a[i][3]), b);
+    if (relu) y[i][0] = L::relu(y[i][0]), y[i][1] = L::relu(y[i][1]);
   }
 }
 
 /** out (+)= Aᵀ M A per (channel, tile) of one image, for channels [c0, c1); M[ξ][c][t0 + t], rows
  *  ldm long (reads run up to a vector past a tile row, into the slack). Vectorised across a tile
- *  row: the four outputs of each tile come out as four vectors, interleaved into output rows. */
-static void winogradOutput(const float* M, i64 ldm, int t0, int channels, const WinogradTiles& g, int hOut, int wOut,
-                           int c0, int c1, const float* bias, bool relu, bool accumulate, float* out) {
+ *  row (L: withTileRowLanes): the four outputs of each tile come out as four vectors, interleaved
+ *  into output rows. */
+template <class L>
+static void winogradOutputWith(const float* M, i64 ldm, int t0, int channels, const WinogradTiles& g, int hOut,
+                               int wOut, int c0, int c1, const float* bias, bool relu, bool accumulate, float* out) {
   const size_t plane = size_t(channels) * ldm;
 #if INKLING_VEC
+  constexpr int N = L::N;
   // With one vector block per row, the stores run in address order: the last (partial) block of
   // a row may then be stored whole, its spill landing where later rows of this call are stored
-  // (AVX2 has no cheap masked store: vstoreN goes through a stack copy), unless it would pass
-  // the end of the call's channels or values are being added to.
-  const bool spill = !accumulate && g.tw <= VL;
+  // (AVX2 has no cheap masked store: a masked store goes through a stack copy), unless it would
+  // pass the end of the call's channels or values are being added to.
+  const bool spill = !accumulate && g.tw <= N;
   const float* rangeEnd = out + i64(c1) * hOut * wOut;
 #endif
   for (int c = c0; c < c1; ++c) {
@@ -287,34 +358,34 @@ static void winogradOutput(const float* M, i64 ldm, int t0, int channels, const 
     for (int ty = 0; ty < g.th; ++ty) {
       const float* m = mc + ty * g.tw;
 #if INKLING_VEC
-      const vf bv = vset1(b);
-      for (int tx = 0; tx < g.tw; tx += VL) {
-        vf y[2][2];
-        winogradTileOutput(m + tx, plane, bv, relu, y);
+      const typename L::V bv = L::set1(b);
+      for (int tx = 0; tx < g.tw; tx += N) {
+        typename L::V y[2][2];
+        winogradTileOutput<L>(m + tx, plane, bv, relu, y);
         for (int i = 0; i < 2; ++i) {
           const int oy = 2 * ty + i;
           if (oy >= hOut) break;
-          vf lo, hi;
-          vinterleave(y[i][0], y[i][1], lo, hi);  // output columns 2tx, 2tx + 1, …
+          typename L::V lo, hi;
+          L::interleave(y[i][0], y[i][1], lo, hi);  // output columns 2tx, 2tx + 1, …
           float* o = oc + i64(oy) * wOut + 2 * tx;
-          const int n = std::min(2 * VL, wOut - 2 * tx), nLo = std::min(VL, n), nHi = n - nLo;
-          if (spill && o + 2 * VL <= rangeEnd) {
-            vstore(o, lo);
-            vstore(o + VL, hi);
+          const int n = std::min(2 * N, wOut - 2 * tx), nLo = std::min(N, n), nHi = n - nLo;
+          if (spill && o + 2 * N <= rangeEnd) {
+            L::store(o, lo);
+            L::store(o + N, hi);
             continue;
           }
           if (accumulate) {
-            lo = vadd(lo, vloadN(o, nLo));
-            if (nHi > 0) hi = vadd(hi, vloadN(o + VL, nHi));
+            lo = L::add(lo, L::loadN(o, nLo));
+            if (nHi > 0) hi = L::add(hi, L::loadN(o + N, nHi));
           }
-          vstoreN(o, lo, nLo);
-          if (nHi > 0) vstoreN(o + VL, hi, nHi);
+          L::storeN(o, lo, nLo);
+          if (nHi > 0) L::storeN(o + N, hi, nHi);
         }
       }
 #else
       for (int tx = 0; tx < g.tw; ++tx) {
         float y[2][2];
-        winogradTileOutput(m + tx, plane, b, relu, y);
+        winogradTileOutput<ScalarLanes>(m + tx, plane, b, relu, y);
         for (int i = 0; i < 2; ++i) {
           const int oy = 2 * ty + i;
           if (oy >= hOut) break;
@@ -326,6 +397,13 @@ static void winogradOutput(const float* M, i64 ldm, int t0, int channels, const 
 #endif
     }
   }
+}
+
+static void winogradOutput(const float* M, i64 ldm, int t0, int channels, const WinogradTiles& g, int hOut, int wOut,
+                           int c0, int c1, const float* bias, bool relu, bool accumulate, float* out) {
+  withTileRowLanes(g, [&](auto lanes) {
+    winogradOutputWith<decltype(lanes)>(M, ldm, t0, channels, g, hOut, wOut, c0, c1, bias, relu, accumulate, out);
+  });
 }
 
 /** Zeroes the slack columns [tiles, ld) of `rows` rows of ld floats (vector reads of the last tile
@@ -503,18 +581,19 @@ static void winogradInputRows(const float* x, const ConvShape& s, const Winograd
       const float* d = xh + (size_t(2 * (ty - ty0)) * pw + 2 * tx) * ldv;
       float* v = Vt + size_t(ty * g.tw + tx) * ldv;
       for (int c = 0; c < ldv; c += kLanes) {
-        WLane t[4][4];  // Bᵀ d: rows combined, per patch column q
+        using L = ChannelLanes;
+        L::V t[4][4];  // Bᵀ d: rows combined, per patch column q
         for (int q = 0; q < 4; ++q) {
           const float* col = d + size_t(q) * ldv + c;
-          const WLane d0 = wLoad(col), d1 = wLoad(col + size_t(pw) * ldv);
-          const WLane d2 = wLoad(col + size_t(2 * pw) * ldv), d3 = wLoad(col + size_t(3 * pw) * ldv);
-          t[0][q] = wSub(d0, d2), t[1][q] = wAdd(d1, d2), t[2][q] = wSub(d2, d1), t[3][q] = wSub(d1, d3);
+          const L::V d0 = L::load(col), d1 = L::load(col + size_t(pw) * ldv);
+          const L::V d2 = L::load(col + size_t(2 * pw) * ldv), d3 = L::load(col + size_t(3 * pw) * ldv);
+          t[0][q] = L::sub(d0, d2), t[1][q] = L::add(d1, d2), t[2][q] = L::sub(d2, d1), t[3][q] = L::sub(d1, d3);
         }
         for (int i = 0; i < 4; ++i) {
-          wStore(v + (i * 4 + 0) * plane + c, wSub(t[i][0], t[i][2]));
-          wStore(v + (i * 4 + 1) * plane + c, wAdd(t[i][1], t[i][2]));
-          wStore(v + (i * 4 + 2) * plane + c, wSub(t[i][2], t[i][1]));
-          wStore(v + (i * 4 + 3) * plane + c, wSub(t[i][1], t[i][3]));
+          L::store(v + (i * 4 + 0) * plane + c, L::sub(t[i][0], t[i][2]));
+          L::store(v + (i * 4 + 1) * plane + c, L::add(t[i][1], t[i][2]));
+          L::store(v + (i * 4 + 2) * plane + c, L::sub(t[i][2], t[i][1]));
+          L::store(v + (i * 4 + 3) * plane + c, L::sub(t[i][1], t[i][3]));
         }
       }
     }
@@ -532,15 +611,16 @@ static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles
     for (int tx = 0; tx < g.tw; ++tx) {
       const float* m = Mt + size_t(ty * g.tw + tx) * ldm;
       for (int c = 0; c < width; c += kLanes) {
-        const WLane b = bias ? wLoadN(bias + c0 + c, std::min(kLanes, width - c)) : WLane{};
-        WLane y[2][2];
-        winogradTileOutput(m + c0 + c, plane, b, relu, y);
+        using L = ChannelLanes;
+        const L::V b = bias ? L::loadN(bias + c0 + c, std::min(kLanes, width - c)) : L::V{};
+        L::V y[2][2];
+        winogradTileOutput<L>(m + c0 + c, plane, b, relu, y);
         for (int i = 0; i < 2; ++i) {
           const int oy = 2 * ty + i;
           if (oy >= hOut) break;
           float* o = oh + (size_t(oy) * wOut + 2 * tx) * ldo + c;
-          wStore(o, y[i][0]);
-          if (2 * tx + 1 < wOut) wStore(o + ldo, y[i][1]);
+          L::store(o, y[i][0]);
+          if (2 * tx + 1 < wOut) L::store(o + ldo, y[i][1]);
         }
       }
     }
@@ -629,8 +709,9 @@ static void winogradBackwardInput(Context& ctx, const float* dy, const float* w,
  *  row, into the slack of ldm). */
 static inline size_t winogradGradScratch(const WinogradTiles& g) { return size_t(4) * (g.tw + kWinogradSlack); }
 
-static void winogradOutputGrad(const float* dy, int channels, int hOut, int wOut, const WinogradTiles& g, float* dM,
-                               i64 ldm, int t0, float* row) {
+template <class L>
+static void winogradOutputGradWith(const float* dy, int channels, int hOut, int wOut, const WinogradTiles& g, float* dM,
+                                   i64 ldm, int t0, float* row) {
   const size_t plane = size_t(channels) * ldm;
   const int stride = g.tw + kWinogradSlack;
   float* split[2][2];  // [output row of the tile][even/odd column]
@@ -656,20 +737,20 @@ static void winogradOutputGrad(const float* dy, int channels, int hOut, int wOut
       }
       float* m = mc + ty * g.tw;
 #if INKLING_VEC
-      for (int tx = 0; tx < g.tw; tx += VL) {
-        vf a[4][2];  // A dY
+      for (int tx = 0; tx < g.tw; tx += L::N) {
+        typename L::V a[4][2];  // A dY
         for (int j = 0; j < 2; ++j) {
-          const vf d0 = vload(split[0][j] + tx), d1 = vload(split[1][j] + tx);
+          const auto d0 = L::load(split[0][j] + tx), d1 = L::load(split[1][j] + tx);
           a[0][j] = d0;
-          a[1][j] = vadd(d0, d1);
-          a[2][j] = vsub(d0, d1);
-          a[3][j] = vsub(vzero(), d1);
+          a[1][j] = L::add(d0, d1);
+          a[2][j] = L::sub(d0, d1);
+          a[3][j] = L::sub(L::zero(), d1);
         }
         for (int i = 0; i < 4; ++i) {
-          vstore(m + (i * 4 + 0) * plane + tx, a[i][0]);
-          vstore(m + (i * 4 + 1) * plane + tx, vadd(a[i][0], a[i][1]));
-          vstore(m + (i * 4 + 2) * plane + tx, vsub(a[i][0], a[i][1]));
-          vstore(m + (i * 4 + 3) * plane + tx, vsub(vzero(), a[i][1]));
+          L::store(m + (i * 4 + 0) * plane + tx, a[i][0]);
+          L::store(m + (i * 4 + 1) * plane + tx, L::add(a[i][0], a[i][1]));
+          L::store(m + (i * 4 + 2) * plane + tx, L::sub(a[i][0], a[i][1]));
+          L::store(m + (i * 4 + 3) * plane + tx, L::sub(L::zero(), a[i][1]));
         }
       }
 #else
@@ -692,6 +773,13 @@ static void winogradOutputGrad(const float* dy, int channels, int hOut, int wOut
 #endif
     }
   }
+}
+
+static void winogradOutputGrad(const float* dy, int channels, int hOut, int wOut, const WinogradTiles& g, float* dM,
+                               i64 ldm, int t0, float* row) {
+  withTileRowLanes(g, [&](auto lanes) {
+    winogradOutputGradWith<decltype(lanes)>(dy, channels, hOut, wOut, g, dM, ldm, t0, row);
+  });
 }
 
 /** dwT[k][co] (k = (ci, ky, kx)) = (Gᵀ dU G) for dU [16][cOut][cIn]; Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1]. */
