@@ -7,7 +7,7 @@
 // dependency installed that is the reference (netlib) BLAS, which made fc1 ~70% of a PyTorch
 // step (2026-12-02, Zen 4: 858 samples/s at b128 against ~2,700 with OpenBLAS). Every BLAS
 // installed as a Debian alternative (openblas-pthread, openblas-openmp, blis-*, the reference
-// one) is tried, chosen per worker with LD_LIBRARY_PATH, with OPENBLAS_NUM_THREADS=1 and without.
+// one) is tried, chosen per worker with LD_PRELOAD, with OPENBLAS_NUM_THREADS=1 and without.
 // Then, on the winner, the four knobs the issue names (OPENBLAS_NUM_THREADS=1,
 // torch.set_num_threads(2), torch.set_flush_denormal(True), channels_last) one at a time
 // against a baseline, then together; the fastest (median of short trial rounds) runs the timed
@@ -31,7 +31,7 @@ export interface TorchConfig {
   openblas1: boolean;
   flushDenormal: boolean;
   channelsLast: boolean;
-  /** A Debian BLAS alternative's folder (blasAlternatives()), put first on LD_LIBRARY_PATH;
+  /** A Debian BLAS alternative's folder (blasAlternatives()), preloaded (LD_PRELOAD);
    *  null = the system's libblas.so.3, whichever alternative it points to. */
   blas: string | null;
 }
@@ -120,8 +120,12 @@ export class TorchWorker {
     if (config.openblas1) env.OPENBLAS_NUM_THREADS = '1';
     else delete env.OPENBLAS_NUM_THREADS;
     if (config.blas !== null) {
+      // Preloaded, so that its sgemm_ is the one found first even when another BLAS comes in too
+      // (Debian's liblapack.so.3 alternative may pull in OpenBLAS behind a BLIS libblas).
       const dir = blasAlternatives().get(config.blas);
       if (!dir) throw new Error(`no BLAS '${config.blas}' installed here`);
+      const lib = join(dir, 'libblas.so.3');
+      env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
       env.LD_LIBRARY_PATH = env.LD_LIBRARY_PATH ? `${dir}:${env.LD_LIBRARY_PATH}` : dir;
     }
     const args = JSON.stringify({

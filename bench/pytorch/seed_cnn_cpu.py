@@ -70,26 +70,39 @@ class Trainer:
 
 
 def loaded_blas():
-    """The BLAS library this process mapped (libblas.so.3 resolves to a Debian alternative, or
-    LD_LIBRARY_PATH chose one), with OpenBLAS's kernel set where it can say."""
+    """The library that provides the sgemm_ PyTorch's linear layers call (found with dladdr on the
+    symbol the process resolves; a BLAS chosen with LD_PRELOAD comes first there), with OpenBLAS's
+    kernel set where it can say; else every BLAS library the process mapped."""
     import ctypes
+
+    class DlInfo(ctypes.Structure):
+        _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                    ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+    process = ctypes.CDLL(None)
+    try:
+        address = ctypes.cast(process.sgemm_, ctypes.c_void_p)
+        info = DlInfo()
+        if process.dladdr(address, ctypes.byref(info)) and info.dli_fname:
+            path = info.dli_fname.decode()
+            described = os.path.realpath(path)
+            try:
+                lib = ctypes.CDLL(path)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                described += f" (OpenBLAS kernels: {lib.openblas_get_corename().decode()})"
+            except (OSError, AttributeError):
+                pass
+            return described
+    except AttributeError:
+        pass
     paths = []
     with open("/proc/self/maps") as maps:
         for line in maps:
             path = line.split()[-1]
             name = os.path.basename(path)
-            if path.startswith("/") and (name.startswith("libblas.so") or name.startswith("libopenblas") or name.startswith("libblis")) and path not in paths:
+            if path.startswith("/") and name.startswith(("libblas.so", "libopenblas", "libblis")) and path not in paths:
                 paths.append(path)
-    if not paths:
-        return "none mapped"
-    described = os.path.realpath(paths[0])
-    try:
-        lib = ctypes.CDLL(paths[0])
-        lib.openblas_get_corename.restype = ctypes.c_char_p
-        described += f" (OpenBLAS kernels: {lib.openblas_get_corename().decode()})"
-    except (OSError, AttributeError):
-        pass
-    return described
+    return "mapped: " + ", ".join(os.path.realpath(p) for p in paths) if paths else "none mapped"
 
 
 def main():
