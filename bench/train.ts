@@ -8,9 +8,9 @@
 //   steps (≥ 200);
 // - rounds interleaved (inkling, PyTorch, inkling, PyTorch, …, --rounds ≥ 3 each), each side's
 //   median and range printed, and the ratio of the medians;
-// - PyTorch in its best configuration here, found by trying the BLAS libraries installed and the
-//   knobs (pytorch-peer.ts) unless --pytorch-config pins one; the trials, the winner and the BLAS
-//   it loaded are printed (with a warning when that is the reference BLAS);
+// - PyTorch in its best configuration here, found per batch size by trying the BLAS libraries
+//   installed and the knobs (pytorch-peer.ts) unless --pytorch-config pins one; the trials, the
+//   winner and the BLAS it loaded are printed (with a warning when that is the reference BLAS);
 // - the machine's peak FMA rate measured with the widest ISA the cpu backend runs here, and the
 //   whole step's effective GFLOP/s (seed-cnn-flops.ts) as a fraction of it;
 // - inference of the shipped model (models/seed-cnn): batch-1 latency (forward + readback of the
@@ -220,31 +220,33 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { date: new Date().toISOString(), cpu: cpus()[0]?.model, cores: cpus().length, loadavg: loadavg(), peaks, rounds, warmup, steps };
   try {
     const train: Record<number, Record<string, Summary>> = {};
-    let torchInfo: { version: string; config: TorchConfig; blas: string; trials: ConfigTrial[] } | null = null;
+    // PyTorch's configuration per batch size: the fastest at 128 was not the fastest at 64 (one
+    // run: OpenBLAS with OPENBLAS_NUM_THREADS=1 gave 3,619 samples/s at b64, BLIS chosen at b128
+    // gave 2,068-2,128 there).
+    const torchInfo: Record<number, { version: string; config: TorchConfig; blas: string; trials: ConfigTrial[] }> = {};
     if (!args['no-train']) {
       const data = writeBatchFiles(join(tmp, 'batches'), batches, steps);
       log(`# data: ${batches.map((b) => `${data.counts[b]} distinct batches of ${b}`).join(', ')}: MNIST training images, each rotated by a random angle within ±15° (seed 1); the same files feed PyTorch`);
 
-      let worker: TorchWorker | null = null;
       const unavailable = args['no-pytorch'] ? 'skipped (--no-pytorch)' : pytorchUnavailable();
       if (unavailable) log(`# pytorch: ${unavailable}`);
-      else {
-        let config: TorchConfig;
-        let trials: ConfigTrial[] = [];
-        if (args['pytorch-config'] === 'auto') {
-          log(`# pytorch: searching its best configuration (b${batches[0]}, ${args['trial-rounds']} rounds of ${args['trial-steps']} steps per configuration)`);
-          const search = await searchBestConfig(data, batches[0]!, warmup, args['trial-steps'], args['trial-rounds'], log);
-          config = search.best.config;
-          trials = search.trials;
-        } else config = parseConfig(args['pytorch-config']);
-        worker = new TorchWorker(config, data);
-        await worker.ready();
-        torchInfo = { version: worker.torchVersion, config, blas: worker.blasLoaded, trials };
-        log(`# pytorch ${worker.torchVersion}: ${describeConfig(config)} (${worker.threads} threads)${args['pytorch-config'] === 'auto' ? ', the fastest of the trials above' : ', pinned by --pytorch-config'}; BLAS loaded: ${worker.blasLoaded}`);
-        if (referenceBlas(worker.blasLoaded)) log(`# WARNING: ${REFERENCE_BLAS_WARNING}`);
-      }
-
       for (const batch of batches) {
+        let worker: TorchWorker | null = null;
+        if (!unavailable) {
+          let config: TorchConfig;
+          let trials: ConfigTrial[] = [];
+          if (args['pytorch-config'] === 'auto') {
+            log(`# pytorch: searching its best configuration at b${batch} (${args['trial-rounds']} rounds of ${args['trial-steps']} steps per configuration)`);
+            const search = await searchBestConfig(data, batch, warmup, args['trial-steps'], args['trial-rounds'], log);
+            config = search.best.config;
+            trials = search.trials;
+          } else config = parseConfig(args['pytorch-config']);
+          worker = new TorchWorker(config, data);
+          await worker.ready();
+          torchInfo[batch] = { version: worker.torchVersion, config, blas: worker.blasLoaded, trials };
+          log(`# pytorch ${worker.torchVersion} b${batch}: ${describeConfig(config)} (${worker.threads} threads)${args['pytorch-config'] === 'auto' ? ', the fastest of the trials above' : ', pinned by --pytorch-config'}; BLAS loaded: ${worker.blasLoaded}`);
+          if (referenceBlas(worker.blasLoaded)) log(`# WARNING: ${REFERENCE_BLAS_WARNING}`);
+        }
         const states = backends.map(({ name, backend }) => ({ name, state: trainState(backend, data, batch), rates: [] as number[] }));
         const torchRates: number[] = [];
         for (let r = 0; r < rounds; r++) {
@@ -267,8 +269,8 @@ async function main(): Promise<void> {
           s.state.dispose();
         }
         if (worker) train[batch]!.pytorch = summarize(torchRates);
+        worker?.close();
       }
-      worker?.close();
     }
     results.train = train;
     results.pytorch = torchInfo;
@@ -377,7 +379,7 @@ async function main(): Promise<void> {
     const file = join(root, 'bench', 'results', `train-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(results, null, 2));
     log(`results: ${file}`);
-    if (torchInfo && referenceBlas(torchInfo.blas)) log(`WARNING: the ratios below are against a PyTorch on the reference BLAS: ${REFERENCE_BLAS_WARNING}`);
+    if (Object.values(torchInfo).some((t) => referenceBlas(t.blas))) log(`WARNING: the ratios below are against a PyTorch on the reference BLAS: ${REFERENCE_BLAS_WARNING}`);
     log('');
     for (const batch of Object.keys(train).map(Number)) {
       const t = train[batch]!;
