@@ -279,6 +279,17 @@ static inline void transpose8x8(const float* src, i64 cs, float* dst, int ld) {
     _mm256_storeu_ps(dst + (k + 4) * ld, _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
   }
 }
+
+/** transpose8x8 along a run of `count` ≥ 8 (rows of src, columns of dst): blocks at 0, 8, … with
+ *  src and dst advanced by srcStep and dstStep per element of the run; the last block starts at
+ *  count − 8, so it may rewrite a few elements with the same values but never passes the run. */
+static inline void transposeRun(const float* src, i64 srcStep, i64 cs, float* dst, i64 dstStep, int ld, int count) {
+  for (int i = 0;; i += 8) {
+    const int at = std::min(i, count - 8);
+    transpose8x8(src + at * srcStep, cs, dst + at * dstStep, ld);
+    if (at == count - 8) return;
+  }
+}
 #endif
 
 /** Packs rows [0, kc) x cols [j0, j1) of B into NR-wide panels: dst[panel][k][j], zero-padded.

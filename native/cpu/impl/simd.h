@@ -14,6 +14,16 @@
 
 namespace INKLING_NS {
 
+#if INKLING_AVX2
+/** lo, hi = 8-lane a and b interleaved: a0 b0 a1 b1 … (lo holds lanes 0..3 of each). The AVX2
+ *  table's vinterleave, and the AVX-512 table's 8-lane tile rows (winograd.h's HalfLanes). */
+static inline void interleave8(__m256 a, __m256 b, __m256& lo, __m256& hi) {
+  const __m256 t0 = _mm256_unpacklo_ps(a, b), t1 = _mm256_unpackhi_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5, …
+  lo = _mm256_permute2f128_ps(t0, t1, 0x20);
+  hi = _mm256_permute2f128_ps(t0, t1, 0x31);
+}
+#endif
+
 #if INKLING_AVX512
 #define INKLING_VEC 1
 constexpr int VL = 16;
@@ -115,11 +125,7 @@ static inline vf vloadReadable(const float* p, int n) {
   const vf v = _mm256_loadu_ps(p);
   return n >= 8 ? v : _mm256_and_ps(v, _mm256_castsi256_ps(tailMaskVec(n)));
 }
-static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) {
-  const vf t0 = _mm256_unpacklo_ps(a, b), t1 = _mm256_unpackhi_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5, …
-  lo = _mm256_permute2f128_ps(t0, t1, 0x20);
-  hi = _mm256_permute2f128_ps(t0, t1, 0x31);
-}
+static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) { interleave8(a, b, lo, hi); }
 static inline float vsum(vf v) {
   alignas(32) float t[8];
   _mm256_store_ps(t, v);

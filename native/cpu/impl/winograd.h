@@ -149,11 +149,7 @@ struct HalfLanes {
   static V relu(V a) { return _mm256_max_ps(a, _mm256_setzero_ps()); }
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(float x) { return _mm256_set1_ps(x); }
-  static void interleave(V a, V b, V& lo, V& hi) {
-    const V t0 = _mm256_unpacklo_ps(a, b), t1 = _mm256_unpackhi_ps(a, b);  // a0 b0 a1 b1 | a4 b4 a5 b5, …
-    lo = _mm256_permute2f128_ps(t0, t1, 0x20);
-    hi = _mm256_permute2f128_ps(t0, t1, 0x31);
-  }
+  static void interleave(V a, V b, V& lo, V& hi) { interleave8(a, b, lo, hi); }
 };
 #endif
 
@@ -555,19 +551,12 @@ static void winogradInputRows(const float* x, const ConvShape& s, const Winograd
     if (iy < 0 || iy >= s.h) continue;
     int c = 0;
 #if INKLING_AVX2
-    // 8 channels x 8 columns at a time through a register transpose (the scalar copy below was
-    // a fifth of conv2's batch-1 forward); a row's last block starts at cols − 8, so it may
-    // rewrite a few columns with the same values but never reads or writes past the row.
+    // 8 channels x 8 columns at a time through register transposes (the scalar copy below was
+    // a fifth of conv2's batch-1 forward).
     if (cols >= 8)
-      for (; c + 8 <= s.cIn; c += 8) {
-        const float* src = x + (i64(c) * s.h + iy) * s.w;
-        float* dst = xh + (size_t(r) * pw + s.pad) * ldv + c;
-        for (int ix = 0;; ix += 8) {
-          const int at = std::min(ix, cols - 8);
-          transpose8x8(src + at, i64(s.h) * s.w, dst + size_t(at) * ldv, ldv);
-          if (at == cols - 8) break;
-        }
-      }
+      for (; c + 8 <= s.cIn; c += 8)
+        transposeRun(x + (i64(c) * s.h + iy) * s.w, 1, i64(s.h) * s.w, xh + (size_t(r) * pw + s.pad) * ldv + c, ldv, ldv,
+                     cols);
 #endif
     for (; c < s.cIn; ++c) {
       const float* src = x + (i64(c) * s.h + iy) * s.w;
@@ -627,16 +616,10 @@ static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles
   const int P = hOut * wOut;
   int c = 0;
 #if INKLING_AVX2
-  // 8 positions x 8 channels at a time through a register transpose (scalar, this copy was a
-  // third of the output transform at batch 1); the last block of a channel group starts at
-  // P − 8, rewriting a few positions with the same values.
+  // 8 positions x 8 channels at a time through register transposes (scalar, this copy was a
+  // third of the output transform at batch 1).
   if (P >= 8)
-    for (; c + 8 <= width; c += 8)
-      for (int p = 0;; p += 8) {
-        const int at = std::min(p, P - 8);
-        transpose8x8(oh + size_t(at) * ldo + c, ldo, out + i64(c0 + c) * P + at, P);
-        if (at == P - 8) break;
-      }
+    for (; c + 8 <= width; c += 8) transposeRun(oh + c, ldo, ldo, out + i64(c0 + c) * P, 1, P, P);
 #endif
   for (; c < width; ++c) {
     float* dst = out + i64(c0 + c) * P;
