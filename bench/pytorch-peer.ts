@@ -121,7 +121,9 @@ export class TorchWorker {
     else delete env.OPENBLAS_NUM_THREADS;
     if (config.blas !== null) {
       // Preloaded, so that its sgemm_ is the one found first even when another BLAS comes in too
-      // (Debian's liblapack.so.3 alternative may pull in OpenBLAS behind a BLIS libblas).
+      // (Debian's liblapack.so.3 alternative may pull in OpenBLAS behind a BLIS libblas); its
+      // folder first on the library path, so that what it loads (libblis.so.4, and OpenBLAS's
+      // own liblapack.so.3) is the same variant, not the system alternative's.
       const dir = blasAlternatives().get(config.blas);
       if (!dir) throw new Error(`no BLAS '${config.blas}' installed here`);
       const lib = join(dir, 'libblas.so.3');

@@ -113,8 +113,6 @@ def main():
         torch.set_flush_denormal(True)
     channels_last = bool(args.get("channelsLast"))
     trainers = {}
-    # A tiny matmul first: libblas is mapped when torch loads, but say so only once it has run.
-    torch.mm(torch.ones(4, 4), torch.ones(4, 4))
     print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": loaded_blas()}), flush=True)
     for line in sys.stdin:
         cmd = json.loads(line)
