@@ -3,7 +3,7 @@
 // every fixture plants the fault the count must show).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,4 +41,25 @@ t.test('stage counts reach the CI summary, and a stage that wrote none is a fail
   const missing = spawnSync(process.execPath, ['scripts/ci-summary.mjs', counts, 'demo stage', 'never ran'], { encoding: 'utf8' });
   t.match(missing.stdout.trim().split('\n').pop(), /^1 passed, 1 failed, 1 skipped$/);
   t.equal(missing.status, 1);
+});
+
+t.test('failed assertions reach the end of the CI log, with what was found and wanted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inkling-ci-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const counts = join(dir, 'counts');
+  const failures = join(dir, 'failures');
+  const env = { INKLING_CI_COUNTS: counts, INKLING_CI_FAILURES: failures, INKLING_CI_STAGE: 'demo stage' };
+  runTests(['skips.fixture.ts'], env);
+  t.notOk(existsSync(failures), 'a stage without failures writes none');
+  runTests(['found-wanted.fixture.ts'], env);
+  const text = readFileSync(failures, 'utf8');
+  t.match(text, /^=== demo stage\n/);
+  t.match(text, /not ok \d+ - two is not three/, 'the failed assertion by name');
+  t.match(text, /at: test\/scripts\/fixtures\/found-wanted\.fixture\.ts:3/, 'where it is');
+  t.match(text, /-3\n\s*\+2/, 'its diff (wanted 3, found 2)');
+  t.notMatch(text, /source:|stack:/, 'not the source excerpt or stack (those stay in the stage log)');
+  const summary = spawnSync(process.execPath, ['scripts/ci-summary.mjs', counts, 'demo stage'], { encoding: 'utf8', env: { ...process.env, INKLING_CI_FAILURES: failures } });
+  const out = summary.stdout;
+  t.ok(out.indexOf('two is not three') >= 0 && out.indexOf('two is not three') < out.indexOf('stage  '), 'the summary prints them before its table');
+  t.match(out.trim().split('\n').pop(), /^1 passed, 1 failed, 1 skipped$/);
 });
