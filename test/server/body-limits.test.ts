@@ -5,7 +5,7 @@
 // (RSS under 64 concurrent 5 MB uploads and 100 stalled ones: npm run bench:memory.)
 import t from 'tap';
 import net from 'node:net';
-import { startTestDatabase, startTestServer, Client, type TestDatabase } from './helpers.ts';
+import { startTestDatabase, startTestServer, Client, canvasSevenPng, type TestDatabase } from './helpers.ts';
 import type { RunningServer } from '../../src/server/server.ts';
 import { rawRequest, head } from './raw-http.ts';
 
@@ -99,4 +99,44 @@ t.test('uploads the client aborts give their reservation back', async (t) => {
   }
   await budgetReturns(t, 'aborted uploads');
   t.equal((await new Client(srv.url).req('GET', '/healthz')).status, 200);
+});
+
+/** Sends `body` after `headers` in slices of `slice` bytes, 2 ms apart (many small reads on the
+ *  server's side); resolves with the answer's status and JSON. */
+async function slicedUpload(headers: Record<string, string | number>, body: Buffer, slice: number): Promise<{ status: number; json: { digit: number; confidence: number } }> {
+  const u = new URL(srv.url);
+  const socket = net.connect(Number(u.port), u.hostname);
+  await new Promise((r) => socket.once('connect', r));
+  let got = Buffer.alloc(0);
+  socket.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+  socket.write(head(srv.url, '/api/predictions', { ...headers, Connection: 'close' }));
+  for (let at = 0; at < body.length; at += slice) {
+    socket.write(body.subarray(at, at + slice));
+    await sleep(2);
+  }
+  await new Promise((r) => socket.once('close', r));
+  const text = got.toString('utf8');
+  const json = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n/, ''));
+  return { status: Number(text.split(' ')[1]), json };
+}
+
+t.test('a body that arrives in many pieces is read whole: the same answer as one sent at once', async (t) => {
+  const png = await canvasSevenPng();
+  const whole = await new Client(srv.url).png('/api/predictions', png);
+  t.equal(whole.status, 201);
+  // Declared length: read into one buffer of that size as the pieces arrive.
+  const declared = await slicedUpload({ 'Content-Type': 'image/png', 'Content-Length': png.length }, png, 97);
+  t.equal(declared.status, 201, 'Content-Length, 97-byte pieces: 201');
+  t.same([declared.json.digit, declared.json.confidence], [whole.json.digit, whole.json.confidence], 'same digit and confidence');
+  // No declared length (chunked transfer encoding): collected piece by piece.
+  const chunks = [];
+  for (let at = 0; at < png.length; at += 500) {
+    const part = png.subarray(at, at + 500);
+    chunks.push(Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from('0\r\n\r\n'));
+  const chunked = await slicedUpload({ 'Content-Type': 'image/png', 'Transfer-Encoding': 'chunked' }, Buffer.concat(chunks), 131);
+  t.equal(chunked.status, 201, 'chunked: 201');
+  t.same([chunked.json.digit, chunked.json.confidence], [whole.json.digit, whole.json.confidence], 'same digit and confidence');
+  await budgetReturns(t, 'sliced uploads');
 });
