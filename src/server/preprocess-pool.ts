@@ -37,7 +37,7 @@ type Reply =
   | { id: number; result: Omit<PreprocessResult, 'inputPng' | 'thumbnailPng'> & { inputPng: Uint8Array | null; thumbnailPng: Uint8Array } }
   | { id: number; error: { name: string; message: string } };
 
-const ENTRY = new URL('./preprocess-worker-entry.mjs', import.meta.url);
+const ENTRY = new URL('./preprocess-worker-entry.cjs', import.meta.url);
 
 /** Rebuilds the preprocessing error classes by name, so the route maps them to the same 4xx. */
 function rebuildError(e: { name: string; message: string }): Error {
