@@ -179,7 +179,8 @@ async function main(): Promise<void> {
     // Warm up: the first requests load code paths and sharp.
     for (let i = 0; i < 3; i++) await post(url, png);
     await new Promise((r) => setTimeout(r, 500));
-    console.log(`inkling serve pid ${pid}; CPU ${cpus()[0]?.model ?? '?'} x${cpus().length}; body ${png.length} bytes; body timeout ${bodyTimeoutMs} ms`);
+    const overrides = Object.entries(process.env).filter(([k]) => /^(INKLING_|MALLOC_|VIPS_)/.test(k) && k !== 'INKLING_LOG_LEVEL').map(([k, v]) => `${k}=${v}`);
+    console.log(`inkling serve pid ${pid}; CPU ${cpus()[0]?.model ?? '?'} x${cpus().length}; body ${png.length} bytes; body timeout ${bodyTimeoutMs} ms${overrides.length ? `; ${overrides.join(' ')}` : ''}`);
 
     const base1 = rssMb(pid);
     const s1 = new RssSampler(pid);

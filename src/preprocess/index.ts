@@ -67,6 +67,14 @@ export async function preprocessImage(buf: Uint8Array, opts?: DecodeOptions): Pr
   return { frame, inputPng, thumbnailPng, format, width, height, polarity: inkMap.polarity, decodeMs, preprocessMs: t2 - t1 };
 }
 
+/** Whether these bytes go through the full decoder (sharp): anything but a PNG of at most
+ *  FAST_PNG_MAX_PIXELS. Its memory grows with the image (a 5 MB photo-like PNG costs ~15-20 MB
+ *  while it is decoded and shrunk), unlike the canvas path's; the service bounds how many run at
+ *  once (preprocess-pool.ts). Reads the header only. */
+export function needsFullDecoder(buf: Uint8Array): boolean {
+  return fastPngSize(buf, FAST_PNG_MAX_PIXELS) === null;
+}
+
 /** The size of a PNG the fast paths decode (8-bit subset checked later), or null: not a PNG, an
  *  unreadable header, or over the pixel limits (decodeImage then reports or handles it). */
 function fastPngSize(buf: Uint8Array, maxPixels: number): { width: number; height: number } | null {

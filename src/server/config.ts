@@ -20,6 +20,7 @@ export const envSchema = z.object({
   INKLING_MODEL: z.string().regex(/^[^/\\]+$/, 'must be a model folder name (e.g. seed-cnn), not a path').optional(),
   INKLING_BATCH_MAX: int(1, 1024).default(32),
   INKLING_PREPROCESS_THREADS: int(0, 64).optional(),
+  INKLING_LARGE_DECODES: int(1, 64).default(2),
   INKLING_BATCH_WAIT_MS: z.coerce.number().min(0).max(1000).default(0),
   INKLING_RATE_LIMIT: int(0, 1_000_000).default(600),
   INKLING_RATE_LIMIT_NEW_CLIENTS: int(1, 1_000_000).default(60),
@@ -66,6 +67,7 @@ export interface Config {
   /** Worker threads that preprocess images while other requests are in flight (0 = always on
    *  the main thread). Default: cores - 1, at most 4. */
   preprocessThreads: number;
+  largeDecodes: number;
   /** Requests per minute per client on /api; 0 = off. */
   rateLimit: number;
   /** New anonymous clients a minute per IP address (forged or dropped cookies count as new). */
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     batchMax: e.INKLING_BATCH_MAX,
     batchWaitMs: e.INKLING_BATCH_WAIT_MS,
     preprocessThreads: e.INKLING_PREPROCESS_THREADS ?? Math.min(4, Math.max(0, availableParallelism() - 1)),
+    largeDecodes: e.INKLING_LARGE_DECODES,
     rateLimit: e.INKLING_RATE_LIMIT,
     rateLimitNewClients: e.INKLING_RATE_LIMIT_NEW_CLIENTS,
     adminToken: e.INKLING_ADMIN_TOKEN ?? null,

@@ -8,6 +8,15 @@
 // (~0.1 ms of messaging and wake-up). So the pool only changes anything when requests overlap.
 //
 // size 0 = always inline (no threads). A worker that dies fails its jobs (500) and is replaced.
+//
+// Large decodes (anything but a canvas-sized PNG: photos, big PNGs; they go through sharp) run on
+// the main thread, `largeDecodes` at a time; the rest wait with only their bytes in memory, which
+// the body budget already counts. sharp decodes on libuv's threads, so the main thread only
+// computes the ink map of the shrunk image (at most 1024 px: ~4 ms here). In a worker, each such
+// job cost a copy of its upload, and each worker's V8 kept megabytes of dead upload and pixel
+// buffers until its next collection: the service's peak grew with the number of workers (cores
+// − 1), past 500 MB under bench:memory's 64 concurrent 5 MB uploads with four (568 MB; 358 now).
+
 import { Worker } from 'node:worker_threads';
 import {
   preprocessImage,
@@ -15,7 +24,9 @@ import {
   ImageTooLargeError,
   ImageDecodeError,
   type PreprocessResult,
+  needsFullDecoder,
 } from '../preprocess/index.ts';
+import { Slots } from './slots.ts';
 import type { PreprocessJob } from './preprocess-worker.ts';
 
 interface Pending {
@@ -65,8 +76,13 @@ export class PreprocessPool {
   /** Images preprocessed inline / in a worker (tests, metrics). */
   inline = 0;
   offloaded = 0;
+  /** Bounds the large decodes in flight (null: unbounded, and they go to the workers too). */
+  readonly large: Slots | null;
 
-  constructor(readonly size: number) {
+  /** `largeDecodes`: how many large decodes may run at once, on the main thread (default: no
+   *  bound, any lane: the CLI's batch runs). */
+  constructor(readonly size: number, largeDecodes?: number) {
+    this.large = largeDecodes === undefined ? null : new Slots(largeDecodes);
     for (let i = 0; i < size; i++) this.lanes.push(this.spawn());
   }
 
@@ -106,6 +122,16 @@ export class PreprocessPool {
 
   /** `alone`: no other request is in flight, so the main thread has nothing better to do. */
   run(bytes: Uint8Array, maxPixels: number, alone: boolean): Promise<PreprocessResult> {
+    if (this.large && needsFullDecoder(bytes)) return this.large.run(() => this.dispatch(bytes, maxPixels, true));
+    return this.dispatch(bytes, maxPixels, alone);
+  }
+
+  /** Large decodes waiting for a slot now (metrics). */
+  get largeWaiting(): number {
+    return this.large?.waitingCount ?? 0;
+  }
+
+  private dispatch(bytes: Uint8Array, maxPixels: number, alone: boolean): Promise<PreprocessResult> {
     if (alone || this.lanes.length === 0) {
       this.inline++;
       return preprocessImage(bytes, { maxPixels });

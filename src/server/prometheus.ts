@@ -19,6 +19,7 @@ export function createMetrics() {
   const refused = new client.Counter({ name: 'inkling_predictions_refused_total', help: 'Predictions answered 503 because neither the database nor the spool could store them', registers: [registry] });
   const bodyBytes = new client.Gauge({ name: 'inkling_body_bytes_in_flight', help: 'Request-body bytes reserved in the body budget', registers: [registry] });
   const bodyBusy = new client.Gauge({ name: 'inkling_body_budget_refused_total', help: 'Requests answered 503 server_busy because the body budget was spent', registers: [registry] });
-  return { registry, requests, duration, predictions, noDigit, batchSize, inferenceSeconds, dbUp, spoolRows, spoolBytes, refused, bodyBytes, bodyBusy };
+  const largeDecodesWaiting = new client.Gauge({ name: 'inkling_large_decodes_waiting', help: 'Large images (photos, PNGs over 1 megapixel) waiting for a decode slot (INKLING_LARGE_DECODES)', registers: [registry] });
+  return { registry, requests, duration, predictions, noDigit, batchSize, inferenceSeconds, dbUp, spoolRows, spoolBytes, refused, bodyBytes, bodyBusy, largeDecodesWaiting };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

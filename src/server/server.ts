@@ -90,7 +90,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     throw err;
   }
   const registry = models;
-  const preprocess = new PreprocessPool(config.preprocessThreads);
+  const preprocess = new PreprocessPool(config.preprocessThreads, config.largeDecodes);
   const breaker = databaseBreaker(pool);
   breaker.onChange((open, reason) => {
     metrics.dbUp.set(open ? 0 : 1);

@@ -68,3 +68,32 @@ t.test('size 0 always runs inline; close() rejects nothing that finished', async
   t.same([pool.inline, pool.offloaded], [1, 0]);
   await pool.close();
 });
+
+t.test('large decodes run on the main thread, at most largeDecodes at once; canvases still go to the workers', async (t) => {
+  const pool = new PreprocessPool(2, 1);
+  t.teardown(() => pool.close());
+  // Over FAST_PNG_MAX_PIXELS (1 MP), so sharp decodes it; and a JPEG, which sharp always decodes.
+  const bigPng = await encode(drawDigit(SEVEN, { width: 1100, height: 1000, box: { x: 300, y: 200, w: 500, h: 600 }, thickness: 60, transparent: false }), 1100, 1000, 'png');
+  const jpeg = await encode(drawDigit(ZERO, { width: 400, height: 400, box: { x: 100, y: 80, w: 200, h: 240 }, thickness: 30, transparent: false }), 400, 400, 'jpeg');
+  const small = await canvas(SEVEN);
+  const expected = [await preprocessImage(bigPng), await preprocessImage(jpeg)];
+  const results = await Promise.all([bigPng, jpeg, bigPng, small, jpeg].map((b) => pool.run(b, 25_000_000, false)));
+  for (const [i, which] of [[0, 0], [1, 1], [2, 0], [4, 1]]) {
+    t.same(Array.from(results[i].frame!), Array.from(expected[which].frame!), `large image ${i}: the same frame as preprocessImage`);
+  }
+  t.ok(results[3].frame, 'the canvas too');
+  t.same([pool.inline, pool.offloaded], [4, 1], 'the four large ones inline, the canvas in a worker');
+  t.equal(pool.large!.peakWaiting, 3, 'one decoding, three waiting');
+  t.equal(pool.largeWaiting, 0);
+  // An error gives the slot back: the next large image still decodes.
+  await t.rejects(pool.run(bigPng.subarray(0, bigPng.length - 100), 25_000_000, false), ImageDecodeError);
+  t.ok((await pool.run(jpeg, 25_000_000, false)).frame, 'decoded after a failed one');
+});
+
+t.test('without largeDecodes (the CLI), large images go to the workers like any other', async (t) => {
+  const pool = new PreprocessPool(1);
+  t.teardown(() => pool.close());
+  const jpeg = await encode(drawDigit(ZERO, { width: 400, height: 400, box: { x: 100, y: 80, w: 200, h: 240 }, thickness: 30, transparent: false }), 400, 400, 'jpeg');
+  t.ok((await pool.run(jpeg, 25_000_000, false)).frame);
+  t.same([pool.inline, pool.offloaded, pool.large], [0, 1, null]);
+});

@@ -86,6 +86,7 @@ export function metaRoutes(router: Router, deps: AppDeps): void {
     deps.metrics.spoolBytes.set(deps.log.spool.bytes);
     deps.metrics.bodyBytes.set(deps.body.budget.inFlight);
     deps.metrics.bodyBusy.set(deps.body.budget.refused);
+    deps.metrics.largeDecodesWaiting.set(deps.preprocess.largeWaiting);
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });
