@@ -10,6 +10,10 @@
 #include <exception>
 #include <string>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "context.h"
 #include "kernels.h"
 #include "preprocess/ink_map.h"
@@ -336,6 +340,23 @@ Napi::Value IsaAvailability(const Napi::CallbackInfo& info) {
   return out;
 }
 
+/** limitMallocRetention(mmapThresholdBytes, arenaMax): true when glibc took both settings; false
+ *  elsewhere (other C libraries). For the service (src/server/malloc-tuning.ts): glibc's dynamic
+ *  mmap threshold rises to the size of any large block freed, after which 5 MB upload buffers and
+ *  decodes come from arenas that keep their pages, and it creates up to 8 arenas per core. */
+Napi::Value LimitMallocRetention(const Napi::CallbackInfo& info) {
+  const int threshold = info[0].As<Napi::Number>().Int32Value();
+  const int arenas = info[1].As<Napi::Number>().Int32Value();
+#if defined(__GLIBC__)
+  const bool ok = mallopt(M_MMAP_THRESHOLD, threshold) == 1 && mallopt(M_ARENA_MAX, arenas) == 1;
+  return Napi::Boolean::New(info.Env(), ok);
+#else
+  (void)threshold;
+  (void)arenas;
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 void addRaw(Napi::Env env, Napi::Object exports, const char* name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
@@ -348,6 +369,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("destroyContext", Napi::Function::New(env, DestroyContext, "destroyContext"));
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeaturesJs, "cpuFeatures"));
   exports.Set("isaAvailability", Napi::Function::New(env, IsaAvailability, "isaAvailability"));
+  exports.Set("limitMallocRetention", Napi::Function::New(env, LimitMallocRetention, "limitMallocRetention"));
   addRaw(env, exports, "unary", Unary);
   addRaw(env, exports, "binary", Binary);
   addRaw(env, exports, "scale", Scale);

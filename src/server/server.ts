@@ -16,6 +16,7 @@ export { reloadModels } from './model-reload.ts';
 import { InferenceBatcher } from './inference-batcher.ts';
 import { inkMapImplementation } from '../preprocess/index.ts';
 import { PreprocessPool } from './preprocess-pool.ts';
+import { limitMallocRetention } from './malloc-tuning.ts';
 import { PredictionLog } from './prediction-log.ts';
 import { Spool } from './spool.ts';
 import { databaseBreaker } from './db/availability.ts';
@@ -53,6 +54,8 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'inkling' } });
+  // Before any thread or large buffer exists (the arena cap applies to arenas created later).
+  logger.info(limitMallocRetention());
   let localDb: LocalPostgres | null = null;
   let pool: DatabasePool | null = null;
   let models: ModelRegistry<InferenceBatcher> | null = null;

@@ -18,6 +18,9 @@ export interface CpuAddon {
   cpuFeatures(leaf1Ecx?: number, leaf7Ebx?: number, xcr0?: number): CpuFeatures;
   /** Why each vector table of this build cannot run here ('' = it can). */
   isaAvailability(): { avx512: string; avx2: string; avx512Emulated: boolean };
+  /** glibc's malloc: a fixed mmap threshold and an arena cap (src/server/malloc-tuning.ts); false
+   *  where the C library is not glibc. Absent from builds before it existed. */
+  limitMallocRetention?(mmapThresholdBytes: number, arenaMax: number): boolean;
   /** Joins the context's threads and frees its scratch; later kernel calls on it throw. */
   destroyContext(ctx: NativeContext): void;
   unary(ctx: NativeContext, op: number, x: F, out: F, n: number): void;
