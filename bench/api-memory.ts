@@ -1,9 +1,11 @@
 // npm run bench:memory — the service's memory under hostile upload patterns (issue 14, D7).
 //
 // `inkling serve` runs as a child process (its own PostgreSQL in a temp dir) and its resident set
-// (VmRSS of the node process, sampled every 20 ms) is measured through two phases:
+// (VmRSS of the node process, sampled every 20 ms) is measured through three phases:
 //   uploads: 64 concurrent valid 5 MB PNG uploads (a "7" on a noisy photo-like background, just
 //            under the 5 MB body limit), raw image/png bodies; the answers are counted by status;
+//   bombs:   64 concurrent ~82 KB PNGs of 5000x5000 flat colour (25 megapixels, the default pixel
+//            limit): tiny bodies, large decodes (answered 422 no_digit);
 //   stalled: 100 connections that declare a 5,000,000-byte body, send 4.9 MB of it and then stall;
 //            each is timed until the server cuts it (the body timeout, INKLING_BODY_TIMEOUT_MS,
 //            default 30 s here too; BENCH_BODY_TIMEOUT_MS overrides it for a shorter run).
@@ -196,6 +198,22 @@ async function main(): Promise<void> {
     console.log(`uploads: RSS ${base1.toFixed(0)} MB before, peak ${peak1.toFixed(0)} MB, ${after1.toFixed(0)} MB 2 s after (${await heapSummary(url)})`);
     if (!(peak1 <= maxRssMb)) failures.push(`uploads: peak RSS ${peak1.toFixed(0)} MB > ${maxRssMb} MB`);
     if (counts.get(0)) failures.push(`uploads: ${counts.get(0)} got no answer`);
+
+    // Pixel bombs: small bodies that declare the most pixels allowed. The body budget cannot see
+    // them (~82 KB each); two decoded at once took +61 MB, so the large-decode slots bound them.
+    const bomb = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: { r: 250, g: 250, b: 250 } } }).png().toBuffer();
+    const baseB = rssMb(pid);
+    const sB = new RssSampler(pid);
+    const tB = performance.now();
+    const bombStatuses = await Promise.all(Array.from({ length: 64 }, () => post(url, bomb)));
+    const msB = performance.now() - tB;
+    const peakB = sB.stop();
+    const bombCounts = new Map<number, number>();
+    for (const st of bombStatuses) bombCounts.set(st, (bombCounts.get(st) ?? 0) + 1);
+    console.log(`bombs: 64 concurrent 5000x5000 (25-megapixel) flat PNGs of ${Math.round(bomb.length / 1024)} KB in ${(msB / 1000).toFixed(1)} s, answers ${[...bombCounts].map(([st, n]) => `${n}x${st || 'none'}`).join(', ')}`);
+    console.log(`bombs: RSS ${baseB.toFixed(0)} MB before, peak ${peakB.toFixed(0)} MB, ${rssMb(pid).toFixed(0)} MB after`);
+    if (!(peakB <= maxRssMb)) failures.push(`bombs: peak RSS ${peakB.toFixed(0)} MB > ${maxRssMb} MB`);
+    if (bombCounts.get(0)) failures.push(`bombs: ${bombCounts.get(0)} got no answer`);
 
     const base2 = rssMb(pid);
     const s2 = new RssSampler(pid);
