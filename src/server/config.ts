@@ -67,6 +67,8 @@ export interface Config {
   /** Worker threads that preprocess images while other requests are in flight (0 = always on
    *  the main thread). Default: cores - 1, at most 4. */
   preprocessThreads: number;
+  /** Large images (sharp's decodes: photos, PNGs over 1 megapixel) decoded at once, on the main
+   *  thread; the others wait with only their bytes in memory. Default 2. */
   largeDecodes: number;
   /** Requests per minute per client on /api; 0 = off. */
   rateLimit: number;

@@ -7,7 +7,7 @@
 // stalled phase) with it, 295 / 335 without; with 4 preprocessing threads within noise (358 / 351
 // with, 339 / 367 without). An explicit MALLOC_ARENA_MAX or MALLOC_MMAP_THRESHOLD_ in the
 // environment is the operator's choice and is left alone.
-import { loadCpuAddon } from '../nn/backends/cpu/addon.ts';
+import { loadCpuAddon, type CpuAddon } from '../nn/backends/cpu/addon.ts';
 
 export const MMAP_THRESHOLD_BYTES = 256 * 1024;
 export const ARENA_MAX = 4;
@@ -15,7 +15,7 @@ export const ARENA_MAX = 4;
 /** Applies the settings; returns what it did, for the start-up log. */
 export function limitMallocRetention(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MALLOC_ARENA_MAX !== undefined || env.MALLOC_MMAP_THRESHOLD_ !== undefined) return 'malloc: as set in the environment (MALLOC_*)';
-  let addon;
+  let addon: CpuAddon;
   try {
     addon = loadCpuAddon();
   } catch {

@@ -54,7 +54,8 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'inkling' } });
-  // Before any thread or large buffer exists (the arena cap applies to arenas created later).
+  // First: before the preprocessing threads, the kernels' pool and the first upload (the arena
+  // cap applies to arenas created later).
   logger.info(limitMallocRetention());
   let localDb: LocalPostgres | null = null;
   let pool: DatabasePool | null = null;
