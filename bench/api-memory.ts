@@ -135,6 +135,20 @@ async function heapSummary(url: URL): Promise<string> {
   return `main thread: V8 heap ${get('nodejs_heap_size_used_bytes').toFixed(0)} MB used of ${get('nodejs_heap_size_total_bytes').toFixed(0)}, external ${get('nodejs_external_memory_bytes').toFixed(0)} MB`;
 }
 
+/** `count` concurrent POSTs of `body`, the server's RSS sampled throughout: its baseline and
+ *  peak, the wall time, the answers by status ("13x201, 51x503") and how many got none. */
+async function concurrentPosts(pid: number, url: URL, body: Buffer, count: number): Promise<{ base: number; peak: number; ms: number; answers: string; unanswered: number }> {
+  const base = rssMb(pid);
+  const sampler = new RssSampler(pid);
+  const t0 = performance.now();
+  const statuses = await Promise.all(Array.from({ length: count }, () => post(url, body)));
+  const ms = performance.now() - t0;
+  const peak = sampler.stop();
+  const counts = new Map<number, number>();
+  for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
+  return { base, peak, ms, answers: [...counts].map(([s, n]) => `${n}x${s || 'none'}`).join(', '), unanswered: counts.get(0) ?? 0 };
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -184,36 +198,22 @@ async function main(): Promise<void> {
     const overrides = Object.entries(process.env).filter(([k]) => /^(INKLING_|MALLOC_|VIPS_)/.test(k) && k !== 'INKLING_LOG_LEVEL').map(([k, v]) => `${k}=${v}`);
     console.log(`inkling serve pid ${pid}; CPU ${cpus()[0]?.model ?? '?'} x${cpus().length}; body ${png.length} bytes; body timeout ${bodyTimeoutMs} ms${overrides.length ? `; ${overrides.join(' ')}` : ''}`);
 
-    const base1 = rssMb(pid);
-    const s1 = new RssSampler(pid);
-    const t0 = performance.now();
-    const statuses = await Promise.all(Array.from({ length: 64 }, () => post(url, png)));
-    const ms1 = performance.now() - t0;
-    const peak1 = s1.stop();
+    const up = await concurrentPosts(pid, url, png, 64);
     await new Promise((r) => setTimeout(r, 2000));
     const after1 = rssMb(pid);
-    const counts = new Map<number, number>();
-    for (const s of statuses) counts.set(s, (counts.get(s) ?? 0) + 1);
-    console.log(`uploads: 64 concurrent 5 MB PNGs in ${(ms1 / 1000).toFixed(1)} s, answers ${[...counts].map(([s, n]) => `${n}x${s || 'none'}`).join(', ')}`);
-    console.log(`uploads: RSS ${base1.toFixed(0)} MB before, peak ${peak1.toFixed(0)} MB, ${after1.toFixed(0)} MB 2 s after (${await heapSummary(url)})`);
-    if (!(peak1 <= maxRssMb)) failures.push(`uploads: peak RSS ${peak1.toFixed(0)} MB > ${maxRssMb} MB`);
-    if (counts.get(0)) failures.push(`uploads: ${counts.get(0)} got no answer`);
+    console.log(`uploads: 64 concurrent 5 MB PNGs in ${(up.ms / 1000).toFixed(1)} s, answers ${up.answers}`);
+    console.log(`uploads: RSS ${up.base.toFixed(0)} MB before, peak ${up.peak.toFixed(0)} MB, ${after1.toFixed(0)} MB 2 s after (${await heapSummary(url)})`);
+    if (!(up.peak <= maxRssMb)) failures.push(`uploads: peak RSS ${up.peak.toFixed(0)} MB > ${maxRssMb} MB`);
+    if (up.unanswered) failures.push(`uploads: ${up.unanswered} got no answer`);
 
     // Pixel bombs: small bodies that declare the most pixels allowed. The body budget cannot see
     // them (~82 KB each); two decoded at once took +61 MB, so the large-decode slots bound them.
     const bomb = await sharp({ create: { width: 5000, height: 5000, channels: 3, background: { r: 250, g: 250, b: 250 } } }).png().toBuffer();
-    const baseB = rssMb(pid);
-    const sB = new RssSampler(pid);
-    const tB = performance.now();
-    const bombStatuses = await Promise.all(Array.from({ length: 64 }, () => post(url, bomb)));
-    const msB = performance.now() - tB;
-    const peakB = sB.stop();
-    const bombCounts = new Map<number, number>();
-    for (const st of bombStatuses) bombCounts.set(st, (bombCounts.get(st) ?? 0) + 1);
-    console.log(`bombs: 64 concurrent 5000x5000 (25-megapixel) flat PNGs of ${Math.round(bomb.length / 1024)} KB in ${(msB / 1000).toFixed(1)} s, answers ${[...bombCounts].map(([st, n]) => `${n}x${st || 'none'}`).join(', ')}`);
-    console.log(`bombs: RSS ${baseB.toFixed(0)} MB before, peak ${peakB.toFixed(0)} MB, ${rssMb(pid).toFixed(0)} MB after`);
-    if (!(peakB <= maxRssMb)) failures.push(`bombs: peak RSS ${peakB.toFixed(0)} MB > ${maxRssMb} MB`);
-    if (bombCounts.get(0)) failures.push(`bombs: ${bombCounts.get(0)} got no answer`);
+    const bombs = await concurrentPosts(pid, url, bomb, 64);
+    console.log(`bombs: 64 concurrent 5000x5000 (25-megapixel) flat PNGs of ${Math.round(bomb.length / 1024)} KB in ${(bombs.ms / 1000).toFixed(1)} s, answers ${bombs.answers}`);
+    console.log(`bombs: RSS ${bombs.base.toFixed(0)} MB before, peak ${bombs.peak.toFixed(0)} MB, ${rssMb(pid).toFixed(0)} MB after`);
+    if (!(bombs.peak <= maxRssMb)) failures.push(`bombs: peak RSS ${bombs.peak.toFixed(0)} MB > ${maxRssMb} MB`);
+    if (bombs.unanswered) failures.push(`bombs: ${bombs.unanswered} got no answer`);
 
     const base2 = rssMb(pid);
     const s2 = new RssSampler(pid);
