@@ -12,7 +12,7 @@ const fixtures = 'test/scripts/fixtures';
 function runTests(files: string[], env: Record<string, string> = {}): { line: string; status: number | null } {
   const r = spawnSync(process.execPath, ['scripts/run-tests.mjs', ...files.map((f) => join(fixtures, f))], {
     encoding: 'utf8',
-    env: { ...process.env, INKLING_CI_COUNTS: '', ...env },
+    env: { ...process.env, INKLING_CI_COUNTS: '', INKLING_CI_FAILURES: '', ...env },
   });
   const lines = r.stdout.trim().split('\n');
   return { line: lines[lines.length - 1] ?? '', status: r.status };
@@ -62,4 +62,20 @@ t.test('failed assertions reach the end of the CI log, with what was found and w
   const out = summary.stdout;
   t.ok(out.indexOf('two is not three') >= 0 && out.indexOf('two is not three') < out.indexOf('stage  '), 'the summary prints them before its table');
   t.match(out.trim().split('\n').pop(), /^1 passed, 1 failed, 1 skipped$/);
+});
+
+t.test("the fixtures' planted failures never reach the CI log of the stage that runs this file", async (t) => {
+  // CI sets INKLING_CI_FAILURES for the whole `npm test` stage; this file runs the runner on
+  // failing fixtures inside it (once their failures were printed as the stage's own).
+  const dir = mkdtempSync(join(tmpdir(), 'inkling-ci-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const outer = join(dir, 'outer-failures');
+  const saved = process.env.INKLING_CI_FAILURES;
+  process.env.INKLING_CI_FAILURES = outer;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.INKLING_CI_FAILURES;
+    else process.env.INKLING_CI_FAILURES = saved;
+  });
+  runTests(['one-failing-case.fixture.ts']);
+  t.notOk(existsSync(outer), 'nothing appended to the outer run\'s failures file');
 });
