@@ -21,7 +21,9 @@ void barrier(SourceSite site) {
     std::vector<uint32_t> gone;
     for (const ThreadState& o : *b.threads)
       if (o.state == State::Finished) gone.push_back(o.index.linear);
-    raise(b, threadText(t.index) + " reached the block barrier at " + siteText(site) + " after threads " + ranges(gone) +
+    // "thread 5" for one, as the exit-side report (scheduler.cc) names it: which of the two fires
+    // depends on the order the threads ran in, which OS-thread mode does not fix.
+    raise(b, threadText(t.index) + " reached the block barrier at " + siteText(site) + (gone.size() == 1 ? " after thread " : " after threads ") + ranges(gone) +
                  " exited (returned) without reaching it: a barrier must be reached by every thread of the block");
   }
   if (b.barrierArrived == 0) {
