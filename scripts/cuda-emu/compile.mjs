@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 /** The C++ compiler: CXX, else g++. */
 export function compiler() {
@@ -82,6 +82,9 @@ function run(cmd, args, cwd) {
  * @param {number} [o.jobs]          parallel compiles (default INKLING_BUILD_JOBS or 2)
  * @returns {Promise<{ ok: boolean, log: string, compiled: string[], reused: string[] }>}
  */
+/** Numbers this process's compiles, for their temporary file names. */
+let compileSeq = 0;
+
 export async function compileAndLink(o) {
   const cxx = compiler();
   const version = compilerVersion(cxx);
@@ -111,24 +114,38 @@ export async function compileAndLink(o) {
 
   const queue = plan.filter((p) => !p.reuse);
   for (const p of plan) if (p.reuse) reused.push(p.unit);
+  // Two programs built at once into one folder may compile the same unit together (the sanitizer
+  // stage builds its harness and its planted bugs in parallel, both with the emulator's core):
+  // each compile writes its own temporary object and dependency list, and the shared files are
+  // replaced by rename. With fixed names, one compile once deleted the other's dependency list
+  // before it was read (ENOENT, after a change to one core file).
   const worker = async () => {
     for (let p = queue.shift(); p && !failed; p = queue.shift()) {
-      const tmpObj = join(o.objDir, `${p.base}.tmp.o`);
-      const depfile = join(o.objDir, `${p.base}.d`);
+      const own = `${process.pid}.${compileSeq++}`;
+      const tmpObj = join(o.objDir, `${p.base}.${own}.tmp.o`);
+      const depfile = join(o.objDir, `${p.base}.${own}.d`);
       const lang = p.unit.endsWith('.cu') ? ['-x', 'c++'] : [];
       const r = await run(cxx, [...o.flags, ...lang, '-MMD', '-MF', depfile, '-c', p.unit, '-o', tmpObj], o.root);
       if (r.out) log += `--- ${p.unit}\n${r.out}`;
       if (!r.ok) {
         failed = true;
         log += `${cxx} failed on ${p.unit}\n`;
+        rmSync(tmpObj, { force: true });
+        rmSync(depfile, { force: true });
         return;
       }
       const deps = [...new Set(parseDepfile(readFileSync(depfile, 'utf8')).map((d) => depKey(o.root, d)))];
-      writeFileSync(join(o.objDir, `${p.base}.deps.json`), JSON.stringify(deps));
+      const depsTmp = join(o.objDir, `${p.base}.${own}.deps.json`);
+      writeFileSync(depsTmp, JSON.stringify(deps));
+      renameSync(depsTmp, join(o.objDir, `${p.base}.deps.json`));
       const h = contentHash(o.root, deps, flagsKey);
       p.object = join(o.objDir, `${p.base}.${h}.o`);
-      // Older objects of this unit (other contents) in our own folder are stale: keep one per unit.
-      for (const f of readdirSync(o.objDir)) if (f.startsWith(`${p.base}.`) && f.endsWith('.o') && f !== `${p.base}.tmp.o`) rmSync(join(o.objDir, f));
+      // Older objects of this unit (other contents) in our own folder are stale: keep one per unit
+      // (not another compile's temporary, nor the object about to be replaced by the rename, which
+      // a parallel build may be linking).
+      for (const f of readdirSync(o.objDir)) {
+        if (f.startsWith(`${p.base}.`) && f.endsWith('.o') && !f.endsWith('.tmp.o') && f !== basename(p.object)) rmSync(join(o.objDir, f), { force: true });
+      }
       renameSync(tmpObj, p.object);
       rmSync(depfile, { force: true });
       compiled.push(p.unit);
