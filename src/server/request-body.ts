@@ -31,12 +31,18 @@ function reserveForRequest(ctx: Context, budget: BodyBudget, n: number): boolean
   return true;
 }
 
+/** The Content-Length the client declared, or null (chunked, or none). Node's parser has already
+ *  refused a malformed one. */
+function declaredLength(ctx: Context): number | null {
+  const header = ctx.get('content-length');
+  return header ? Number(header) : null;
+}
+
 /** Streams the body into `onChunk` (which may throw to stop: its error is the result). Resolves
  *  with the byte count once the body ended. */
 export function streamBody(ctx: Context, limits: BodyLimits, maxBytes: number, onChunk: (chunk: Buffer) => void): Promise<number> {
   const req = ctx.req;
-  const header = ctx.get('content-length');
-  const declared = header ? Number(header) : null;
+  const declared = declaredLength(ctx);
   if (declared !== null && declared > maxBytes) return Promise.reject(tooLarge(maxBytes));
   if (req.readableEnded) return Promise.resolve(0);
   // A declared length is reserved whole, so an admitted upload is never cut halfway by others.
@@ -93,9 +99,8 @@ export function streamBody(ctx: Context, limits: BodyLimits, maxBytes: number, o
  *  concatenating them held every body twice at its end, and the many 64 KiB chunks of concurrent
  *  uploads fragmented the heap (bench:memory's peak, issue 14 D7). */
 export async function readBody(ctx: Context, limits: BodyLimits, maxBytes: number): Promise<Buffer> {
-  const header = ctx.get('content-length');
-  const declared = header ? Number(header) : NaN;
-  if (Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes) {
+  const declared = declaredLength(ctx);
+  if (declared !== null && Number.isSafeInteger(declared) && declared > 0 && declared <= maxBytes) {
     const body = Buffer.allocUnsafeSlow(declared);
     let at = 0;
     await streamBody(ctx, limits, maxBytes, (c) => {
