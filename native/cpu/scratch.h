@@ -52,6 +52,8 @@ struct ThreadScratch {
    *  unused argmax. */
   ScratchBuffer stage;
   ScratchBuffer stageIndex;
+  /** The batch-1 Winograd forward's transformed input, products and padded rows (winograd.h). */
+  ScratchBuffer winograd;
 };
 
 }  // namespace inkling

@@ -1,10 +1,12 @@
 // Convolution (+ bias, activation) then max pool, for inference: the contract's conv2dMaxPool
 // (src/nn/backend.ts). The convolution's output is never written to memory: the direct
-// single-channel kernel (conv1) and Winograd (conv2) hand each finished image, or each thread's
-// channels of it, to a sink that pools it from a per-thread staging buffer that stays in L1/L2
-// (conv1: 32 planes of 3 KB; conv2: 64 planes of 784 B), with the same maxPoolPlane as maxPool2d
-// (so out is bit for bit maxPool2d's) and a throwaway argmax. Other shapes take the general path:
-// conv2d into shared scratch, then maxPool2d.
+// single-channel kernel (conv1) and Winograd (conv2, batches) hand each finished image, or each
+// thread's channels of it, to a sink that pools it from a per-thread staging buffer that stays in
+// L1/L2 (conv1: 32 planes of 3 KB; conv2: 64 planes of 784 B), with the same maxPoolPlane as
+// maxPool2d (so out is bit for bit maxPool2d's) and a throwaway argmax. At a batch of one or two,
+// Winograd pools a 2x2, stride-2 window straight from its output tile, in registers, with the same
+// select order (poolsTiles; winograd.h's winogradOutputPooledChannels). Other shapes take the
+// general path: conv2d into shared scratch, then maxPool2d.
 #pragma once
 
 namespace INKLING_NS {
@@ -25,6 +27,11 @@ struct PoolingSink {
     const size_t n = size_t(s.cOut) * convPlane + VLANES;
     return thread < 0 ? ctx.stage.floats(n) : ctx.perThread[thread].stage.floats(n);
   }
+
+  /** Whether a 2x2 output tile of the convolution is exactly one pooling window (2x2, stride 2;
+   *  the batch-1 Winograd path then pools in registers: winogradOutputPooledChannels). */
+  bool poolsTiles(int, int) const { return plane.kh == 2 && plane.kw == 2 && plane.stride == 2; }
+  float* pooled(int img) const { return out + i64(img) * s.cOut * poolPlane; }
 
   void done(int img, int c0, int c1, int thread, const float* image) const {
     int32_t* am = reinterpret_cast<int32_t*>(ctx.perThread[thread].stageIndex.floats(size_t(poolPlane)));

@@ -101,6 +101,8 @@ struct ScalarLanes {
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }
   static V relu(V a) { return a > 0.f ? a : 0.f; }
+  /** b if b > a, else a (a NaN or a tie keeps a): the max pool's select. */
+  static V greaterOf(V a, V b) { return b > a ? b : a; }
 };
 
 #if INKLING_VEC
@@ -114,6 +116,9 @@ struct WideLanes {
   static V add(V a, V b) { return vadd(a, b); }
   static V sub(V a, V b) { return vsub(a, b); }
   static V relu(V a) { return vmax(a, vzero()); }
+  /** b if b > a, else a (a NaN or a tie keeps a): the max pool's select (MAXPS returns its second
+   *  operand unless the first is greater). */
+  static V greaterOf(V a, V b) { return vmax(b, a); }
   static V zero() { return vzero(); }
   static V set1(float x) { return vset1(x); }
   static void interleave(V a, V b, V& lo, V& hi) { vinterleave(a, b, lo, hi); }
@@ -422,6 +427,8 @@ struct ConvOutputSink {
   i64 outImage;
   float* image(int img, int) const { return out + img * outImage; }
   void done(int, int, int, int, const float*) const {}
+  bool poolsTiles(int, int) const { return false; }
+  float* pooled(int) const { return nullptr; }
 };
 
 /** conv(x, w) + bias (ReLU) with Winograd, given U (winogradWeights: [16][cOut][cIn]), each image
@@ -627,51 +634,93 @@ static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles
   }
 }
 
-/** out = conv(x, w) + bias (ReLU) for a batch of one or two (the API's predictions), in two
- *  dispatches instead of winogradConv's serial input transform + 16 GEMM tasks + output tasks:
- *    1. tile rows: Vt[ξ][tile][cIn] (winogradInputRows: row-major, the GEMM reads it in place as A);
- *    2. output-channel slices (NR-wide panels): M[ξ] = Vt[ξ]·Uᵀ[ξ] for the slice
- *       ([tiles x cIn]·[cIn x slice], Uᵀ pre-packed in the filter cache: nothing is packed), then
- *       Y = Aᵀ M A + bias, ReLU for the slice's channels (winogradOutputChannels).
- *  With the tiles as the GEMM's rows (49 at 14x14 = 8 six-row blocks + 1) and the channels as its
- *  columns (64 = 4 full panels), almost no FMA is wasted: the [cOut x tiles] form of winogradConv
- *  spends an eighth of its FMAs on a 1-column panel. Tasks write whole rows (phase 1) or whole
- *  NR-wide panels (phase 2), never parts of one cache line. Every M element is the same FMA chain
- *  over ci as in winogradConv, computed by one task: results do not depend on the thread count. */
+/** The 2x2, stride-2 max pool of winogradOutputChannels' results, written straight from the
+ *  tiles: a Winograd F(2x2) tile is exactly one pooling window, so its four outputs are pooled in
+ *  registers and the convolution's planes are never stored. Pooled rows and columns are the
+ *  tiles that lie wholly inside the output (hOut / 2 by wOut / 2, as the pool's floor). The
+ *  select tree is maxPool2x2Row's (left or right, per row, then top or bottom; NaNs and ties keep
+ *  the first), so out is bit for bit the pool of the stored planes. */
+static void winogradOutputPooledChannels(const float* Mt, int ldm, const WinogradTiles& g, int hOut, int wOut, int c0,
+                                         int c1, const float* bias, bool relu, float* out, float* oh) {
+  const int width = c1 - c0, ldo = (width + kLanes - 1) / kLanes * kLanes;
+  const int ph = hOut / 2, pw = wOut / 2, P = ph * pw;
+  const size_t plane = size_t(g.T) * ldm;
+  using L = ChannelLanes;
+  for (int ty = 0; ty < ph; ++ty)
+    for (int tx = 0; tx < pw; ++tx) {
+      const float* m = Mt + size_t(ty * g.tw + tx) * ldm;
+      float* o = oh + size_t(ty * pw + tx) * ldo;
+      for (int c = 0; c < width; c += kLanes) {
+        const L::V b = bias ? L::loadN(bias + c0 + c, std::min(kLanes, width - c)) : L::V{};
+        L::V y[2][2];
+        winogradTileOutput<L>(m + c0 + c, plane, b, relu, y);
+        L::store(o + c, L::greaterOf(L::greaterOf(y[0][0], y[0][1]), L::greaterOf(y[1][0], y[1][1])));
+      }
+    }
+  int c = 0;
+#if INKLING_AVX2
+  if (P >= 8)
+    for (; c + 8 <= width; c += 8) transposeRun(oh + c, ldo, ldo, out + i64(c0 + c) * P, 1, P, P);
+#endif
+  for (; c < width; ++c) {
+    float* dst = out + i64(c0 + c) * P;
+    for (int p = 0; p < P; ++p) dst[p] = oh[size_t(p) * ldo + c];
+  }
+}
+
+/** out = conv(x, w) + bias (ReLU) for a batch of one or two (the API's predictions), in one
+ *  dispatch of a task per (image, NR-wide output-channel panel):
+ *    1. the image's input transform, Vt[ξ][tile][cIn], into the thread's own scratch, once per
+ *       image per thread (winogradInputRows: row-major, the GEMM reads it in place as A);
+ *    2. M[ξ] = Vt[ξ]·Uᵀ[ξ] for the panel ([tiles x cIn]·[cIn x NR], Uᵀ pre-packed in the filter
+ *       cache: nothing is packed), into the thread's scratch;
+ *    3. Y = Aᵀ M A + bias, ReLU for the panel's channels, handed to the sink, or pooled on the
+ *       spot when the sink pools 2x2 windows with stride 2 (winogradOutputPooledChannels).
+ *  Each thread transforms the input itself rather than sharing one transform: at batch 1 that is
+ *  ~4 us of a ~25 us task, while a transform split over the threads and read by others cost
+ *  ~10 us more here (its 100 KB moving between the cores' caches; seed CNN conv2, Zen 4).
+ *  With the tiles as the GEMM's rows (49 at 14x14 = 4 twelve-row blocks + 1) and the channels as
+ *  its columns (64 = 2 full panels), almost no FMA is wasted. Every M element is the same FMA
+ *  chain over ci as in winogradConv, computed by one task: results do not depend on the thread
+ *  count. */
 template <class Sink>
 static void winogradForwardFewInto(Context& ctx, const float* x, const float* UT, const float* bias, const ConvShape& s,
                                    bool relu, const Sink& sink) {
   const WinogradTiles g(s);
-  const int hOut = s.hOut(), wOut = s.wOut(), T = g.T, threads = ctx.pool.size();
+  const int hOut = s.hOut(), wOut = s.wOut(), T = g.T;
   const i64 xImage = i64(s.cIn) * s.h * s.w;
   const int ldv = (s.cIn + kLanes - 1) / kLanes * kLanes;
-  const int panels = (s.cOut + NR - 1) / NR, ldm = panels * NR;
-  const size_t vtImage = size_t(16) * T * ldv, mtSize = size_t(16) * T * ldm;
-  float* Vt = ctx.temp.floats(vtImage * s.n + mtSize);
-  float* Mt = Vt + vtImage * s.n;
-  const int parts = std::min(g.th, 2 * threads);
-  ctx.pool.run(parts * s.n, [&](int task, int thread) {
-    const int img = task / parts, part = task % parts;
-    const int ty0 = g.th * part / parts, ty1 = g.th * (part + 1) / parts;
-    float* xh = ctx.perThread[thread].columns.floats(size_t(2 * (ty1 - ty0) + 2) * (2 * g.tw + 2) * ldv);
-    winogradInputRows(x + img * xImage, s, g, ty0, ty1, Vt + img * vtImage, ldv, xh);
-  });
+  const int panels = (s.cOut + NR - 1) / NR;
+  const size_t vtSize = size_t(16) * T * ldv, mtSize = size_t(16) * T * NR;
+  const size_t xhSize = size_t(2 * g.th + 2) * (2 * g.tw + 2) * ldv;
   const size_t panelStride = winogradPanelFloats(s);
-  for (int img = 0; img < s.n; ++img) {
-    const float* vt = Vt + img * vtImage;
-    float* dst = sink.image(img, -1);
-    ctx.pool.run(panels, [&](int p, int thread) {
-      ThreadScratch& scratch = ctx.perThread[thread];
-      const int j0 = p * NR, j1 = std::min(s.cOut, j0 + NR);
-      float* pa = scratch.packA.floats(size_t(MR) * s.cIn);
-      for (int xi = 0; xi < 16; ++xi)
-        macroKernel(T, j1 - j0, s.cIn, pa, vt + size_t(xi) * T * ldv, ldv, UT + xi * panelStride + size_t(p) * NR * s.cIn,
-                    Mt + size_t(xi) * T * ldm + j0, ldm, false, Epilogue{}, true);
-      float* oh = scratch.tile.floats(size_t(hOut) * wOut * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
-      winogradOutputChannels(Mt, ldm, g, hOut, wOut, j0, j1, bias, relu, dst, oh);
-      sink.done(img, j0, j1, thread, dst);
-    });
-  }
+  const bool pooled = sink.poolsTiles(hOut, wOut);
+  std::vector<int> transformed(size_t(ctx.pool.size()), -1);  // the image each thread's Vt holds
+  ctx.pool.run(s.n * panels, [&](int task, int thread) {
+    const int img = task / panels, p = task % panels;
+    ThreadScratch& scratch = ctx.perThread[thread];
+    float* Vt = scratch.winograd.floats(vtSize + mtSize + xhSize);
+    float* Mt = Vt + vtSize;
+    if (transformed[size_t(thread)] != img) {
+      winogradInputRows(x + img * xImage, s, g, 0, g.th, Vt, ldv, Mt + mtSize);
+      transformed[size_t(thread)] = img;
+    }
+    const int j0 = p * NR, j1 = std::min(s.cOut, j0 + NR);
+    float* pa = scratch.packA.floats(size_t(MR) * s.cIn);
+    for (int xi = 0; xi < 16; ++xi)
+      macroKernel(T, j1 - j0, s.cIn, pa, Vt + size_t(xi) * T * ldv, ldv, UT + xi * panelStride + size_t(p) * NR * s.cIn,
+                  Mt + size_t(xi) * T * NR, NR, false, Epilogue{}, true);
+    const float* b = bias ? bias + j0 : nullptr;
+    if (pooled) {
+      float* oh = scratch.tile.floats(size_t(hOut / 2) * (wOut / 2) * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
+      winogradOutputPooledChannels(Mt, NR, g, hOut, wOut, 0, j1 - j0, b, relu, sink.pooled(img) + i64(j0) * (hOut / 2) * (wOut / 2), oh);
+      return;
+    }
+    float* dst = sink.image(img, thread);
+    float* oh = scratch.tile.floats(size_t(hOut) * wOut * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
+    winogradOutputChannels(Mt, NR, g, hOut, wOut, 0, j1 - j0, b, relu, dst + i64(j0) * hOut * wOut, oh);
+    sink.done(img, j0, j1, thread, dst);
+  });
 }
 
 /** dx (+)= the convolution of dy with the flipped, transposed kernel, pad' = 2 − pad. */
