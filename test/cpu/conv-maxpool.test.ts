@@ -27,6 +27,9 @@ function random(n: number, seed: number): Float32Array {
 // [what, params, input elements set to NaN (a NaN must reach the same outputs either way)]
 const shapes: Array<[string, Conv2dMaxPoolParams, number[]?]> = [
   ['conv1 of the seed CNN at batch 3 (direct)', { n: 3, cIn: 1, h: 28, w: 28, cOut: 32, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'relu', poolKh: 2, poolKw: 2, poolStride: 2 }],
+  ['conv1 of the seed CNN at batch 1 (direct, pooled in registers)', { n: 1, cIn: 1, h: 28, w: 28, cOut: 32, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'relu', poolKh: 2, poolKw: 2, poolStride: 2 }],
+  ['batch 1, one channel, odd 27x23 input, 7 channels, no activation, NaNs (direct, pooled in registers)', { n: 1, cIn: 1, h: 27, w: 23, cOut: 7, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'none', poolKh: 2, poolKw: 2, poolStride: 2 }, [0, 5 * 23 + 8, 26 * 23 + 22]],
+  ['batch 2, one channel, 40x70 input (several vector pairs per row; direct, pooled in registers)', { n: 2, cIn: 1, h: 40, w: 70, cOut: 5, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'relu', poolKh: 2, poolKw: 2, poolStride: 2 }],
   ['conv2 of the seed CNN at batch 9 (Winograd, many images)', { n: 9, cIn: 32, h: 14, w: 14, cOut: 64, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'relu', poolKh: 2, poolKw: 2, poolStride: 2 }],
   ['conv2 of the seed CNN at batch 1 (Winograd, one image)', { n: 1, cIn: 32, h: 14, w: 14, cOut: 64, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'none', poolKh: 2, poolKw: 2, poolStride: 2 }],
   ['batch 2, odd 13x11 output, 20 channels (Winograd, few images: a partial panel, pooled from the tiles)', { n: 2, cIn: 5, h: 13, w: 11, cOut: 20, kh: 3, kw: 3, stride: 1, pad: 1, activation: 'relu', poolKh: 2, poolKw: 2, poolStride: 2 }],

@@ -108,10 +108,12 @@ struct InputMoments {
 };
 
 /** The staging buffer of a thread: one image's cOut planes of y. */
-struct ConvStage {
+struct ConvStage : TakesPlanes {
   Context& ctx;
   const ConvShape& s;
   i64 plane;
+
+  ConvStage(Context& c, const ConvShape& shape, i64 p) : ctx(c), s(shape), plane(p) {}
 
   /** Floats past the image that a reader may touch: maxPoolPlane reads whole vectors past a row as
    *  it does in a tensor of many planes. */

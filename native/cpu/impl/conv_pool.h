@@ -31,7 +31,7 @@ struct PoolingSink {
   /** Whether a 2x2 output tile of the convolution is exactly one pooling window (2x2, stride 2;
    *  the batch-1 Winograd path then pools in registers: winogradOutputPooledChannels). */
   bool poolsTiles(int, int) const { return plane.kh == 2 && plane.kw == 2 && plane.stride == 2; }
-  float* pooled(int img) const { return out + i64(img) * s.cOut * poolPlane; }
+  float* pooledOut(int img) const { return out + i64(img) * s.cOut * poolPlane; }
 
   void done(int img, int c0, int c1, int thread, const float* image) const {
     int32_t* am = reinterpret_cast<int32_t*>(ctx.perThread[thread].stageIndex.floats(size_t(poolPlane)));

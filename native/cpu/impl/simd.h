@@ -77,6 +77,12 @@ static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) {
   lo = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), b);
   hi = _mm512_permutex2var_ps(a, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b);
 }
+/** even, odd = the even and the odd lanes of a then b: a0 a2 … b0 b2 …, a1 a3 … b1 b3 …
+ *  (vinterleave's inverse). */
+static inline void vdeinterleave(vf a, vf b, vf& even, vf& odd) {
+  even = _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+  odd = _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+}
 /** Horizontal sum in a fixed order (halves folded pairwise), so results never depend on timing. */
 static inline float vsum(vf v) {
   alignas(64) float t[16];
@@ -126,6 +132,12 @@ static inline vf vloadReadable(const float* p, int n) {
   return n >= 8 ? v : _mm256_and_ps(v, _mm256_castsi256_ps(tailMaskVec(n)));
 }
 static inline void vinterleave(vf a, vf b, vf& lo, vf& hi) { interleave8(a, b, lo, hi); }
+static inline void vdeinterleave(vf a, vf b, vf& even, vf& odd) {
+  // a0 a2 b0 b2 | a4 a6 b4 b6, then the 64-bit pairs in order
+  const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)), o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+  even = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+  odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
+}
 static inline float vsum(vf v) {
   alignas(32) float t[8];
   _mm256_store_ps(t, v);

@@ -422,13 +422,21 @@ constexpr int kWinogradChunk = INKLING_WINOGRAD_CHUNK;
 /** Where a convolution puts an image's output, [cOut][hOut][wOut]: `image(img, thread)` gives
  *  the destination (thread −1: one image shared by every thread), and `done(img, c0, c1, thread,
  *  image)` is called once channels [c0, c1) of it are complete (conv_pool.h pools them there). */
-struct ConvOutputSink {
+/** What a sink of the convolutions' forward passes (winogradConvInto, winogradForwardFewInto,
+ *  directSingleChannelForwardInto) says by default: it takes the output planes (`image`, then
+ *  `done`), and pools nothing itself (conv_pool.h's PoolingSink overrides both: the kernel then
+ *  writes the 2x2, stride-2 pool of its tiles to `pooledOut`). */
+struct TakesPlanes {
+  bool poolsTiles(int, int) const { return false; }
+  float* pooledOut(int) const { return nullptr; }
+};
+
+struct ConvOutputSink : TakesPlanes {
   float* out;
   i64 outImage;
+  ConvOutputSink(float* o, i64 image) : out(o), outImage(image) {}
   float* image(int img, int) const { return out + img * outImage; }
   void done(int, int, int, int, const float*) const {}
-  bool poolsTiles(int, int) const { return false; }
-  float* pooled(int) const { return nullptr; }
 };
 
 /** conv(x, w) + bias (ReLU) with Winograd, given U (winogradWeights: [16][cOut][cIn]), each image
@@ -713,7 +721,7 @@ static void winogradForwardFewInto(Context& ctx, const float* x, const float* UT
     const float* b = bias ? bias + j0 : nullptr;
     if (pooled) {
       float* oh = scratch.tile.floats(size_t(hOut / 2) * (wOut / 2) * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
-      winogradOutputPooledChannels(Mt, NR, g, hOut, wOut, 0, j1 - j0, b, relu, sink.pooled(img) + i64(j0) * (hOut / 2) * (wOut / 2), oh);
+      winogradOutputPooledChannels(Mt, NR, g, hOut, wOut, 0, j1 - j0, b, relu, sink.pooledOut(img) + i64(j0) * (hOut / 2) * (wOut / 2), oh);
       return;
     }
     float* dst = sink.image(img, thread);
