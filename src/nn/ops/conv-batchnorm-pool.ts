@@ -56,8 +56,10 @@ function fusedParams(
   const bn = batchNormPoolParams(OP, `convolution output [${n}, ${cOut}, ${conv.hOut}, ${conv.wOut}] of x ${fmt(x.shape)}`,
     [n, cOut, conv.hOut, conv.wOut], gamma, beta, runningMean, runningVar,
     { eps: opts.eps, momentum: opts.momentum, activation: opts.activation, kernel: opts.poolKernel, stride: opts.poolStride });
+  const c = conv.p;  // field by field, not `...conv.p` (see convParams)
   const p: ConvBatchNormMaxPoolParams = {
-    ...conv.p, eps: bn.p.eps, momentum: bn.p.momentum, activation: bn.p.activation, poolKh: bn.p.kh, poolKw: bn.p.kw, poolStride: bn.p.stride,
+    n, cIn: c.cIn, h: c.h, w: c.w, cOut, kh: c.kh, kw: c.kw, stride: c.stride, pad: c.pad,
+    eps: bn.p.eps, momentum: bn.p.momentum, activation: bn.p.activation, poolKh: bn.p.kh, poolKw: bn.p.kw, poolStride: bn.p.stride,
   };
   return { p, hOut: bn.hOut, wOut: bn.wOut };
 }
