@@ -17,6 +17,18 @@ static constexpr int kSpinIterations = 2500;
 
 static inline uint32_t generationOf(uint64_t state) { return uint32_t(state >> 32); }
 static inline uint32_t taskOf(uint64_t state) { return uint32_t(state); }
+/** The task index of a finished job: above any task count, so nothing more is claimed from it. */
+static constexpr uint32_t kClosed = 0x7fffffffu;
+
+#ifdef INKLING_POOL_TEST_HOOKS
+// test/cpu/thread-pool-stress.cc defines these to widen the race windows (a worker descheduled
+// between reading the state and the task count, a caller between storing a job and publishing it).
+void poolTestHookClaim(int thread);
+void poolTestHookPublish();
+#else
+static inline void poolTestHookClaim(int) {}
+static inline void poolTestHookPublish() {}
+#endif
 
 ThreadPool::ThreadPool(int threads) : size_(threads < 1 ? 1 : threads) {
   for (int i = 1; i < size_; ++i) workers_.emplace_back([this, i] { workerLoop(i); });
@@ -26,7 +38,7 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_.store(true);
-    state_.store((uint64_t(generationOf(state_.load()) + 1) << 32) | 0xffffffffu);
+    state_.store((uint64_t(generationOf(state_.load()) + 1) << 32) | kClosed);
   }
   wake_.notify_all();
   for (auto& w : workers_) w.join();
@@ -36,7 +48,10 @@ void ThreadPool::drain(uint32_t generation, int thread) {
   uint64_t s = state_.load(std::memory_order_acquire);
   for (;;) {
     if (generationOf(s) != generation) return;
-    const int tasks = tasks_.load(std::memory_order_relaxed);
+    poolTestHookClaim(thread);
+    // Acquire: if this is already the next job's count, the close of this one (dispatch's last
+    // store to state_) happened before, and the compare-exchange below fails.
+    const int tasks = tasks_.load(std::memory_order_acquire);
     if (int(taskOf(s)) >= tasks) return;
     if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
     // Claimed: the job's fields stay valid until its tasks are all done, which includes this one.
@@ -47,10 +62,12 @@ void ThreadPool::drain(uint32_t generation, int thread) {
 }
 
 void ThreadPool::dispatch(int tasks, TaskFn fn, void* ctx) {
-  tasks_.store(tasks, std::memory_order_relaxed);
+  // Release: pairs with drain's acquire load (see the close below).
+  tasks_.store(tasks, std::memory_order_release);
   fn_.store(fn, std::memory_order_relaxed);
   ctx_.store(ctx, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
+  poolTestHookPublish();
   uint32_t generation;
   {
     // Publishing under the mutex pairs with the sleepers' wait, so no wake-up is lost.
@@ -65,6 +82,14 @@ void ThreadPool::dispatch(int tasks, TaskFn fn, void* ctx) {
     if (++spins < kSpinIterations) cpuRelax();
     else std::this_thread::yield();
   }
+  // Close the job. Its state now reads (generation, tasks) and stays so until the next publish;
+  // a worker that read it, was descheduled and then read the NEXT job's larger task count (stored
+  // before that job is published) would claim task `tasks` of this generation with the next job's
+  // function, and count it done for the next job, whose caller could then return while one of
+  // its tasks still runs (seen once: a divide error in a worker reading a returned caller's
+  // frame, after ~20 minutes of training and inference). With the state moved on, that
+  // compare-exchange fails.
+  state_.store((uint64_t(generation) << 32) | kClosed, std::memory_order_release);
 }
 
 void ThreadPool::workerLoop(int id) {

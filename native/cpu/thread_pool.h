@@ -12,7 +12,9 @@
 // The caller waits only for tasks that were actually claimed, never for workers to check in: on
 // a shared machine a worker may be descheduled for milliseconds, and the caller then simply runs
 // the remaining tasks itself. A task is claimed by a compare-and-swap on (job generation, next
-// task index), so a worker that wakes late cannot claim a task of a job it did not see start.
+// task index), so a worker that wakes late cannot claim a task of a job it did not see start; and
+// run() closes its job's state before it returns, so a worker that read a finished job's state
+// cannot claim from it with the next job's task count (test/cpu/thread-pool.test.ts).
 #pragma once
 
 #include <atomic>
