@@ -86,9 +86,8 @@ void ThreadPool::dispatch(int tasks, TaskFn fn, void* ctx) {
   // a worker that read it, was descheduled and then read the NEXT job's larger task count (stored
   // before that job is published) would claim task `tasks` of this generation with the next job's
   // function, and count it done for the next job, whose caller could then return while one of
-  // its tasks still runs (seen once: a divide error in a worker reading a returned caller's
-  // frame, after ~20 minutes of training and inference). With the state moved on, that
-  // compare-exchange fails.
+  // its tasks still runs (seen once, in a bench:train run: a divide error in a worker reading a
+  // returned caller's frame). With the state moved on, that compare-exchange fails.
   state_.store((uint64_t(generation) << 32) | kClosed, std::memory_order_release);
 }
 

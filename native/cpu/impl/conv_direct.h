@@ -45,7 +45,7 @@ template <class Sink>
 static void directSingleChannelForwardInto(Context& ctx, const float* x, const float* w, const float* bias,
                                            const ConvShape& s, bool relu, const Sink& sink) {
   const int hOut = s.hOut(), wOut = s.wOut(), threads = ctx.pool.size();
-  const bool pooled = sink.poolsTiles(hOut, wOut);
+  const bool pooled = sink.poolsTiles();
   const int span = pooled ? 2 * VL : VL, Wp = directPaddedStride(s, span);
   const int ph = hOut / 2, pw = wOut / 2;
   const i64 outPlane = i64(hOut) * wOut, pooledPlane = i64(ph) * pw;
@@ -94,10 +94,11 @@ static void directSingleChannelForwardInto(Context& ctx, const float* x, const f
             rowPair(r0, ox + VL, u1, l1);
             vdeinterleave(u0, u1, ue, uo);
             vdeinterleave(l0, l1, le, lo);
-            // maxPool2x2Row's tree: top = right > left ? right : left, bottom alike, then
-            // bottom > top ? bottom : top (MAXPS(a, b) is a > b ? a : b)
-            const vf top = vmax(uo, ue), bottom = vmax(lo, le);
-            put(o + py * pw + ox / 2, vmax(bottom, top), std::min(VL, pw - ox / 2));
+            // maxPool2x2Row's tree: left or right per row, then top or bottom (winograd.h's
+            // greaterOf, the select the batch-1 Winograd pool uses too)
+            using L = WideLanes;
+            const vf best = L::greaterOf(L::greaterOf(ue, uo), L::greaterOf(le, lo));
+            put(o + py * pw + ox / 2, best, std::min(VL, pw - ox / 2));
           }
         }
         continue;

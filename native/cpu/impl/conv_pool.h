@@ -3,10 +3,11 @@
 // single-channel kernel (conv1) and Winograd (conv2, batches) hand each finished image, or each
 // thread's channels of it, to a sink that pools it from a per-thread staging buffer that stays in
 // L1/L2 (conv1: 32 planes of 3 KB; conv2: 64 planes of 784 B), with the same maxPoolPlane as
-// maxPool2d (so out is bit for bit maxPool2d's) and a throwaway argmax. At a batch of one or two,
-// Winograd pools a 2x2, stride-2 window straight from its output tile, in registers, with the same
-// select order (poolsTiles; winograd.h's winogradOutputPooledChannels). Other shapes take the
-// general path: conv2d into shared scratch, then maxPool2d.
+// maxPool2d (so out is bit for bit maxPool2d's) and a throwaway argmax. A 2x2, stride-2 pool
+// (poolsTiles) is instead taken in registers, with maxPool2x2Row's select order, and no plane is
+// stored: by conv1's direct kernel at any batch (conv_direct.h), by Winograd at a batch of one or
+// two (winograd.h's winogradOutputPooledChannels). Other shapes take the general path: conv2d
+// into shared scratch, then maxPool2d.
 #pragma once
 
 namespace INKLING_NS {
@@ -28,9 +29,10 @@ struct PoolingSink {
     return thread < 0 ? ctx.stage.floats(n) : ctx.perThread[thread].stage.floats(n);
   }
 
-  /** Whether a 2x2 output tile of the convolution is exactly one pooling window (2x2, stride 2;
-   *  the batch-1 Winograd path then pools in registers: winogradOutputPooledChannels). */
-  bool poolsTiles(int, int) const { return plane.kh == 2 && plane.kw == 2 && plane.stride == 2; }
+  /** Whether the pool is 2x2 with stride 2, so that a Winograd 2x2 output tile, or a pair of
+   *  output rows of the direct kernel, is whole pooling windows: those kernels then pool in
+   *  registers and write to pooledOut instead of handing planes to done. */
+  bool poolsTiles() const { return plane.kh == 2 && plane.kw == 2 && plane.stride == 2; }
   float* pooledOut(int img) const { return out + i64(img) * s.cOut * poolPlane; }
 
   void done(int img, int c0, int c1, int thread, const float* image) const {

@@ -427,7 +427,7 @@ constexpr int kWinogradChunk = INKLING_WINOGRAD_CHUNK;
  *  `done`), and pools nothing itself (conv_pool.h's PoolingSink overrides both: the kernel then
  *  writes the 2x2, stride-2 pool of its tiles to `pooledOut`). */
 struct TakesPlanes {
-  bool poolsTiles(int, int) const { return false; }
+  bool poolsTiles() const { return false; }
   float* pooledOut(int) const { return nullptr; }
 };
 
@@ -603,22 +603,40 @@ static void winogradInputRows(const float* x, const ConvShape& s, const Winograd
     }
 }
 
-/** out[c] = Aᵀ M A + bias (ReLU) for channels [c0, c1) of one image, M = Mt[ξ][t][c] (rows ldm
- *  long, at least c1 rounded up to kLanes: the last vector may read past c1, never used). The
- *  results go channel-minor into `oh` ([hOut·wOut][kLanes-rounded slice]) and are then copied
- *  out plane by plane. */
-static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles& g, int hOut, int wOut, int c0, int c1,
+/** Row length of a channel-minor staging buffer for `width` channels: whole vectors. */
+static inline int channelMinorStride(int width) { return (width + kLanes - 1) / kLanes * kLanes; }
+
+/** out[c][p] = oh[p][c] for `width` channels and P positions (oh rows ldo long). */
+static void planesFromChannelMinor(const float* oh, int ldo, int width, int P, float* out) {
+  int c = 0;
+#if INKLING_AVX2
+  // 8 positions x 8 channels at a time through register transposes (scalar, this copy was a
+  // third of the output transform at batch 1).
+  if (P >= 8)
+    for (; c + 8 <= width; c += 8) transposeRun(oh + c, ldo, ldo, out + i64(c) * P, 1, P, P);
+#endif
+  for (; c < width; ++c) {
+    float* dst = out + i64(c) * P;
+    for (int p = 0; p < P; ++p) dst[p] = oh[size_t(p) * ldo + c];
+  }
+}
+
+/** out[c] = Aᵀ M A + bias (ReLU) for the `width` channels of M = Mt[ξ][t][c] (rows ldm long, at
+ *  least width rounded up to kLanes: the last vector may read past width, never used), one image.
+ *  The results go channel-minor into `oh` ([hOut·wOut][channelMinorStride(width)]) and are then
+ *  copied out plane by plane. */
+static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles& g, int hOut, int wOut, int width,
                                    const float* bias, bool relu, float* out, float* oh) {
-  const int width = c1 - c0, ldo = (width + kLanes - 1) / kLanes * kLanes;
+  const int ldo = channelMinorStride(width);
   const size_t plane = size_t(g.T) * ldm;
   for (int ty = 0; ty < g.th; ++ty)
     for (int tx = 0; tx < g.tw; ++tx) {
       const float* m = Mt + size_t(ty * g.tw + tx) * ldm;
       for (int c = 0; c < width; c += kLanes) {
         using L = ChannelLanes;
-        const L::V b = bias ? L::loadN(bias + c0 + c, std::min(kLanes, width - c)) : L::V{};
+        const L::V b = bias ? L::loadN(bias + c, std::min(kLanes, width - c)) : L::V{};
         L::V y[2][2];
-        winogradTileOutput<L>(m + c0 + c, plane, b, relu, y);
+        winogradTileOutput<L>(m + c, plane, b, relu, y);
         for (int i = 0; i < 2; ++i) {
           const int oy = 2 * ty + i;
           if (oy >= hOut) break;
@@ -628,18 +646,7 @@ static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles
         }
       }
     }
-  const int P = hOut * wOut;
-  int c = 0;
-#if INKLING_AVX2
-  // 8 positions x 8 channels at a time through register transposes (scalar, this copy was a
-  // third of the output transform at batch 1).
-  if (P >= 8)
-    for (; c + 8 <= width; c += 8) transposeRun(oh + c, ldo, ldo, out + i64(c0 + c) * P, 1, P, P);
-#endif
-  for (; c < width; ++c) {
-    float* dst = out + i64(c0 + c) * P;
-    for (int p = 0; p < P; ++p) dst[p] = oh[size_t(p) * ldo + c];
-  }
+  planesFromChannelMinor(oh, ldo, width, hOut * wOut, out);
 }
 
 /** The 2x2, stride-2 max pool of winogradOutputChannels' results, written straight from the
@@ -647,11 +654,12 @@ static void winogradOutputChannels(const float* Mt, int ldm, const WinogradTiles
  *  registers and the convolution's planes are never stored. Pooled rows and columns are the
  *  tiles that lie wholly inside the output (hOut / 2 by wOut / 2, as the pool's floor). The
  *  select tree is maxPool2x2Row's (left or right, per row, then top or bottom; NaNs and ties keep
- *  the first), so out is bit for bit the pool of the stored planes. */
-static void winogradOutputPooledChannels(const float* Mt, int ldm, const WinogradTiles& g, int hOut, int wOut, int c0,
-                                         int c1, const float* bias, bool relu, float* out, float* oh) {
-  const int width = c1 - c0, ldo = (width + kLanes - 1) / kLanes * kLanes;
-  const int ph = hOut / 2, pw = wOut / 2, P = ph * pw;
+ *  the first), so out is bit for bit the pool of the stored planes. oh: [(hOut / 2)·(wOut / 2)]
+ *  [channelMinorStride(width)]. */
+static void winogradOutputPooledChannels(const float* Mt, int ldm, const WinogradTiles& g, int hOut, int wOut,
+                                         int width, const float* bias, bool relu, float* out, float* oh) {
+  const int ldo = channelMinorStride(width);
+  const int ph = hOut / 2, pw = wOut / 2;
   const size_t plane = size_t(g.T) * ldm;
   using L = ChannelLanes;
   for (int ty = 0; ty < ph; ++ty)
@@ -659,21 +667,13 @@ static void winogradOutputPooledChannels(const float* Mt, int ldm, const Winogra
       const float* m = Mt + size_t(ty * g.tw + tx) * ldm;
       float* o = oh + size_t(ty * pw + tx) * ldo;
       for (int c = 0; c < width; c += kLanes) {
-        const L::V b = bias ? L::loadN(bias + c0 + c, std::min(kLanes, width - c)) : L::V{};
+        const L::V b = bias ? L::loadN(bias + c, std::min(kLanes, width - c)) : L::V{};
         L::V y[2][2];
-        winogradTileOutput<L>(m + c0 + c, plane, b, relu, y);
+        winogradTileOutput<L>(m + c, plane, b, relu, y);
         L::store(o + c, L::greaterOf(L::greaterOf(y[0][0], y[0][1]), L::greaterOf(y[1][0], y[1][1])));
       }
     }
-  int c = 0;
-#if INKLING_AVX2
-  if (P >= 8)
-    for (; c + 8 <= width; c += 8) transposeRun(oh + c, ldo, ldo, out + i64(c0 + c) * P, 1, P, P);
-#endif
-  for (; c < width; ++c) {
-    float* dst = out + i64(c0 + c) * P;
-    for (int p = 0; p < P; ++p) dst[p] = oh[size_t(p) * ldo + c];
-  }
+  planesFromChannelMinor(oh, ldo, width, ph * pw, out);
 }
 
 /** out = conv(x, w) + bias (ReLU) for a batch of one or two (the API's predictions), in one
@@ -702,7 +702,7 @@ static void winogradForwardFewInto(Context& ctx, const float* x, const float* UT
   const size_t vtSize = size_t(16) * T * ldv, mtSize = size_t(16) * T * NR;
   const size_t xhSize = size_t(2 * g.th + 2) * (2 * g.tw + 2) * ldv;
   const size_t panelStride = winogradPanelFloats(s);
-  const bool pooled = sink.poolsTiles(hOut, wOut);
+  const bool pooled = sink.poolsTiles();
   std::vector<int> transformed(size_t(ctx.pool.size()), -1);  // the image each thread's Vt holds
   ctx.pool.run(s.n * panels, [&](int task, int thread) {
     const int img = task / panels, p = task % panels;
@@ -719,14 +719,16 @@ static void winogradForwardFewInto(Context& ctx, const float* x, const float* UT
       macroKernel(T, j1 - j0, s.cIn, pa, Vt + size_t(xi) * T * ldv, ldv, UT + xi * panelStride + size_t(p) * NR * s.cIn,
                   Mt + size_t(xi) * T * NR, NR, false, Epilogue{}, true);
     const float* b = bias ? bias + j0 : nullptr;
+    const int width = j1 - j0, ldo = channelMinorStride(width);
     if (pooled) {
-      float* oh = scratch.tile.floats(size_t(hOut / 2) * (wOut / 2) * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
-      winogradOutputPooledChannels(Mt, NR, g, hOut, wOut, 0, j1 - j0, b, relu, sink.pooledOut(img) + i64(j0) * (hOut / 2) * (wOut / 2), oh);
+      const i64 P = i64(hOut / 2) * (wOut / 2);
+      float* oh = scratch.tile.floats(size_t(P) * ldo);
+      winogradOutputPooledChannels(Mt, NR, g, hOut, wOut, width, b, relu, sink.pooledOut(img) + j0 * P, oh);
       return;
     }
     float* dst = sink.image(img, thread);
-    float* oh = scratch.tile.floats(size_t(hOut) * wOut * ((j1 - j0 + kLanes - 1) / kLanes * kLanes));
-    winogradOutputChannels(Mt, NR, g, hOut, wOut, 0, j1 - j0, b, relu, dst + i64(j0) * hOut * wOut, oh);
+    float* oh = scratch.tile.floats(size_t(hOut) * wOut * ldo);
+    winogradOutputChannels(Mt, NR, g, hOut, wOut, width, b, relu, dst + i64(j0) * hOut * wOut, oh);
     sink.done(img, j0, j1, thread, dst);
   });
 }
